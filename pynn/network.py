@@ -1,0 +1,168 @@
+"""A feedforward network of sigmoid neurons, after Nielsen's network.py.
+
+The API is the seed's: ``Network(layer_sizes)``, ``feedforward``, ``SGD``,
+``update_minibatch``, ``backprop``, ``validation_accuracy``.  The arithmetic is
+the seed's too, but a mini-batch goes through as whole matrices (one column per
+sample) instead of one sample at a time; :mod:`pynn.kernel` does that work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pynn.costs import get_cost
+from pynn.data import Dataset, as_dataset, check_finite
+from pynn.kernel import Workspace
+
+INITS = ("standard", "scaled")
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The sigmoid function, 1/(1+e^-z); e^-z may overflow to inf, which gives exactly 0."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of the sigmoid function."""
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+def check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
+    """At least two layers, each a positive whole number."""
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
+        raise TypeError(f"layer_sizes must be a list of ints, got {type(layer_sizes).__name__}")
+    if len(layer_sizes) < 2:
+        raise ValueError(f"layer_sizes needs at least 2 layers (input and output), got {list(layer_sizes)}")
+    for size in layer_sizes:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+            raise TypeError(f"layer sizes must be ints, got {size!r} in {list(layer_sizes)}")
+        if size < 1:
+            raise ValueError(f"layer sizes must be positive, got {size} in {list(layer_sizes)}")
+    return [int(size) for size in layer_sizes]
+
+
+def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (or ≥ 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'≥' if allow_zero else '>'} 0 and finite, got {value}")
+    return float(value)
+
+
+def check_count(name: str, value: int, minimum: int) -> int:
+    """A whole number ≥ minimum."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
+    return int(value)
+
+
+class Network:
+    """Weights and biases of a sigmoid network, and the ways to train and use them."""
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        cost: str = "quadratic",
+        init: str = "standard",
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        """Random N(0,1) biases, and N(0,1) weights ("standard", the seed's) or
+        N(0,1/√n_in) ("scaled", network2's, which keeps hidden neurons out of
+        saturation).  ``seed`` makes the whole life of the network reproducible:
+        it feeds the initial weights and every later shuffle."""
+        self.sizes = check_layer_sizes(layer_sizes)
+        self.num_layers = len(self.sizes)
+        self.cost = get_cost(cost)
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of {list(INITS)}")
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.biases = [self.rng.standard_normal((n, 1)) for n in self.sizes[1:]]
+        self.weights = [
+            self.rng.standard_normal((n_out, n_in)) / (np.sqrt(n_in) if init == "scaled" else 1.0)
+            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])
+        ]
+
+    def feedforward(self, a: np.ndarray) -> np.ndarray:
+        """The output for input ``a``: one column (n_in, 1), or a batch of columns (n_in, n)."""
+        a = np.asarray(a)
+        if a.ndim == 1 and a.shape[0] == self.sizes[0]:
+            a = a.reshape(-1, 1)
+        if a.ndim != 2 or a.shape[0] != self.sizes[0]:
+            raise ValueError(f"input must have shape ({self.sizes[0]}, 1) or ({self.sizes[0]}, n), got {a.shape}")
+        check_finite("input", a)
+        for w, b in zip(self.weights, self.biases):
+            a = sigmoid(w @ a + b)
+        return a
+
+    def SGD(
+        self,
+        training_data,
+        number_of_epochs: int,
+        minibatch_size: int,
+        alpha: float,
+        test_data=None,
+        lmbda: float = 0.0,
+        verbose: bool = True,
+    ) -> list[dict]:
+        """Mini-batch stochastic gradient descent, as in the seed: each epoch
+        shuffles the data, steps once per mini-batch, and prints a line (with the
+        accuracy on ``test_data`` when given).  ``lmbda`` adds L2 weight decay.
+        Returns the per-epoch history: training cost, and accuracy if measured."""
+        from pynn.training import Trainer
+
+        trainer = Trainer(
+            self, training_data, number_of_epochs, minibatch_size, alpha,
+            lmbda=lmbda, evaluation_data=test_data,
+        )
+        for progress in trainer.epochs():
+            if verbose:
+                if progress.accuracy is None:
+                    print(f"Epoch {progress.epoch} finished")
+                else:
+                    print(f"Epoch {progress.epoch}: {progress.accuracy:.4f} accuracy")
+        return trainer.history
+
+    def update_minibatch(self, minibatch, alpha: float, lmbda: float = 0.0, n: int | None = None) -> None:
+        """One gradient step on the mean gradient of ``minibatch``, a list of
+        (x, y) pairs (or a Dataset).  ``n`` is the size of the whole training set,
+        which scales the L2 decay as in network2."""
+        alpha = check_positive("alpha (learning rate)", alpha)
+        lmbda = check_positive("lmbda", lmbda, allow_zero=True)
+        batch = as_dataset(minibatch, self.sizes, "minibatch")
+        Workspace(self, len(batch)).step(batch.x, batch.y, alpha, lmbda, n or len(batch))
+
+    def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The gradient of the cost for one sample, as (nabla_w, nabla_b), layer by layer."""
+        sample = as_dataset([(x, y)], self.sizes, "sample")
+        workspace = Workspace(self, 1)
+        workspace.gradient(sample.x, sample.y)
+        return [g.copy() for g in workspace.grad_w], [g.copy() for g in workspace.grad_b]
+
+    def validation_accuracy(self, test_data) -> float:
+        """Fraction of ``test_data`` (x, int label) pairs whose largest output is the label."""
+        data = as_dataset(test_data, self.sizes, "test_data")
+        return data.count_correct(self) / len(data)
+
+    def total_cost(self, data, lmbda: float = 0.0) -> float:
+        """Mean cost over ``data`` plus the L2 term ½λ/n Σw², as network2 reports it."""
+        data = as_dataset(data, self.sizes, "data")
+        cost = data.total_cost(self) / len(data)
+        return cost + 0.5 * (lmbda / len(data)) * sum(float(np.sum(w * w)) for w in self.weights)
+
+    def cost_gradient_wrt_output(self, output_activations: np.ndarray, label: np.ndarray) -> np.ndarray:
+        """∂C/∂a for the quadratic cost: simply a − y."""
+        return output_activations - label
+
+    def predict(self, x: np.ndarray) -> int:
+        """The digit (index of the largest output) for one input."""
+        return int(np.argmax(self.feedforward(x)))
+
+
+__all__ = ["Network", "sigmoid", "sigmoid_prime", "Dataset"]

@@ -1,0 +1,141 @@
+"""The training engine: mini-batch SGD that can be driven a chunk at a time.
+
+``Network.SGD`` runs it to the end; the browser's worker calls ``run`` with a
+time budget, reports the returned :class:`Progress`, and may simply stop
+calling.  All of the engine's state (epoch, position, this epoch's shuffled
+order, the random generator) lives on the Trainer, so the network is
+consistent between chunks and any split into chunks gives the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from pynn.data import as_dataset
+from pynn.kernel import Workspace
+from pynn.network import check_count, check_positive
+
+
+@dataclass
+class Progress:
+    """Where training stands after a chunk."""
+
+    epoch: int  # the epoch in progress, or just finished if epoch_done (0-based)
+    epochs: int
+    batch: int  # mini-batches done in this epoch
+    batches_per_epoch: int
+    cost: float | None  # running mean cost per sample this epoch, from sampled batches
+    elapsed: float  # seconds spent training, over all chunks so far
+    eta: float | None  # estimated seconds left
+    epoch_done: bool
+    accuracy: float | None  # on the evaluation data, when an epoch is done
+    done: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Trainer:
+    """SGD over ``training_data`` for a number of epochs, in resumable chunks."""
+
+    def __init__(
+        self,
+        network,
+        training_data,
+        epochs: int,
+        minibatch_size: int,
+        eta: float,
+        lmbda: float = 0.0,
+        evaluation_data=None,
+        seed: int | None = None,
+        cost_every: int = 10,
+    ) -> None:
+        """``seed`` gives the shuffles their own generator; by default they draw
+        from the network's.  The running cost is measured on every
+        ``cost_every``-th mini-batch, since measuring costs a forward pass's worth
+        of numpy calls."""
+        self.network = network
+        self.epochs_total = check_count("number_of_epochs", epochs, 0)
+        self.minibatch_size = check_count("minibatch_size", minibatch_size, 1)
+        self.eta = check_positive("learning rate (eta/alpha)", eta)
+        self.lmbda = check_positive("lmbda", lmbda, allow_zero=True)
+        self.cost_every = check_count("cost_every", cost_every, 1)
+        self.data = as_dataset(training_data, network.sizes, "training_data")
+        self.evaluation = None if evaluation_data is None else as_dataset(evaluation_data, network.sizes, "test_data")
+        self.rng = network.rng if seed is None else np.random.default_rng(seed)
+        self.batches_per_epoch = -(-len(self.data) // self.minibatch_size)
+        self.epoch, self.batch, self.order = 0, 0, None
+        self.elapsed = 0.0
+        self.cost_sum, self.cost_samples = 0.0, 0
+        self.history: list[dict] = []
+        self._workspaces: dict[int, tuple] = {}
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.epochs_total
+
+    def run(self, max_batches: int | None = None, max_seconds: float | None = None) -> Progress:
+        """Train until the epoch ends, ``max_batches`` are done or ``max_seconds`` pass."""
+        start = time.perf_counter()
+        deadline = None if max_seconds is None else start + max_seconds
+        limit = self.batches_per_epoch if max_batches is None else min(self.batches_per_epoch, self.batch + max_batches)
+        if self.done:
+            return self.progress(False, None)
+        if self.order is None:
+            self.order = self.rng.permutation(len(self.data))
+        size, data = self.minibatch_size, self.data
+        with np.errstate(over="ignore"):
+            while self.batch < limit:
+                indices = self.order[self.batch * size:(self.batch + 1) * size]
+                workspace, x = self.buffers(len(indices))
+                # ndarray.take without out= is the fastest gather; the scale turns uint8 into float64 exactly
+                np.multiply(data.x.take(indices, axis=0), data.scale, out=x)
+                y = data.y.take(indices, axis=0)
+                workspace._gradient(x, y, self.eta / len(indices))
+                if self.batch % self.cost_every == 0:
+                    self.cost_sum += workspace.batch_cost(y)
+                    self.cost_samples += len(indices)
+                workspace._apply(self.eta, self.lmbda, len(data))
+                self.batch += 1
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+        self.elapsed += time.perf_counter() - start
+        if self.batch < self.batches_per_epoch:
+            return self.progress(False, None)
+        return self.finish_epoch()
+
+    def finish_epoch(self) -> Progress:
+        """Evaluate, record the epoch in the history, and set up the next one."""
+        accuracy = None if self.evaluation is None else self.evaluation.count_correct(self.network) / len(self.evaluation)
+        progress = self.progress(True, accuracy)
+        self.history.append({"epoch": self.epoch, "cost": progress.cost, "accuracy": accuracy, "seconds": self.elapsed})
+        self.epoch, self.batch, self.order = self.epoch + 1, 0, None
+        self.cost_sum, self.cost_samples = 0.0, 0
+        return progress
+
+    def progress(self, epoch_done: bool, accuracy: float | None) -> Progress:
+        done_batches = self.epoch * self.batches_per_epoch + self.batch
+        left = self.epochs_total * self.batches_per_epoch - done_batches
+        return Progress(
+            epoch=self.epoch, epochs=self.epochs_total, batch=self.batch, batches_per_epoch=self.batches_per_epoch,
+            cost=self.cost_sum / self.cost_samples if self.cost_samples else None,
+            elapsed=self.elapsed, eta=self.elapsed / done_batches * left if done_batches else None,
+            epoch_done=epoch_done, accuracy=accuracy, done=epoch_done and self.epoch + 1 >= self.epochs_total,
+        )
+
+    def epochs(self) -> Iterator[Progress]:
+        """Run to the end, yielding the record of each finished epoch."""
+        while not self.done:
+            progress = self.run()
+            if progress.epoch_done:
+                yield progress
+
+    def buffers(self, count: int) -> tuple:
+        """Workspace and input buffer for a batch of ``count`` (the last batch may be short)."""
+        if count not in self._workspaces:
+            self._workspaces[count] = (Workspace(self.network, count), np.empty((count, self.network.sizes[0])))
+        return self._workspaces[count]
