@@ -110,7 +110,8 @@ class Trainer:
 
     def finish_epoch(self) -> Progress:
         """Evaluate, record the epoch in the history, and set up the next one."""
-        accuracy = None if self.evaluation is None else self.evaluation.count_correct(self.network) / len(self.evaluation)
+        evaluation = self.evaluation
+        accuracy = None if evaluation is None else evaluation.count_correct(self.network) / len(evaluation)
         progress = self.progress(True, accuracy)
         self.history.append({"epoch": self.epoch, "cost": progress.cost, "accuracy": accuracy, "seconds": self.elapsed})
         self.epoch, self.batch, self.order = self.epoch + 1, 0, None
