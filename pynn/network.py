@@ -14,7 +14,7 @@ import numpy as np
 
 from pynn.costs import get_cost
 from pynn.data import Dataset, as_dataset, check_finite
-from pynn.kernel import Workspace
+from pynn.kernel import Workspace, own_parameters
 
 INITS = ("standard", "scaled")
 
@@ -88,6 +88,19 @@ class Network:
             self.rng.standard_normal((n_out, n_in)) / (np.sqrt(n_in) if init == "scaled" else 1.0)
             for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])
         ]
+
+    @classmethod
+    def from_parameters(cls, weights: list[np.ndarray], biases: list[np.ndarray], cost: str = "quadratic",
+                        seed: int | None = None) -> Network:
+        """A network with the given weights (n_out, n_in) and biases (n_out, 1), e.g. a loaded one."""
+        network = cls.__new__(cls)
+        network.sizes = check_layer_sizes([np.shape(weights[0])[1]] + [np.shape(w)[0] for w in weights])
+        network.num_layers = len(network.sizes)
+        network.cost = get_cost(cost)
+        network.rng = np.random.default_rng(seed)
+        network.weights, network.biases = list(weights), list(biases)
+        own_parameters(network)
+        return network
 
     def feedforward(self, a: np.ndarray) -> np.ndarray:
         """The output for input ``a``: one column (n_in, 1), or a batch of columns (n_in, n)."""
