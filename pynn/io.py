@@ -84,7 +84,8 @@ def from_dict(data) -> Network:
         raise ModelFileError(f"model file must be a JSON object, got {type(data).__name__}")
     missing, unknown = KEYS - data.keys(), data.keys() - KEYS - {"meta"}
     if missing or unknown:
-        raise ModelFileError(f"model file needs keys {sorted(KEYS)}; missing {sorted(missing)}, unknown {sorted(unknown)}")
+        raise ModelFileError(f"model file needs keys {sorted(KEYS)}; "
+                             f"missing {sorted(missing)}, unknown {sorted(unknown)}")
     sizes = check_sizes(data["sizes"])
     cost = data["cost"]
     if not isinstance(cost, str) or cost not in COST_NAMES:
