@@ -149,13 +149,14 @@ class Network:
         alpha = check_positive("alpha (learning rate)", alpha)
         lmbda = check_positive("lmbda", lmbda, allow_zero=True)
         batch = as_dataset(minibatch, self.sizes, "minibatch")
-        Workspace(self, len(batch)).step(batch.x, batch.y, alpha, lmbda, n or len(batch))
+        # inputs() applies the Dataset's scale (uint8 pixels × 1/256); its transpose is the rows step() takes
+        Workspace(self, len(batch)).step(batch.inputs(0, len(batch)).T, batch.y, alpha, lmbda, n or len(batch))
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The gradient of the cost for one sample, as (nabla_w, nabla_b), layer by layer."""
         sample = as_dataset([(x, y)], self.sizes, "sample")
         workspace = Workspace(self, 1)
-        workspace.gradient(sample.x, sample.y)
+        workspace.gradient(sample.inputs(0, 1).T, sample.y)
         return [g.copy() for g in workspace.grad_w], [g.copy() for g in workspace.grad_b]
 
     def validation_accuracy(self, test_data) -> float:
