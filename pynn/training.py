@@ -125,7 +125,8 @@ class Trainer:
             epoch=self.epoch, epochs=self.epochs_total, batch=self.batch, batches_per_epoch=self.batches_per_epoch,
             cost=self.cost_sum / self.cost_samples if self.cost_samples else None,
             elapsed=self.elapsed, eta=self.elapsed / done_batches * left if done_batches else None,
-            epoch_done=epoch_done, accuracy=accuracy, done=epoch_done and self.epoch + 1 >= self.epochs_total,
+            epoch_done=epoch_done, accuracy=accuracy,
+            done=self.done or (epoch_done and self.epoch + 1 >= self.epochs_total),
         )
 
     def epochs(self) -> Iterator[Progress]:
