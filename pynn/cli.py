@@ -1,0 +1,113 @@
+"""The command line: ``python -m pynn train | evaluate | predict``.
+
+Errors in what the user typed or supplied end in one clear line on stderr and
+exit status 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from pynn import io, mnist
+from pynn.network import Network
+from pynn.training import Trainer
+
+
+def layer_sizes(text: str) -> list[int]:
+    """"784,30,10" → [784, 30, 10]."""
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"layer sizes must be comma-separated integers, got {text!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(prog="python -m pynn", description="Train and use small sigmoid networks on MNIST.")
+    commands = cli.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a network on MNIST and save it as JSON")
+    train.add_argument("--sizes", type=layer_sizes, default=[784, 30, 10], help="layer sizes (default 784,30,10)")
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--batch-size", type=int, default=10)
+    train.add_argument("--eta", type=float, default=3.0, help="learning rate")
+    train.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic")
+    train.add_argument("--init", choices=["standard", "scaled"], default="standard",
+                       help="N(0,1) weights (the seed's) or N(0,1/sqrt(n_in))")
+    train.add_argument("--lmbda", type=float, default=0.0, help="L2 regularisation")
+    train.add_argument("--seed", type=int, default=None, help="for a reproducible run")
+    train.add_argument("--train-size", type=int, default=50_000, help="use the first N training images")
+    train.add_argument("--eval", choices=["validation", "test"], default="test",
+                       help="data to report accuracy on after each epoch (Nielsen's book uses test)")
+    train.add_argument("--out", default="model.json", help="where to save the trained network")
+
+    evaluate = commands.add_parser("evaluate", help="accuracy of a saved network on MNIST")
+    evaluate.add_argument("model")
+    evaluate.add_argument("--split", choices=["validation", "test"], default="test")
+
+    predict = commands.add_parser("predict", help="the digit in an image file (needs Pillow)")
+    predict.add_argument("model")
+    predict.add_argument("image")
+    return cli
+
+
+def train(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    if not 1 <= args.train_size <= mnist.SPLITS["train"]:
+        raise ValueError(f"--train-size must be between 1 and {mnist.SPLITS['train']}, got {args.train_size}")
+    network = Network(args.sizes, cost=args.cost, init=args.init, seed=args.seed)
+    trainer = Trainer(network, mnist.load_dataset("train", limit=args.train_size), args.epochs, args.batch_size,
+                      args.eta, lmbda=args.lmbda, evaluation_data=mnist.load_dataset(args.eval))
+    with tqdm(total=trainer.batches_per_epoch * args.epochs, unit="batch", dynamic_ncols=True) as bar:
+        while not trainer.done:
+            progress = trainer.run(max_seconds=0.25)
+            bar.update(progress.epoch * trainer.batches_per_epoch + progress.batch - bar.n)
+            if progress.cost is not None:
+                bar.set_postfix(epoch=progress.epoch + 1, cost=f"{progress.cost:.4f}")
+            if progress.epoch_done:
+                bar.write(f"Epoch {progress.epoch}: {progress.accuracy:.4f} {args.eval} accuracy")
+    io.save(network, args.out, meta={"settings": {k: v for k, v in vars(args).items() if k != "func"},
+                                     f"{args.eval}_accuracy": trainer.history[-1]["accuracy"] if args.epochs else None})
+    print(f"saved {args.out}")
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    network = io.load(args.model)
+    data = mnist.load_dataset(args.split)
+    start = time.perf_counter()
+    correct = data.count_correct(network)
+    print(f"{args.split} accuracy {correct / len(data):.4f} ({correct} / {len(data)}), "
+          f"mean cost {network.total_cost(data):.4f}, {time.perf_counter() - start:.2f} s")
+
+
+def predict(args: argparse.Namespace) -> None:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise RuntimeError("predict needs Pillow: pip install pillow") from None
+    from pynn.digits import normalize_digit
+
+    network = io.load(args.model)
+    with Image.open(args.image) as image:
+        gray = np.asarray(image.convert("L"), dtype=np.float64)
+    if np.median(gray) > 127:  # dark ink on a light page: MNIST's ink is light on dark
+        gray = 255 - gray
+    outputs = network.feedforward(normalize_digit(gray, ink_max=255))[:, 0]
+    shares = outputs / outputs.sum()
+    print(f"digit {int(np.argmax(outputs))}")
+    for digit, share in enumerate(shares):
+        print(f"  {digit}: {share:6.1%} {'█' * round(share * 40)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        {"train": train, "evaluate": evaluate, "predict": predict}[args.command](args)
+    except (ValueError, TypeError, RuntimeError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
