@@ -152,8 +152,11 @@ def compact_inputs(xs: list, n_in: int, name: str) -> tuple[np.ndarray, float]:
 def stack_targets(targets: list, n_out: int, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Int labels become one-hot rows; (n_out, 1) columns are taken as given."""
     if np.ndim(targets[0]) == 0:
-        labels = np.array(targets)
-        if labels.ndim != 1:
+        try:
+            labels = np.array(targets)
+        except ValueError:  # numpy refuses to stack a label with a vector (ragged)
+            labels = None
+        if labels is None or labels.ndim != 1:
             raise ValueError(f"{name}: y mixes int labels and target vectors")
         labels = check_labels(labels, n_out)
         return one_hot(labels, n_out), labels
