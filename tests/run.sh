@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Every test: lint, the unit tests natively, the same tests inside Pyodide, and the
+# end-to-end tests in Chromium. Installs what it needs first (Chromium from Debian,
+# the Python packages into .venv) and builds the site. Usage: bash tests/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing Chromium (Debian package) for the end-to-end tests"
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== building the site (creates .venv and fetches pinned assets on the first run)"
+python3 build.py
+
+stamp=.venv/.pynn-test-deps
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "== installing the test tools into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    echo "$want" > "$stamp"
+fi
+py=.venv/bin/python
+
+status=0
+run() { echo; echo "== $1"; shift; "$@" || status=1; }
+run "ruff" $py -m ruff check .
+run "unit tests, native" $py -m pytest tests -q --ignore=tests/e2e --ignore=tests/pyodide
+run "unit tests inside Pyodide (Node)" $py -m pytest tests/pyodide -q
+run "end-to-end tests in Chromium" $py -m pytest tests/e2e -q
+echo
+if [ $status = 0 ]; then echo "all test suites passed"; else echo "SOME TEST SUITES FAILED"; fi
+exit $status
