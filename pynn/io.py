@@ -73,6 +73,10 @@ def loads(text: str | bytes) -> Network:
         data = json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as error:
         raise ModelFileError(f"model file is not valid JSON: {error}") from None
+    except ModelFileError:
+        raise
+    except ValueError as error:  # e.g. an integer literal longer than Python will convert
+        raise ModelFileError(f"model file has a number that cannot be read: {error}") from None
     except RecursionError:
         raise ModelFileError("model file is nested too deeply to be a network") from None
     return from_dict(data)
