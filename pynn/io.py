@@ -9,6 +9,7 @@ Network is built.  There is no pickle and no eval anywhere on this path.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,9 @@ from pynn.network import Network
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PARAMETERS = 10_000_000
+MAX_DEPTH = 64  # a network2 file nests 4 deep; json's C parser recurses per level, which overflows Pyodide's stack
+JSON_STRING = re.compile(r'"[^"]*"')  # once escaped backslashes and quotes are gone
+BLOCK = 1 << 22
 COST_NAMES = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost, **COSTS}  # network2's names too
 KEYS = {"sizes", "weights", "biases", "cost"}
 
@@ -69,6 +73,8 @@ def loads(text: str | bytes) -> Network:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise ModelFileError("model file is not UTF-8 text (is it a JSON file?)") from None
+    if nesting_depth(text) > MAX_DEPTH:
+        raise ModelFileError("model file is nested too deeply to be a network")
     try:
         data = json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as error:
@@ -80,6 +86,19 @@ def loads(text: str | bytes) -> Network:
     except RecursionError:
         raise ModelFileError("model file is nested too deeply to be a network") from None
     return from_dict(data)
+
+
+def nesting_depth(text: str) -> int:
+    """How deep [ and { nest outside strings, found without recursion (so before json parses)."""
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    codes = np.frombuffer(JSON_STRING.sub("", unescaped).encode("utf-8"), dtype=np.uint8)
+    depth = deepest = 0
+    for start in range(0, len(codes), BLOCK):  # in blocks, to bound the memory the running sum takes
+        block = codes[start:start + BLOCK]
+        steps = (block == ord("[")).astype(np.int32) + (block == ord("{")) - (block == ord("]")) - (block == ord("}"))
+        levels = depth + np.cumsum(steps)
+        deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
 
 
 def from_dict(data) -> Network:

@@ -141,7 +141,12 @@ BAD_FILES = [
     ("cost null", text(cost=None), "unknown cost None"),
     ("cost a class path", text(cost="network2.QuadraticCost"), "unknown cost"),
     ("deep nesting", "[" * 100_000, "nested too deeply"),
-    ("deep nesting inside", '{"sizes": [3, 2, 1], "weights": ' + "[" * 100_000, "nested too deeply|not valid JSON"),
+    ("deep nesting inside", '{"sizes": [3, 2, 1], "weights": ' + "[" * 100_000, "nested too deeply"),
+    ("deep but closed", "[" * 5000 + "]" * 5000, "nested too deeply"),
+    ("deep in meta", text()[:-1] + ', "meta": ' + "{\"a\": " * 200 + "1" + "}" * 200 + "}", "nested too deeply"),
+    ("closers hidden in a string", text()[:-1] + ', "meta": {"a": "' + "]" * 1000 + '", "b": ' + "[" * 1000,
+     "nested too deeply"),
+    ("closers after an escaped quote", '["\\"' + "]" * 1000 + '"' + "[" * 1000, "nested too deeply"),
 ]
 
 
@@ -168,6 +173,20 @@ def test_non_utf8_file_is_refused(tmp_path):
     path.write_bytes(text().encode("utf-16"))
     with pytest.raises(ModelFileError, match="not UTF-8"):
         io.load(path)
+
+
+def test_brackets_in_strings_do_not_count_as_nesting():
+    meta = {"note": "[" * 1000 + "{" * 1000, "escaped": '\\"[[[' * 100, "deep enough": [[[[[[1]]]]]]}
+    assert io.loads(text()[:-1] + ', "meta": ' + json.dumps(meta) + "}").meta == meta
+
+
+def test_nesting_cap_boundary(monkeypatch):
+    """A network2 file nests 4 deep ({ "weights": [ layer [ row [ ), which is all it needs."""
+    monkeypatch.setattr(io, "MAX_DEPTH", 4)
+    assert io.loads(text()).sizes == [3, 2, 1]
+    monkeypatch.setattr(io, "MAX_DEPTH", 3)
+    with pytest.raises(ModelFileError, match="nested too deeply"):
+        io.loads(text())
 
 
 def test_parameter_cap_is_checked_before_allocating():
