@@ -1,0 +1,115 @@
+// The drawing pad: Pointer Events for mouse, touch and pen, a thick round stroke, and the
+// ink as an alpha channel at a fixed size, whatever the screen's pixel density.
+
+export const PAD_SIZE = 280;
+const LINE_WIDTH = 20;
+const CLEAR_KEYS = new Set(["Escape", "Delete", "Backspace"]);
+
+export class DrawingPad {
+  #pointer = null;
+  #last = null;
+  #visible;
+  #ink;
+
+  /** `onChange(kind)` is called with "draw" while a stroke grows, "end" when it ends, "clear". */
+  constructor(canvas, onChange) {
+    this.canvas = canvas;
+    this.onChange = onChange;
+    this.blank = true;
+    // The prediction reads a separate, CPU-side copy at PAD_SIZE: reading back the
+    // visible (GPU, devicePixelRatio-sized) canvas on every move would be slower.
+    const inkCanvas = document.createElement("canvas");
+    inkCanvas.width = inkCanvas.height = PAD_SIZE;
+    this.#ink = inkCanvas.getContext("2d", { willReadFrequently: true });
+    this.#visible = canvas.getContext("2d");
+    this.#resize();
+    matchMedia(`(resolution: ${devicePixelRatio}dppx)`).addEventListener("change", () => this.#resize(), { once: true });
+
+    canvas.addEventListener("pointerdown", (event) => this.#down(event));
+    canvas.addEventListener("pointermove", (event) => this.#move(event));
+    canvas.addEventListener("pointerup", (event) => this.#up(event));
+    canvas.addEventListener("pointercancel", (event) => this.#up(event));
+    canvas.addEventListener("lostpointercapture", (event) => this.#up(event));
+    canvas.addEventListener("keydown", (event) => {
+      if (CLEAR_KEYS.has(event.key)) {
+        event.preventDefault();
+        this.clear();
+      }
+    });
+  }
+
+  /** The ink as {pixels (alpha, 0–255), width, height}. */
+  ink() {
+    const { data } = this.#ink.getImageData(0, 0, PAD_SIZE, PAD_SIZE);
+    const pixels = new Uint8Array(PAD_SIZE * PAD_SIZE);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = data[4 * i + 3];
+    return { pixels, width: PAD_SIZE, height: PAD_SIZE };
+  }
+
+  clear() {
+    this.#ink.clearRect(0, 0, PAD_SIZE, PAD_SIZE);
+    this.#visible.clearRect(0, 0, PAD_SIZE, PAD_SIZE);
+    this.blank = true;
+    this.onChange("clear");
+  }
+
+  #resize() {
+    // Keep the drawing: the visible canvas is redrawn from the ink copy.
+    const scale = devicePixelRatio || 1;
+    this.canvas.width = this.canvas.height = Math.round(PAD_SIZE * scale);
+    this.#visible.setTransform(scale, 0, 0, scale, 0, 0);
+    this.#style(this.#visible, getComputedStyle(this.canvas).color);
+    this.#style(this.#ink, "#000");
+    this.#visible.save();
+    this.#visible.globalCompositeOperation = "copy";
+    this.#visible.drawImage(this.#ink.canvas, 0, 0, PAD_SIZE, PAD_SIZE);
+    this.#visible.globalCompositeOperation = "source-in";
+    this.#visible.fillRect(0, 0, PAD_SIZE, PAD_SIZE);
+    this.#visible.restore();
+  }
+
+  #style(context, colour) {
+    Object.assign(context, { lineWidth: LINE_WIDTH, lineCap: "round", lineJoin: "round",
+                             strokeStyle: colour, fillStyle: colour });
+  }
+
+  #point(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: ((event.clientX - rect.left) * PAD_SIZE) / rect.width,
+             y: ((event.clientY - rect.top) * PAD_SIZE) / rect.height };
+  }
+
+  #down(event) {
+    if (this.#pointer !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
+    this.canvas.setPointerCapture(event.pointerId);
+    this.#pointer = event.pointerId;
+    this.#last = this.#point(event);
+    for (const context of [this.#visible, this.#ink]) {
+      context.beginPath();
+      context.arc(this.#last.x, this.#last.y, LINE_WIDTH / 2, 0, 2 * Math.PI);
+      context.fill();
+    }
+    this.blank = false;
+    this.onChange("draw");
+  }
+
+  #move(event) {
+    if (event.pointerId !== this.#pointer) return;
+    const events = event.getCoalescedEvents?.() ?? [];
+    const points = (events.length ? events : [event]).map((each) => this.#point(each));
+    for (const context of [this.#visible, this.#ink]) {
+      context.beginPath();
+      context.moveTo(this.#last.x, this.#last.y);
+      for (const { x, y } of points) context.lineTo(x, y);
+      context.stroke();
+    }
+    this.#last = points.at(-1);
+    this.onChange("draw");
+  }
+
+  #up(event) {
+    if (event.pointerId !== this.#pointer) return;
+    this.#pointer = null;
+    this.onChange("end");
+  }
+}
