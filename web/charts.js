@@ -1,0 +1,85 @@
+// Live training charts (uPlot): running cost per chunk and test accuracy per epoch.
+import uPlot from "./vendor/uPlot.esm.js";
+
+// Redrawing at most this often keeps every main-thread task short while training.
+const REDRAW_MS = 250;
+const HEIGHT = 170;
+
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function makeChart(container, label, colour, { points = false, format = (v) => v } = {}) {
+  const text = cssVar("--muted");
+  const grid = cssVar("--grid");
+  const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 },
+                 font: "11px system-ui, sans-serif", labelFont: "12px system-ui, sans-serif" };
+  const options = {
+    width: Math.max(200, container.clientWidth),
+    height: HEIGHT,
+    scales: { x: { time: false } },
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+    axes: [
+      { ...axis, label: "epoch", labelSize: 18, size: 30 },
+      { ...axis, label, labelSize: 18, size: 52, values: (u, values) => values.map(format) },
+    ],
+    series: [
+      {},
+      { label, stroke: colour, width: 2, fill: `${colour}22`, points: { show: points, size: 6, fill: colour } },
+    ],
+  };
+  return new uPlot(options, [[], []], container);
+}
+
+export class TrainingCharts {
+  #timer = 0;
+
+  constructor(costContainer, accuracyContainer) {
+    this.cost = { x: [], y: [] };
+    this.accuracy = { x: [], y: [] };
+    this.costChart = makeChart(costContainer, "cost", cssVar("--accent"), { format: (v) => +v.toPrecision(3) });
+    this.accuracyChart = makeChart(accuracyContainer, "test accuracy", cssVar("--blue"),
+                                   { points: true, format: (v) => `${+(v * 100).toFixed(1)}%` });
+    const observer = new ResizeObserver(() => {
+      for (const [chart, container] of [[this.costChart, costContainer], [this.accuracyChart, accuracyContainer]]) {
+        const width = Math.max(200, container.clientWidth);
+        if (width !== chart.width) chart.setSize({ width, height: HEIGHT });
+      }
+    });
+    observer.observe(costContainer);
+    observer.observe(accuracyContainer);
+  }
+
+  reset() {
+    this.cost = { x: [], y: [] };
+    this.accuracy = { x: [], y: [] };
+    this.#redraw();
+  }
+
+  add(progress) {
+    if (progress.cost !== null) {
+      this.cost.x.push(progress.epoch + progress.batch / progress.batches_per_epoch);
+      this.cost.y.push(progress.cost);
+    }
+    if (progress.epoch_done && progress.accuracy !== null) {
+      this.accuracy.x.push(progress.epoch + 1);
+      this.accuracy.y.push(progress.accuracy);
+    }
+    this.#timer ||= setTimeout(() => this.#redraw(), REDRAW_MS);
+  }
+
+  /** Draws what has come so far now (at the end of a run). */
+  flush() {
+    this.#redraw();
+  }
+
+  #redraw() {
+    clearTimeout(this.#timer);
+    this.#timer = 0;
+    for (const [chart, series] of [[this.costChart, this.cost], [this.accuracyChart, this.accuracy]]) {
+      chart.setData([series.x, series.y]);
+      chart.root.closest(".chart")?.classList.toggle("empty", series.x.length === 0);
+    }
+  }
+}
