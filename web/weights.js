@@ -1,0 +1,35 @@
+// "What the net learned": each first-layer hidden unit's 784 incoming weights as a 28×28
+// image, blue for negative, orange for positive (pynn sends 128 for zero, scaled per unit).
+
+const SIDE = 28;
+const NEGATIVE = [8, 119, 189];
+const POSITIVE = [245, 147, 34];
+const ZERO = [250, 250, 250];
+
+function paint(canvas, unit) {
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(SIDE, SIDE);
+  for (let i = 0; i < unit.length; i++) {
+    const signed = (unit[i] - 127.5) / 127.5;
+    const towards = signed < 0 ? NEGATIVE : POSITIVE;
+    const amount = Math.min(1, Math.abs(signed));
+    for (let c = 0; c < 3; c++) image.data[4 * i + c] = ZERO[c] + (towards[c] - ZERO[c]) * amount;
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}
+
+/** Shows `count` units from `pixels` (count × 784 bytes) in `container`, reusing its canvases. */
+export function showHiddenUnits(container, { count, pixels }) {
+  while (container.children.length > count) container.lastElementChild.remove();
+  while (container.children.length < count) {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = SIDE;
+    canvas.className = "unit";
+    container.append(canvas);
+  }
+  [...container.children].forEach((canvas, index) => {
+    canvas.title = `hidden unit ${index + 1}`;
+    paint(canvas, pixels.subarray(index * SIDE * SIDE, (index + 1) * SIDE * SIDE));
+  });
+}
