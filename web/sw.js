@@ -1,0 +1,52 @@
+// Offline support: on install, cache every file precache.json lists; then answer from that
+// cache first. The cache is named by the site version (the ?v= this script is registered
+// with), so a rebuilt site installs a fresh cache and the old one is dropped.
+const VERSION = new URL(self.location.href).searchParams.get("v") ?? "unversioned";
+const CACHE = `pynn-${VERSION}`;
+const LISTING = new URL("precache.json", self.location.href).href;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const response = await fetch(LISTING, { cache: "no-cache" });
+    if (!response.ok) throw new Error(`precache.json: HTTP ${response.status}`);
+    const { files } = await response.clone().json();
+    const cache = await caches.open(CACHE);
+    await cache.addAll(files.map((file) => new Request(new URL(file, self.location.href), { cache: "no-cache" })));
+    await cache.put(LISTING, response);
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith("pynn-") && name !== CACHE)
+                           .map((name) => caches.delete(name)));
+    await self.clients.claim();
+  })());
+});
+
+async function fromCacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(request, { ignoreSearch: request.mode === "navigate" });
+  return hit ?? fetch(request);
+}
+
+// The listing is how the page learns of a new version, so it must come from the network
+// whenever there is one.
+async function fromNetworkFirst(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const hit = await caches.match(request, { cacheName: CACHE });
+    if (hit) return hit;
+    throw error;
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  const listing = request.url.split("?")[0] === LISTING;
+  event.respondWith(listing ? fromNetworkFirst(request) : fromCacheFirst(request));
+});
