@@ -26,9 +26,14 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if HERE in Path(item.path).resolve().parents:
-            item.add_marker(pytest.mark.pyodide)
+    ours = [item for item in items if HERE in Path(item.path).resolve().parents]
+    for item in ours:
+        item.add_marker(pytest.mark.pyodide)
+    runtimes = getattr(pytest, "pyodide_runtimes", None)
+    if ours and "node" not in (runtimes or ()):
+        # pytest-pyodide would skip every runtime test: refuse instead of passing with nothing run
+        raise pytest.UsageError(f"tests/pyodide runs Pyodide under Node, but the pytest-pyodide runtimes are "
+                                f"{sorted(runtimes or [])}: use `--rt node` (the default) or --ignore=tests/pyodide")
 
 
 def pytest_terminal_summary(terminalreporter):
