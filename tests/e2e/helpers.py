@@ -23,6 +23,9 @@ READY_TIMEOUT = 120_000  # ms: Pyodide + numpy + pynn + data on a busy 2-core ma
 PREDICT_TIMEOUT = 20.0  # s
 
 
+CSP_META = re.compile(rb"<meta\s+http-equiv=[\"']?content-security-policy[^>]*>", re.IGNORECASE)
+
+
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -36,8 +39,9 @@ class Monitor:
     reach out is caught even where no network would answer.  The server's
     Content-Security-Policy blocks such a request inside the browser before it
     is made, and Chromium reports a blocked one in a worker nowhere a test can
-    see; ``strip_csp`` serves every response without that header, so that any
-    attempt becomes a request seen here."""
+    see; ``strip_csp`` serves every response without that header (and HTML
+    without its <meta http-equiv> copy), so that any attempt becomes a request
+    seen here."""
 
     context: BrowserContext
     origin: str
@@ -67,7 +71,12 @@ class Monitor:
         elif self.strip_csp:
             response = route.fetch()
             headers = {k: v for k, v in response.headers.items() if k.lower() != "content-security-policy"}
-            route.fulfill(response=response, headers=headers)
+            if "text/html" in headers.get("content-type", ""):
+                body = CSP_META.sub(b"", response.body())
+                headers.pop("content-length", None)
+                route.fulfill(response=response, headers=headers, body=body)
+            else:
+                route.fulfill(response=response, headers=headers)
         else:
             route.continue_()
 

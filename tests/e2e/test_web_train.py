@@ -55,8 +55,8 @@ def chart_canvases(page) -> list[np.ndarray]:
     return [canvas_pixels(charts.nth(i)) for i in range(charts.count())]
 
 
-def test_short_training_run(app, native_accuracy, screenshot_dir):
-    page = app.page
+def test_short_training_run(module_app, native_accuracy, screenshot_dir):
+    page = module_app.page
     charts_before = chart_canvases(page)
     fill_settings(page)
     start_recording(page)
@@ -112,21 +112,25 @@ def test_short_training_run(app, native_accuracy, screenshot_dir):
         expect(by_id(shared, test_id), f"{test_id} from the URL hash").to_have_value(value)
     shared.close()
     shoot(page, screenshot_dir, "after-training")
-    app.monitor.assert_clean()
+    module_app.monitor.assert_clean()
 
 
-def test_stop_mid_run(app, screenshot_dir):
-    page = app.page
+def test_stop_mid_run(module_app, screenshot_dir):
+    page = module_app.page
     fill_settings(page, train_size=50_000, epochs=3)
     by_id(page, "train").click()
-    page.wait_for_function(
-        "() => +document.querySelector('[data-testid=progress]').dataset.batch > 0", timeout=TRAIN_TIMEOUT)
+    page.wait_for_function(  # this run's progress (the page may still show an earlier run's)
+        "() => { const d = document.querySelector('[data-testid=progress]').dataset;"
+        " return d.done === 'false' && d.epochs === '3' && d.batchesPerEpoch === '5000' && +d.batch > 0; }",
+        timeout=TRAIN_TIMEOUT)
     expect(by_id(page, "status")).to_have_attribute("data-state", "training")
     page.wait_for_timeout(1500)  # some chart points to show
     shoot(page, screenshot_dir, "training-in-progress")
 
+    clicked = time.perf_counter()
     by_id(page, "stop").click()
     expect(by_id(page, "status")).not_to_have_attribute("data-state", "training", timeout=3000)
+    print(f"\nStop → status left training in {time.perf_counter() - clicked:.2f} s")
     stopped = progress(page)
     assert stopped["done"] == "false", stopped
     page.wait_for_timeout(1500)
@@ -140,7 +144,7 @@ def test_stop_mid_run(app, screenshot_dir):
     result = wait_prediction(page)
     assert result.text.isdigit() and len(result.raw) == 10, result
     assert sum(result.probabilities) == pytest.approx(1.0, abs=1e-3)
-    app.monitor.assert_clean()
+    module_app.monitor.assert_clean()
 
 
 BAD_SETTINGS = [
