@@ -1,6 +1,5 @@
 // Wiring: the worker, the pad and prediction, the model and training panels, the status
 // line, and window.pynnApp for tests and benchmarks.
-import { Bridge } from "./bridge.js";
 import { DrawingPad } from "./canvas.js";
 import { TrainingCharts } from "./charts.js";
 import { ModelPanel } from "./models.js";
@@ -8,14 +7,13 @@ import { enableOffline } from "./offline.js";
 import { Predictor } from "./predict.js";
 import { SettingsForm } from "./settings.js";
 import { TrainingPanel } from "./training.js";
+import { bridge, workerCreatedAt } from "./start.js";
 import { showHiddenUnits } from "./weights.js";
 
 const $ = (id) => document.getElementById(id);
 const UNIT_COUNT = 30;
 
-// Python starts first: everything else can be set up while it loads.
-const bridge = new Bridge(new URL("./worker.js", import.meta.url));
-const timings = { workerCreated: performance.now() };
+const timings = { workerCreated: workerCreatedAt };
 
 function setStatus(state, text) {
   const status = $("status");
@@ -77,12 +75,15 @@ function setAvailable(available) {
   models.available = available;
 }
 
-bridge.addEventListener("crash", ({ detail }) => {
+function crashed(message) {
   predictor.disable();
   setAvailable(false);
   if (training.running) training.abandon();
-  setStatus("error", `${detail.message} Press Restart to start Python again.`);
-});
+  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
+  setStatus("error", `${sentence} Press Restart to start Python again.`);
+}
+
+bridge.addEventListener("crash", ({ detail }) => crashed(detail.message));
 
 $("restart").addEventListener("click", () => {
   bridge.restart();
@@ -108,11 +109,14 @@ function startApp(startedAt = performance.now()) {
     predictor.enable();
     showUnits(models.active);
   })();
-  appReady.catch(() => {}); // a failed start shows through the crash event
+  appReady.catch((error) => {
+    if (!bridge.crashed) setStatus("error", `The page could not start: ${error.message}`);
+  });
   return appReady;
 }
 
 startApp(0);
+if (bridge.crashed) crashed(bridge.crashMessage); // before this module was there to hear it
 
 // Offline support is set up after the first start, so that its downloads do not slow it.
 const offlineReady = appReady.then(enableOffline);

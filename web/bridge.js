@@ -113,6 +113,7 @@ export class Bridge extends EventTarget {
   #crash(message) {
     if (this.crashed) return;
     this.crashed = true;
+    this.crashMessage = message;
     clearInterval(this.#watchdog);
     this.#rejectAll(new WorkerCrash(message));
     this.dispatchEvent(new CustomEvent("crash", { detail: { message } }));

@@ -1,8 +1,9 @@
 // Live training charts (uPlot): running cost per chunk and test accuracy per epoch.
 import uPlot from "./vendor/uPlot.esm.js";
 
-// Redrawing at most this often keeps every main-thread task short while training.
-const REDRAW_MS = 250;
+// Redrawing at most this often, and only a chart with new points, keeps the main thread's
+// tasks short while training.
+const REDRAW_MS = 400;
 const HEIGHT = 170;
 
 function cssVar(name) {
@@ -34,6 +35,7 @@ function makeChart(container, label, colour, { points = false, format = (v) => v
 
 export class TrainingCharts {
   #timer = 0;
+  #dirty = new Set();
 
   constructor(costContainer, accuracyContainer) {
     this.cost = { x: [], y: [] };
@@ -54,6 +56,7 @@ export class TrainingCharts {
   reset() {
     this.cost = { x: [], y: [] };
     this.accuracy = { x: [], y: [] };
+    this.#dirty.add("cost").add("accuracy");
     this.#redraw();
   }
 
@@ -61,10 +64,12 @@ export class TrainingCharts {
     if (progress.cost !== null) {
       this.cost.x.push(progress.epoch + progress.batch / progress.batches_per_epoch);
       this.cost.y.push(progress.cost);
+      this.#dirty.add("cost");
     }
     if (progress.epoch_done && progress.accuracy !== null) {
       this.accuracy.x.push(progress.epoch + 1);
       this.accuracy.y.push(progress.accuracy);
+      this.#dirty.add("accuracy");
     }
     this.#timer ||= setTimeout(() => this.#redraw(), REDRAW_MS);
   }
@@ -77,9 +82,12 @@ export class TrainingCharts {
   #redraw() {
     clearTimeout(this.#timer);
     this.#timer = 0;
-    for (const [chart, series] of [[this.costChart, this.cost], [this.accuracyChart, this.accuracy]]) {
+    const charts = { cost: [this.costChart, this.cost], accuracy: [this.accuracyChart, this.accuracy] };
+    for (const name of this.#dirty) {
+      const [chart, series] = charts[name];
       chart.setData([series.x, series.y]);
       chart.root.closest(".chart")?.classList.toggle("empty", series.x.length === 0);
     }
+    this.#dirty.clear();
   }
 }

@@ -91,7 +91,9 @@ export class SettingsForm {
       if (!params.has(field.key)) continue;
       const element = this.elements[field.id];
       const wanted = params.get(field.key);
-      element.value = wanted;
+      // A number input given text logs a warning and empties itself anyway.
+      const numeric = element.type !== "number" || Number.isFinite(Number(wanted));
+      element.value = numeric ? wanted : "";
       if (element.tagName === "SELECT" && element.value !== wanted) element.value = field.initial;
     }
     const { errors = {} } = this.read();

@@ -44,6 +44,7 @@ export class TrainingPanel {
       return;
     }
     this.settings.showErrors({});
+    this.settings.writeHash(); // the run, repeatable from the address bar
     this.#setRunning(true);
     this.started = false;
     this.#message("");

@@ -77,7 +77,9 @@ async function boot() {
   const pyodide = await loadPyodide({ indexURL: here("pyodide/") });
   timings.pyodide = since(start);
   status("packages", "Loading numpy and pynn…");
-  await pyodide.loadPackage(["pynn"], { messageCallback: () => {} });
+  const problems = [];
+  await pyodide.loadPackage(["pynn"], { messageCallback: () => {}, errorCallback: (text) => problems.push(text) });
+  if (problems.length) throw new Error(`numpy and pynn did not load: ${problems.join(" ")}`);
   pyodide.runPython(GLUE);
   callPython = pyodide.globals.get("call");
   wasmMemory = () => pyodide._module?.HEAPU8?.byteLength ?? null; // private API: for benchmarks only
@@ -88,8 +90,14 @@ async function boot() {
   return { timings, model };
 }
 
+// A PythonError's message is a whole traceback: keep the line that names the exception.
+function briefly(error) {
+  const line = error.type && error.message.split("\n").find((text) => text.startsWith(`${error.type}:`));
+  return line || error.message;
+}
+
 const booted = boot();
-booted.catch((error) => postMessage({ kind: "fatal", message: `Python did not start: ${error.message}` }));
+booted.catch((error) => postMessage({ kind: "fatal", message: `Python did not start: ${briefly(error)}` }));
 
 async function loadData() {
   status("data", "Loading MNIST (60,000 digits, 10 MB)…");

@@ -1,0 +1,6 @@
+// Starts the Python worker before anything else: index.html loads this module async and
+// first, so Pyodide boots while the rest of the page (app.js, uPlot, …) is still loading.
+import { Bridge } from "./bridge.js";
+
+export const bridge = new Bridge(new URL("./worker.js", import.meta.url));
+export const workerCreatedAt = performance.now();
