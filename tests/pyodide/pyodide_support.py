@@ -137,6 +137,12 @@ def unit_test_files() -> list[Path]:
     return [path for path in sorted(TESTS.glob("test_*.py")) if path.name not in NATIVE_ONLY_FILES]
 
 
+def files_to_run() -> list[Path]:
+    """The unit test files with at least one test that runs inside Pyodide (a file whose tests
+    are all native-only is not even imported there)."""
+    return [ROOT / name for name in sorted({nodeid.split("::")[0] for nodeid in native_unit_test_ids()})]
+
+
 def support_files() -> list[Path]:
     """What the unit tests need beside themselves: conftest.py, helper modules, the pytest config."""
     return [path for path in sorted(TESTS.glob("*.py")) if not path.name.startswith("test_")] + \

@@ -10,6 +10,7 @@ empty or partial run cannot pass).
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,12 @@ from pyodide_support import (
     ROOT,
     SUMMARY,
     copy_into_pyodide,
+    files_to_run,
     load_packages,
     native_unit_test_ids,
     run_python,
     script_timeout,
     support_files,
-    unit_test_files,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -45,14 +46,15 @@ def native_ids():
 @pytest.fixture(scope="module")
 def inner(selenium_module_scope, pyodide_dist):
     """The record of one pytest run of the unit tests inside Pyodide (see inner_pytest.run)."""
+    start = time.perf_counter()
     selenium = selenium_module_scope
     load_packages(selenium, ["numpy", "pynn", "pytest"])
     files = {f"{PYODIDE_ROOT}/{path.relative_to(ROOT).as_posix()}": path
-             for path in unit_test_files() + support_files()}
+             for path in files_to_run() + support_files()}
     files[f"{PYODIDE_ROOT}/inner/inner_pytest.py"] = HERE / "inner_pytest.py"
     copy_into_pyodide(selenium, pyodide_dist, files)
     args = ["-p", "no:cacheprovider", "--color=no", "-rfE", "-m", MARKEXPR,
-            *[path.relative_to(ROOT).as_posix() for path in unit_test_files()]]
+            *[path.relative_to(ROOT).as_posix() for path in files_to_run()]]
     with script_timeout(selenium, RUN_TIMEOUT):
         record = json.loads(run_python(selenium, f"""
             import sys
@@ -62,7 +64,8 @@ def inner(selenium_module_scope, pyodide_dist):
         """))
     SUMMARY.append(f"unit tests inside Pyodide: pytest exit {record['exit_code']}, {len(record['collected'])} "
                    f"collected, {sum(t['outcome'] == 'passed' for t in record['tests'].values())} passed "
-                   f"(natively {len(native_unit_test_ids())} collected), {record['seconds']:.1f} s in pytest.main")
+                   f"(natively {len(native_unit_test_ids())} collected); {record['seconds']:.1f} s in pytest.main, "
+                   f"{time.perf_counter() - start:.1f} s with loading packages and copying files")
     return record
 
 
