@@ -34,7 +34,6 @@ from helpers import ROOT, SITE, Monitor, open_app  # noqa: E402
 import build  # noqa: E402
 
 RESULTS = ROOT / "test-results"
-SCREENSHOTS = RESULTS / "screenshots"
 
 
 def pytest_configure(config):
@@ -123,10 +122,12 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(scope="session")
-def screenshot_dir(delete_output_dir) -> Path:
-    """test-results/screenshots/ (made after pytest-playwright empties test-results/)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshot_dir(pytestconfig, delete_output_dir) -> Path:
+    """<--output>/screenshots/, by default test-results/screenshots/ (made after pytest-playwright
+    empties the output directory at the start of the session)."""
+    directory = Path(pytestconfig.getoption("--output")).absolute() / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 @dataclass
