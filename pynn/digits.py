@@ -17,6 +17,7 @@ BOX = 20
 CENTRE = 14.0
 INK = 0.1  # a pixel with at least this much ink (of 1.0) counts towards "not blank"
 MIN_INK_FRACTION = 0.001  # fewer inked pixels than this share of the image is near-blank
+MIN_EXTENT = 1 / 8  # ink spanning less than this share of the image's shorter side is a dot, not a digit
 
 
 class BlankImageError(ValueError):
@@ -61,12 +62,20 @@ def normalize_digit(image, ink_max: float | None = None) -> np.ndarray:
     inked = ink > INK
     if inked.sum() < max(2, MIN_INK_FRACTION * ink.size):
         raise BlankImageError("the image is blank: draw a digit first")
+    if max(extent(inked.any(axis=1)), extent(inked.any(axis=0))) < MIN_EXTENT * min(ink.shape):
+        raise BlankImageError("the ink is only a dot: draw a digit")
     rows, cols = np.flatnonzero((ink > 0).any(axis=1)), np.flatnonzero((ink > 0).any(axis=0))
     digit = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     height, width = digit.shape
     scale = BOX / max(height, width)
     digit = resize_area(digit, max(1, round(height * scale)), max(1, round(width * scale)))
     return centre_by_mass(digit).reshape(FIELD * FIELD, 1)
+
+
+def extent(inked: np.ndarray) -> int:
+    """Pixels from the first to the last inked one along an axis."""
+    where = np.flatnonzero(inked)
+    return int(where[-1] - where[0] + 1) if len(where) else 0
 
 
 def centre_by_mass(digit: np.ndarray) -> np.ndarray:

@@ -53,6 +53,18 @@ def test_blank_is_refused(image):
         normalize_digit(image)
 
 
+def test_a_pen_dot_is_not_a_digit():
+    """A single tap on a 280-px pad: a round blot of the pen's width (20 px) is plenty of ink,
+    but it spans less than an eighth of the pad, so it is refused rather than read as an 8."""
+    rows, cols = np.mgrid[:280, :280]
+    tap = (((rows - 140) ** 2 + (cols - 100) ** 2) <= 10 ** 2).astype(np.float64)
+    with pytest.raises(BlankImageError, match="dot"):
+        normalize_digit(tap)
+    stroke = tap.copy()
+    stroke[60:220, 90:110] = 1.0  # the same pen drawing a 1
+    assert normalize_digit(stroke).shape == (784, 1)
+
+
 def test_blank_image_error_is_a_value_error():
     assert issubclass(BlankImageError, ValueError)
 
