@@ -5,6 +5,10 @@ time budget, reports the returned :class:`Progress`, and may simply stop
 calling.  All of the engine's state (epoch, position, this epoch's shuffled
 order, the random generator) lives on the Trainer, so the network is
 consistent between chunks and any split into chunks gives the same result.
+
+The mini-batches are gathered a block at a time (:class:`EpochBatches`): each
+batch's inputs restricted to the columns that are nonzero somewhere in it,
+which is what the kernel's sparse first layer takes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from pynn.data import as_dataset
+from pynn.data import Dataset, as_dataset
 from pynn.kernel import Workspace
 from pynn.network import check_count, check_positive
 
@@ -72,7 +76,8 @@ class Trainer:
         self.elapsed = 0.0
         self.cost_sum, self.cost_samples = 0.0, 0
         self.history: list[dict] = []
-        self._workspaces: dict[int, tuple] = {}
+        self._workspaces: dict[int, Workspace] = {}
+        self.epoch_batches: EpochBatches | None = None
 
     @property
     def done(self) -> bool:
@@ -87,19 +92,20 @@ class Trainer:
             return self.progress(False, None)
         if self.order is None:
             self.order = self.rng.permutation(len(self.data))
-        size, data = self.minibatch_size, self.data
+        if self.epoch_batches is None or self.epoch_batches.order is not self.order:
+            self.epoch_batches = EpochBatches(self.data, self.order, self.minibatch_size)
+        for workspace in self._workspaces.values():
+            workspace.bind()  # the user may have assigned new parameter arrays between chunks
+        eta, lmbda, n = self.eta, self.lmbda, len(self.data)
         with np.errstate(over="ignore"):
             while self.batch < limit:
-                indices = self.order[self.batch * size:(self.batch + 1) * size]
-                workspace, x = self.buffers(len(indices))
-                # ndarray.take without out= is the fastest gather; the scale turns uint8 into float64 exactly
-                np.multiply(data.x.take(indices, axis=0), data.scale, out=x)
-                y = data.y.take(indices, axis=0)
-                workspace._gradient(x, y, self.eta / len(indices))
+                x, cols, y = self.epoch_batches.batch(self.batch)
+                workspace = self.workspace(len(x))
+                workspace._gradient(x, y, eta / len(x), cols)
                 if self.batch % self.cost_every == 0:
                     self.cost_sum += workspace.batch_cost(y)
-                    self.cost_samples += len(indices)
-                workspace._apply(self.eta, self.lmbda, len(data))
+                    self.cost_samples += len(x)
+                workspace._apply(eta, lmbda, n)
                 self.batch += 1
                 if deadline is not None and time.perf_counter() >= deadline:
                     break
@@ -136,8 +142,68 @@ class Trainer:
             if progress.epoch_done:
                 yield progress
 
-    def buffers(self, count: int) -> tuple:
-        """Workspace and input buffer for a batch of ``count`` (the last batch may be short)."""
-        if count not in self._workspaces:
-            self._workspaces[count] = (Workspace(self.network, count), np.empty((count, self.network.sizes[0])))
-        return self._workspaces[count]
+    def workspace(self, count: int) -> Workspace:
+        """The workspace for a batch of ``count`` (the last batch may be short)."""
+        workspace = self._workspaces.get(count)
+        if workspace is None:
+            workspace = self._workspaces[count] = Workspace(self.network, count)
+        return workspace
+
+
+class EpochBatches:
+    """One epoch's mini-batches, gathered from the data a block of samples at a time.
+
+    A batch comes as (x, cols, y): ``cols`` are the input columns that are nonzero
+    somewhere in the batch (None if that is all of them), ``x`` is the (m, k) float64
+    block of the batch's inputs in those columns, and ``y`` its (m, n_out) targets.
+    Gathering a block of batches at once takes a handful of numpy calls instead of
+    several per batch; the values are the same whatever the block boundaries."""
+
+    BLOCK = 2048  # samples gathered at once: ~16 MB of buffers for MNIST
+
+    def __init__(self, data: Dataset, order: np.ndarray, size: int) -> None:
+        self.data, self.order, self.size = data, order, size
+        self.full = len(order) // size  # batches of exactly ``size``; a shorter one may follow
+        self.per_block = max(1, self.BLOCK // size)
+        self.first, self.batches = 0, []
+
+    def batch(self, index: int) -> tuple:
+        """Batch ``index`` of the epoch (0-based)."""
+        offset = index - self.first
+        if not 0 <= offset < len(self.batches):
+            self.load(index)
+            offset = index - self.first
+        return self.batches[offset]
+
+    def load(self, index: int) -> None:
+        """Gather the block of batches holding batch ``index``."""
+        if index >= self.full:  # the short last batch, alone
+            first, count, size = self.full, 1, len(self.order) - self.full * self.size
+        else:
+            first = index - index % self.per_block
+            count, size = min(self.per_block, self.full - first), self.size
+        rows = self.order[first * self.size:first * self.size + count * size]
+        self.first, self.batches = first, split_batches(self.data, rows, count, size)
+
+
+def split_batches(data: Dataset, rows: np.ndarray, count: int, size: int) -> list[tuple]:
+    """(x, cols, y) for ``count`` batches of ``size`` consecutive ``rows`` of ``data``."""
+    n_in = data.x.shape[1]
+    x = data.x.take(rows, axis=0)
+    y = data.y.take(rows, axis=0)
+    batched = x.reshape(count, size, n_in)
+    if x.dtype == np.uint8:
+        used = np.bitwise_or.reduce(batched, axis=1) != 0  # (count, n_in); any() is slower on uint8 in Pyodide
+    else:
+        used = batched.any(axis=1)
+    widths = used.sum(axis=1).tolist()
+    values = x[np.repeat(used, size, axis=0)]  # each batch's (size, k) block, row-major, one after another
+    values = np.multiply(values, data.scale, dtype=np.float64)  # exact: uint8 × 1/256 (or float × 1)
+    cols = np.flatnonzero(used) % n_in  # ~6× faster than np.nonzero(used)[1]
+    batches, start = [], 0
+    for i, k in enumerate(widths):
+        end = start + k
+        batches.append((values[start * size:end * size].reshape(size, k), None if k == n_in else cols[start:end],
+                        y[i * size:(i + 1) * size]))
+        start = end
+    return batches
