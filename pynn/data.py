@@ -123,7 +123,7 @@ def as_dataset(data, sizes: list[int], name: str = "data") -> Dataset:
 def stack_rows(items: list, width: int, name: str, what: str, offset: int = 0) -> np.ndarray:
     """Stack (width, 1) or (width,) arrays into rows (k, width), naming the first misfit."""
     try:
-        block = np.stack(items)
+        block = np.array(items)  # np.stack, without its per-item Python overhead
     except (ValueError, TypeError):
         block = None
     if block is None or block.shape[1:] not in ((width, 1), (width,)):

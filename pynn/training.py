@@ -191,11 +191,7 @@ def split_batches(data: Dataset, rows: np.ndarray, count: int, size: int) -> lis
     n_in = data.x.shape[1]
     x = data.x.take(rows, axis=0)
     y = data.y.take(rows, axis=0)
-    batched = x.reshape(count, size, n_in)
-    if x.dtype == np.uint8:
-        used = np.bitwise_or.reduce(batched, axis=1) != 0  # (count, n_in); any() is slower on uint8 in Pyodide
-    else:
-        used = batched.any(axis=1)
+    used = batch_union(x, count, size)  # (count, n_in): which inputs each batch needs
     widths = used.sum(axis=1).tolist()
     values = x[np.repeat(used, size, axis=0)]  # each batch's (size, k) block, row-major, one after another
     values = np.multiply(values, data.scale, dtype=np.float64)  # exact: uint8 × 1/256 (or float × 1)
@@ -207,3 +203,13 @@ def split_batches(data: Dataset, rows: np.ndarray, count: int, size: int) -> lis
                         y[i * size:(i + 1) * size]))
         start = end
     return batches
+
+
+def batch_union(x: np.ndarray, count: int, size: int) -> np.ndarray:
+    """(count, n_in) bools: the columns of ``x`` that are nonzero in some row of each batch.
+    Bytes are OR-ed eight at a time as uint64 words (any() on uint8 is ~8× slower in Pyodide)."""
+    n_in = x.shape[1]
+    if x.dtype == np.uint8 and n_in % 8 == 0:
+        words = x.view(np.uint64).reshape(count, size, n_in // 8)
+        return np.bitwise_or.reduce(words, axis=1).view(np.uint8) != 0
+    return x.reshape(count, size, n_in).any(axis=1)
