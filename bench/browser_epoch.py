@@ -108,7 +108,8 @@ INIT_SCRIPT = """
           if (prediction && prediction.textContent.trim() !== "") bench.predictionAt ??= at;
           const accuracy = document.querySelector("[data-testid=accuracy]");
           if (accuracy && (target === accuracy || accuracy.contains(target)) && accuracy.textContent) {
-            bench.accuracies.push({ text: accuracy.textContent, at });
+            const elapsed = Number(document.querySelector("[data-testid=progress]")?.dataset.elapsed);
+            bench.accuracies.push({ text: accuracy.textContent, at, elapsed });
           }
         }
       }
@@ -483,30 +484,34 @@ def fill_settings(page, seed: int, epochs: int | None = None) -> None:
 
 
 def train_in_page(page, seed: int, epochs: int = 1, probe: WorkerProbe | None = None, sample_every: float = 0.5,
-                  timeout: float = 3600.0) -> dict:
-    """Fill the form, press Start training, wait for data-done=true; read the page's figures."""
+                  timeout: float = 3600.0, on_wait=None) -> dict:
+    """Fill the form, press Start training, wait for data-done=true; read the page's figures.
+    ``on_wait(marks)`` is called while waiting."""
     fill_settings(page, seed, epochs)
     marks = page.evaluate("() => ({ submits: window.__bench.submits.length, done: window.__bench.done.length, "
                           "accuracies: window.__bench.accuracies.length })")
     samples = []
     last = [0.0]
 
-    def on_wait():
+    def waiting():
         if probe is not None and time.monotonic() - last[0] >= sample_every:
             last[0] = time.monotonic()
             samples.append(probe.sample())
+        if on_wait is not None:
+            on_wait(marks)
 
     page.get_by_test_id("train").click()
     poll(page, """m => { const b = window.__bench;
                          const train = document.querySelector('[data-testid=train]');
                          return b.submits.length > m.submits && b.done.slice(m.done).some((d) => d.value === 'true')
-                                && !train.disabled; }""", marks, timeout=timeout, interval=0.05, on_wait=on_wait)
+                                && !train.disabled; }""", marks, timeout=timeout, interval=0.05, on_wait=waiting)
     result = page.evaluate("""m => {
         const b = window.__bench, p = document.querySelector('[data-testid=progress]').dataset;
         const submitAt = b.submits.at(-1), doneAt = b.done.slice(m.done).find((d) => d.value === 'true').at;
         return { elapsed: Number(p.elapsed), epoch: Number(p.epoch), batch: Number(p.batch),
                  batchesPerEpoch: Number(p.batchesPerEpoch), stopped: p.stopped, submitAt, doneAt,
                  accuracies: b.accuracies.slice(m.accuracies).map((a) => a.text),
+                 epochElapsed: b.accuracies.slice(m.accuracies).map((a) => a.elapsed),
                  message: document.getElementById('train-message')?.textContent ?? null,
                  longtasks: b.longtasks.filter((t) => t.start + t.duration >= submitAt && t.start <= doneAt) };
     }""", marks)
