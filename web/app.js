@@ -8,10 +8,9 @@ import { Predictor } from "./predict.js";
 import { SettingsForm } from "./settings.js";
 import { TrainingPanel } from "./training.js";
 import { bridge, workerCreatedAt } from "./start.js";
-import { showHiddenUnits } from "./weights.js";
+import { UNIT_COUNT, showHiddenUnits } from "./weights.js";
 
 const $ = (id) => document.getElementById(id);
-const UNIT_COUNT = 30;
 
 const timings = { workerCreated: workerCreatedAt };
 
@@ -64,7 +63,6 @@ const training = new TrainingPanel(bridge, settings, charts, {
   epochDone: (progress, units) => units && showUnits("yours", units, ` after epoch ${progress.epoch + 1}`),
   finished: (result) => models.trainingEnded(result.stopped),
 });
-training.unitCount = UNIT_COUNT;
 
 bridge.addEventListener("status", ({ detail }) => {
   setStatus(training.running ? "training" : "loading", detail.message);

@@ -23,7 +23,6 @@ export class DrawingPad {
     this.#ink = inkCanvas.getContext("2d", { willReadFrequently: true });
     this.#visible = canvas.getContext("2d");
     this.#resize();
-    matchMedia(`(resolution: ${devicePixelRatio}dppx)`).addEventListener("change", () => this.#resize(), { once: true });
 
     canvas.addEventListener("pointerdown", (event) => this.#down(event));
     canvas.addEventListener("pointermove", (event) => this.#move(event));
@@ -53,9 +52,11 @@ export class DrawingPad {
     this.onChange("clear");
   }
 
+  /** Sizes the visible canvas for the screen's pixel density, again whenever it changes. */
   #resize() {
-    // Keep the drawing: the visible canvas is redrawn from the ink copy.
     const scale = devicePixelRatio || 1;
+    matchMedia(`(resolution: ${scale}dppx)`).addEventListener("change", () => this.#resize(), { once: true });
+    // Resizing clears the canvas: redraw the drawing from the ink copy.
     this.canvas.width = this.canvas.height = Math.round(PAD_SIZE * scale);
     this.#visible.setTransform(scale, 0, 0, scale, 0, 0);
     this.#style(this.#visible, getComputedStyle(this.canvas).color);

@@ -66,6 +66,12 @@ export async function readUpload(file) {
 
 const ACTIVE_KEY = "pynn.active-model";
 
+// The last model chosen; storage may be unavailable (private modes), which only forgets it.
+const remembered = {
+  get: () => { try { return localStorage.getItem(ACTIVE_KEY); } catch { return null; } },
+  set: (name) => { try { localStorage.setItem(ACTIVE_KEY, name); } catch { /* not remembered */ } },
+};
+
 function describe({ sizes, cost, meta }) {
   const parts = [sizes.join(" → "), cost];
   if (typeof meta?.test_accuracy === "number") parts.push(`test accuracy ${(meta.test_accuracy * 100).toFixed(2)}%`);
@@ -112,15 +118,14 @@ export class ModelPanel {
         this.#note(`Your saved model could not be restored: ${error.message}`);
       }
     }
-    const remembered = localStorage.getItem(ACTIVE_KEY);
-    if (remembered === "yours" && this.descriptions.yours) await this.use("yours");
+    if (remembered.get() === "yours" && this.descriptions.yours) await this.use("yours");
   }
 
   async use(name, { remember = false } = {}) {
     try {
       this.descriptions[name] = await this.bridge.call("use", { name });
       this.elements.select.value = name;
-      if (remember) localStorage.setItem(ACTIVE_KEY, name);
+      if (remember) remembered.set(name);
       this.#showInfo();
       this.onSwitch(name);
     } catch (error) {

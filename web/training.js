@@ -1,5 +1,6 @@
 // The training panel: Start and Stop, the run's progress, and its live charts. The loop
 // itself runs in the worker; this side only shows each chunk's progress.
+import { UNIT_COUNT } from "./weights.js";
 
 function duration(seconds) {
   if (seconds === null || !Number.isFinite(seconds)) return "–";
@@ -9,6 +10,8 @@ function duration(seconds) {
 }
 
 export class TrainingPanel {
+  #available = false;
+
   /**
    * elements: start, stop, progress, progressFill, epoch, eta, cost, accuracy, elapsed, message.
    * hooks: status(state, text), started(run, units), epochDone(progress, units), finished(result).
@@ -17,7 +20,6 @@ export class TrainingPanel {
     Object.assign(this, { bridge, settings, charts, elements, hooks });
     this.running = false;
     this.available = false;
-    this.unitCount = 30;
     elements.start.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.start();
@@ -27,12 +29,12 @@ export class TrainingPanel {
 
   /** Whether Python is up: Start waits for it. */
   set available(available) {
-    this.isAvailable = available;
+    this.#available = available;
     if (!this.running) this.elements.start.disabled = !available;
   }
 
   get available() {
-    return this.isAvailable;
+    return this.#available;
   }
 
   async start() {
@@ -51,17 +53,13 @@ export class TrainingPanel {
     this.#clearProgress();
     this.hooks.status("training", "Preparing the training data…");
     try {
-      const result = await this.bridge.call("train", { settings, unitCount: this.unitCount },
+      const result = await this.bridge.call("train", { settings, unitCount: UNIT_COUNT },
                                             { onProgress: (report) => this.#report(report) });
       this.charts.flush();
-      this.#showProgress(result.progress, result.stopped);
-      const accuracy = result.progress.accuracy ?? this.lastAccuracy;
-      const summary = result.stopped
-        ? `Stopped in epoch ${result.progress.epoch + 1}; your model keeps what it learned so far.`
-        : `Trained ${result.progress.epochs} epoch${result.progress.epochs > 1 ? "s" : ""} in ` +
-          `${duration(result.progress.elapsed)}${accuracy == null ? "" : `: test accuracy ${(accuracy * 100).toFixed(2)}%`}.`;
+      if (result.progress) this.#showProgress(result.progress, result.stopped);
+      const summary = this.#summary(result);
       this.#message(summary);
-      await this.hooks.finished(result);
+      if (this.started) await this.hooks.finished(result);
       this.hooks.status("ready", summary);
     } catch (error) {
       if (error.name === "WorkerCrash") return; // the page's crash handler takes over
@@ -76,6 +74,15 @@ export class TrainingPanel {
     } finally {
       this.#setRunning(false);
     }
+  }
+
+  #summary({ progress, stopped }) {
+    if (!progress) return "Stopped before training began.";
+    if (stopped) return `Stopped in epoch ${progress.epoch + 1}; your model keeps what it learned so far.`;
+    const accuracy = progress.accuracy ?? this.lastAccuracy;
+    const epochs = `${progress.epochs} epoch${progress.epochs > 1 ? "s" : ""}`;
+    const score = accuracy == null ? "" : `: test accuracy ${(accuracy * 100).toFixed(2)}%`;
+    return `Trained ${epochs} in ${duration(progress.elapsed)}${score}.`;
   }
 
   async stop() {

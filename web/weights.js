@@ -1,6 +1,7 @@
 // "What the net learned": each first-layer hidden unit's 784 incoming weights as a 28×28
 // image, blue for negative, orange for positive (pynn sends 128 for zero, scaled per unit).
 
+export const UNIT_COUNT = 30; // shown at most: all of a 30-unit layer, Nielsen's usual size
 const SIDE = 28;
 const NEGATIVE = [8, 119, 189];
 const POSITIVE = [245, 147, 34];

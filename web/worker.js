@@ -80,10 +80,11 @@ async function boot() {
   const problems = [];
   await pyodide.loadPackage(["pynn"], { messageCallback: () => {}, errorCallback: (text) => problems.push(text) });
   if (problems.length) throw new Error(`numpy and pynn did not load: ${problems.join(" ")}`);
+  timings.packages = since(start);
   pyodide.runPython(GLUE);
   callPython = pyodide.globals.get("call");
   wasmMemory = () => pyodide._module?.HEAPU8?.byteLength ?? null; // private API: for benchmarks only
-  timings.packages = since(start);
+  timings.imports = since(start);
   status("model", "Loading the pretrained model…");
   const model = call("load_model", "pretrained", await modelText);
   timings.model = since(start);
@@ -111,18 +112,18 @@ function hiddenUnits(name, count) {
 }
 
 async function train({ settings, unitCount }, report) {
-  dataLoaded ??= loadData();
-  try {
-    await dataLoaded;
-  } catch (error) {
-    dataLoaded = null;
-    throw error;
-  }
-  const run = call("start_training", settings);
-  report({ started: run, units: hiddenUnits("yours", unitCount) });
+  if (training) throw new Error("a training run is already going");
   training = true;
   stopRequested = false;
   try {
+    dataLoaded ??= loadData().catch((error) => {
+      dataLoaded = null;
+      throw error;
+    });
+    await dataLoaded;
+    if (stopRequested) return { progress: null, stopped: true };
+    const run = call("start_training", settings);
+    report({ started: run, units: hiddenUnits("yours", unitCount) });
     for (;;) {
       const progress = call("train_chunk", 0.2);
       const units = progress.epoch_done ? hiddenUnits("yours", unitCount) : null;
