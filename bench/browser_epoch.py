@@ -359,9 +359,12 @@ def measure_loads(browser, url: str, contexts: int, warm_visits: int, requests: 
         context.close()
     summary = {}
     for name, records in (("cold", cold), ("warm", warm)):
+        # The worker's own marks (ms from its start): Pyodide up, numpy and pynn loaded, model loaded.
+        stages = {stage: median((r.get("timings") or {}).get("worker", {}).get(stage) for r in records)
+                  for stage in ("pyodide", "packages", "model")}
         summary[name] = {"ready_s": median(r["ready_s"] for r in records),
                          "first_prediction_s": median(r["first_prediction_s"] for r in records),
-                         "runs": records}
+                         "worker_stages_ms": stages, "runs": records}
     return summary
 
 
@@ -752,6 +755,10 @@ def summarise(results: dict, browser_runs: list, native_runs: list, peer_runs: d
              f"{fmt(load['cold']['first_prediction_s'])} s")
         note(f"  load, warm: ready {fmt(load['warm']['ready_s'])} s, first prediction "
              f"{fmt(load['warm']['first_prediction_s'])} s   (target ≤ {TARGETS['warm_load_s']:.0f} s)")
+        for name in ("cold", "warm"):
+            stages = load[name]["worker_stages_ms"]
+            note(f"    {name}, in the worker from its start: Pyodide {fmt(stages['pyodide'], 0)} ms, + numpy and pynn "
+                 f"→ {fmt(stages['packages'], 0)} ms, + pretrained model → {fmt(stages['model'], 0)} ms")
     if "latency" in results:
         note(f"  pointer-up → prediction: {fmt(results['latency']['median_page_ms'], 1)} ms "
              f"(target ≤ {TARGETS['latency_ms']:.0f} ms)")
@@ -760,6 +767,10 @@ def summarise(results: dict, browser_runs: list, native_runs: list, peer_runs: d
          f"(target ≤ {TARGETS['memory_mb']:.0f} MB)")
     note(f"  main-thread long tasks during training: {len(results['pynn']['longtasks_during_training'])}, longest "
          f"{longest:.0f} ms (target none > {TARGETS['longtask_ms']:.0f} ms)")
+    for run in browser_runs:
+        for task in run["longtasks"]:
+            after = (task["start"] - run["submitAt"]) / 1000
+            note(f"    {task['duration']:.0f} ms, {after:.2f} s after submit (the run took {run['wall_s']:.2f} s)")
     note(f"  accuracy after the epoch: browser {accuracy_browser}, native {accuracy_native}; "
          f"max |Δ weights| {max(weights_diff, default=float('nan')):.3g}")
     note("")
