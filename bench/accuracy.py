@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/accuracy.py            # the full runs (a few minutes)
     .venv/bin/python bench/accuracy.py --quick    # a smoke run in under a minute: NOT the table's numbers
+    .venv/bin/python bench/accuracy.py --seeds 1,2,3 --only i    # the spread over seeds
 
 (i)  Chapter 1: [784, 30, 10], quadratic cost, N(0,1) init, mini-batch 10, η = 3.0,
      30 epochs, accuracy on the test set after every epoch.  His result: 95.42%,
@@ -19,9 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -77,11 +79,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2 epochs each ((ii) on 10k samples): a smoke test")
     parser.add_argument("--only", choices=["i", "ii"], help="run only one of the two")
+    parser.add_argument("--seeds", default="1", help="comma-separated seeds, each run in turn (default 1, the "
+                        "primary result; more seeds show the spread, they are not for picking the best)")
     args = parser.parse_args()
+    seeds = [int(seed) for seed in args.seeds.split(",")]
     print(f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     data = {split: mnist.load_dataset(split) for split in ("train", "validation", "test")}
-    runs = [r for r in RUNS if args.only is None or r.name.startswith(f"({args.only})")]
+    runs = [replace(r, seed=seed) for r in RUNS if args.only is None or r.name.startswith(f"({args.only})")
+            for seed in seeds]
     if args.quick:
         print("QUICK MODE: 2 epochs per run — a smoke test, not Nielsen's table")
     results = [train(run, data, args.quick) for run in runs]
@@ -90,8 +96,13 @@ def main() -> None:
     for r in results:
         run = r["run"]
         met = "" if args.quick else ("  ✓" if r["final"] >= run.target else "  (final below his)")
-        print(f"{run.name:42s} {run.target:8.2%} {r['final']:8.2%} {r['best']:8.2%} ({r['best_epoch']:2d})  "
-              f"{r['test']:8.2%} {r['training_s']:8.1f} {r['wall_s']:8.1f}{met}")
+        print(f"{run.name + f' seed {run.seed}':42s} {run.target:8.2%} {r['final']:8.2%} {r['best']:8.2%} "
+              f"({r['best_epoch']:2d})  {r['test']:8.2%} {r['training_s']:8.1f} {r['wall_s']:8.1f}{met}")
+    for name in dict.fromkeys(r["run"].name for r in results):
+        finals = [r["final"] for r in results if r["run"].name == name]
+        if len(finals) > 1:
+            print(f"{name}: final over {len(finals)} seeds: mean {statistics.mean(finals):.2%}, "
+                  f"sd {statistics.stdev(finals):.2%}, range {min(finals):.2%}–{max(finals):.2%}")
     print("final/best: on the evaluation set of the run ((i) test, (ii) validation); "
           "test: the test set after the last epoch; train s: SGD time without evaluation")
 
