@@ -12,6 +12,7 @@ from helpers import (
     clear_pad,
     draw,
     last_predict_call,
+    pad_box,
     pad_ink,
     shoot,
     tap_predictions,
@@ -125,4 +126,21 @@ def test_browser_matches_native_pynn(module_app, pretrained, digit):
     preview = np.rint(preview_ink(page) * 255).astype(np.uint8)
     np.testing.assert_array_equal(preview, np.rint(x * 255).astype(np.uint8),
                                   err_msg="the preview is not the normalised image the network saw")
+    module_app.monitor.assert_clean()
+
+
+def test_a_single_tap_is_not_read_as_a_digit(module_app):
+    """A click leaves a round dot of the pen's width: pynn.digits refuses it as near-blank,
+    so the page keeps inviting a drawing instead of guessing (it used to say 8)."""
+    page = module_app.page
+    clear_pad(page)
+    tap_predictions(page)
+    page.evaluate("() => { window.__e2ePredict = null; }")
+    box = pad_box(page)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => window.__e2ePredict && window.__e2ePredict.value", timeout=10_000)
+    assert pad_ink(page).max() > 0, "the tap left no ink, so this test proves nothing"
+    assert last_predict_call(page)["value"].get("blank") is True
+    expect(page.get_by_test_id("prediction")).to_have_text("")
+    expect(draw_prompt(page)).to_be_visible()
     module_app.monitor.assert_clean()
