@@ -121,6 +121,7 @@ class Trainer:
         progress = self.progress(True, accuracy)
         self.history.append({"epoch": self.epoch, "cost": progress.cost, "accuracy": accuracy, "seconds": self.elapsed})
         self.epoch, self.batch, self.order = self.epoch + 1, 0, None
+        self.epoch_batches = None  # its gathered block, ~16 MB, is not needed any more
         self.cost_sum, self.cost_samples = 0.0, 0
         return progress
 
