@@ -25,6 +25,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+# Before numpy loads: OpenBLAS's thread pool makes the pretrained model's 100×784×10 products
+# 30–100× slower whenever the other core is busy (measured here); one thread is steady.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parent
 SITE = ROOT / "site"
 VENV = ROOT / ".venv"
