@@ -144,6 +144,43 @@ function trainPlain(data, init, order, { hidden, batch, eta }) {
 // 4-way unrolled inner loops with separate accumulators, and the weight gradient fused into
 // the update (one pass over W1 per mini-batch instead of one per sample plus one to apply). ----
 
+/** The output layer's forward pass and both layers' deltas for a batch of m hidden rows A1
+ * (σ′(z) = a(1 − a)); shared by the two hand-written JavaScript peers. */
+function outputLayer(m, labels, order, start, A1, W2, b2, D2, D1, H) {
+  for (let s = 0; s < m; s++) {
+    const label = labels[order[start + s]];
+    const a = s * H;
+    for (let k = 0; k < N_OUT; k++) {
+      const w = k * H;
+      let z = b2[k];
+      for (let j = 0; j < H; j++) z += W2[w + j] * A1[a + j];
+      const out = 1 / (1 + Math.exp(-z));
+      D2[s * N_OUT + k] = (out - (k === label ? 1 : 0)) * out * (1 - out);
+    }
+    for (let j = 0; j < H; j++) {
+      let sum = 0;
+      for (let k = 0; k < N_OUT; k++) sum += W2[k * H + j] * D2[s * N_OUT + k];
+      const h = A1[a + j];
+      D1[a + j] = sum * h * (1 - h);
+    }
+  }
+}
+
+/** W2, b2 −= step · their gradients (after the deltas used the old W2). */
+function updateOutputLayer(m, step, A1, W2, b2, D2, H) {
+  for (let k = 0; k < N_OUT; k++) {
+    let gb = 0;
+    for (let s = 0; s < m; s++) {
+      const d = step * D2[s * N_OUT + k];
+      gb += d;
+      const w = k * H;
+      const a = s * H;
+      for (let j = 0; j < H; j++) W2[w + j] -= d * A1[a + j];
+    }
+    b2[k] -= gb;
+  }
+}
+
 function trainUnrolled(data, init, order, { hidden, batch, eta }) {
   const H = hidden;
   const W1 = init.W1.slice();
@@ -187,36 +224,10 @@ function trainUnrolled(data, init, order, { hidden, batch, eta }) {
       }
     }
     // Output layer and both deltas (σ′(z) = a(1 − a)).
-    for (let s = 0; s < m; s++) {
-      const label = labels[order[start + s]];
-      const a = s * H;
-      for (let k = 0; k < N_OUT; k++) {
-        const w = k * H;
-        let z = b2[k];
-        for (let j = 0; j < H; j++) z += W2[w + j] * A1[a + j];
-        const out = 1 / (1 + Math.exp(-z));
-        D2[s * N_OUT + k] = (out - (k === label ? 1 : 0)) * out * (1 - out);
-      }
-      for (let j = 0; j < H; j++) {
-        let sum = 0;
-        for (let k = 0; k < N_OUT; k++) sum += W2[k * H + j] * D2[s * N_OUT + k];
-        const h = A1[a + j];
-        D1[a + j] = sum * h * (1 - h);
-      }
-    }
+    outputLayer(m, labels, order, start, A1, W2, b2, D2, D1, H);
     const step = eta / m;
     // Output layer update (after its deltas used the old W2).
-    for (let k = 0; k < N_OUT; k++) {
-      let gb = 0;
-      for (let s = 0; s < m; s++) {
-        const d = step * D2[s * N_OUT + k];
-        gb += d;
-        const w = k * H;
-        const a = s * H;
-        for (let j = 0; j < H; j++) W2[w + j] -= d * A1[a + j];
-      }
-      b2[k] -= gb;
-    }
+    updateOutputLayer(m, step, A1, W2, b2, D2, H);
     // Hidden layer update, fused with its gradient: W1[j] −= Σ_s (η/m)·δ1[s, j]·x_s.
     for (let j = 0; j < H; j++) {
       let gb = 0;
@@ -287,35 +298,9 @@ function trainSparse(data, init, order, { hidden, batch, eta }) {
       }
       for (let j = 0; j < H; j++) A1[a + j] = 1 / (1 + Math.exp(-A1[a + j]));
     }
-    for (let s = 0; s < m; s++) {
-      const label = labels[order[start + s]];
-      const a = s * H;
-      for (let k = 0; k < N_OUT; k++) {
-        const w = k * H;
-        let z = b2[k];
-        for (let j = 0; j < H; j++) z += W2[w + j] * A1[a + j];
-        const out = 1 / (1 + Math.exp(-z));
-        D2[s * N_OUT + k] = (out - (k === label ? 1 : 0)) * out * (1 - out);
-      }
-      for (let j = 0; j < H; j++) {
-        let sum = 0;
-        for (let k = 0; k < N_OUT; k++) sum += W2[k * H + j] * D2[s * N_OUT + k];
-        const h = A1[a + j];
-        D1[a + j] = sum * h * (1 - h);
-      }
-    }
+    outputLayer(m, labels, order, start, A1, W2, b2, D2, D1, H);
     const step = eta / m;
-    for (let k = 0; k < N_OUT; k++) {
-      let gb = 0;
-      for (let s = 0; s < m; s++) {
-        const d = step * D2[s * N_OUT + k];
-        gb += d;
-        const w = k * H;
-        const a = s * H;
-        for (let j = 0; j < H; j++) W2[w + j] -= d * A1[a + j];
-      }
-      b2[k] -= gb;
-    }
+    updateOutputLayer(m, step, A1, W2, b2, D2, H);
     for (let s = 0; s < m; s++) {
       const a = s * H;
       for (let j = 0; j < H; j++) {
