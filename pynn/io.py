@@ -64,13 +64,13 @@ def refuse_constant(name: str):
     raise ModelFileError(f"model file contains {name}; weights must be finite numbers")
 
 
-def loads(text: str | bytes) -> Network:
+def loads(text: str | bytes | bytearray | memoryview) -> Network:
     """A Network from JSON text, or ModelFileError saying exactly what is wrong."""
     if len(text) > MAX_BYTES:
         raise ModelFileError(f"model file is {len(text) / 1e6:.1f} MB; the cap is {MAX_BYTES // 2**20} MB")
-    if isinstance(text, bytes):
+    if isinstance(text, (bytes, bytearray, memoryview)):
         try:
-            text = text.decode("utf-8")
+            text = bytes(text).decode("utf-8")
         except UnicodeDecodeError:
             raise ModelFileError("model file is not UTF-8 text (is it a JSON file?)") from None
     if nesting_depth(text) > MAX_DEPTH:

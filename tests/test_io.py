@@ -50,6 +50,18 @@ def test_round_trip_is_exact(cost):
     np.testing.assert_array_equal(loaded.feedforward(x), net.feedforward(x))
 
 
+def test_bytes_like_input_is_read_as_utf8_json():
+    """The browser's worker hands over a file's bytes in whatever buffer type it has."""
+    net = Network([6, 4, 2], seed=5)
+    data = io.to_json(net, meta={"note": "héllo"}).encode("utf-8")
+    for text in (data, bytearray(data), memoryview(data)):
+        loaded = io.loads(text)
+        assert_same_network(net, loaded)
+        assert loaded.meta == {"note": "héllo"}
+    with pytest.raises(io.ModelFileError, match="UTF-8"):
+        io.loads(memoryview(b"\xff\xfe not text"))
+
+
 def test_save_and_load_a_file(tmp_path):
     net = Network([784, 30, 10], cost="cross-entropy", seed=4)
     path = tmp_path / "model.json"
