@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pynn.data import check_finite
+
 FIELD = 28
 BOX = 20
 CENTRE = 14.0
@@ -42,11 +44,8 @@ def as_ink(image, ink_max: float | None = None) -> np.ndarray:
     array = np.asarray(image)
     if array.ndim != 2 or 0 in array.shape:
         raise ValueError(f"image must be a non-empty 2-D grayscale array, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"image must hold real numbers, got dtype {array.dtype}")
+    check_finite("image", array)
     values = array.astype(np.float64)
-    if not np.isfinite(values).all():
-        raise ValueError("image contains NaN or infinity")
     if values.min() < 0:
         raise ValueError("image has negative values; ink must be ≥ 0 (background 0)")
     if ink_max is None:
