@@ -44,7 +44,7 @@ def check_settings(settings: dict) -> dict:
         value = settings.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
             errors[name] = f"must be {'a whole number' if kind is int else 'a number'}"
-        elif not (low <= value <= high) or value != value:
+        elif not (low <= value <= high):  # NaN fails this too
             errors[name] = f"must be between {low:g} and {high:g}"
         else:
             clean[name] = kind(value)
