@@ -42,7 +42,8 @@ def check_settings(settings: dict) -> dict:
     errors, clean = {}, {}
     for name, (kind, low, high) in SETTINGS.items():
         value = settings.get(name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+        not_number = isinstance(value, bool) or not isinstance(value, (int, float))
+        if not_number or (kind is int and not float(value).is_integer()):
             errors[name] = f"must be {'a whole number' if kind is int else 'a number'}"
         elif not (low <= value <= high):  # NaN fails this too
             errors[name] = f"must be between {low:g} and {high:g}"

@@ -76,6 +76,13 @@ def test_settings_are_validated_field_by_field():
     assert check_settings(SETTINGS)["eta"] == 3.0
 
 
+def test_non_finite_settings_are_field_errors_not_crashes():
+    bad = {**SETTINGS, "epochs": float("nan"), "batch_size": float("inf"), "eta": float("nan")}
+    with pytest.raises(SettingsError) as error:
+        check_settings(bad)
+    assert set(error.value.fields) == {"epochs", "batch_size", "eta"}
+
+
 def test_training_needs_data_first(session):
     with pytest.raises(RuntimeError, match="not loaded"):
         session.start_training(SETTINGS)
