@@ -14,17 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pynn.checks import check_finite
+
 PIXEL_SCALE = 1.0 / 256.0  # Nielsen's mnist.pkl.gz stores byte/256
 CHUNK = 4096  # samples per block when converting or evaluating, to bound memory
 CONVERT_CHUNK = 1024  # samples per block when checking and compacting inputs: keeps the temporaries in cache
-
-
-def check_finite(name: str, array: np.ndarray) -> None:
-    """Raise if ``array`` holds NaN or ±inf (or is not numeric)."""
-    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real numbers, got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinity")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pynn.data import check_finite
+from pynn.checks import check_finite
 
 FIELD = 28
 BOX = 20

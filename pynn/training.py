@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from pynn.checks import check_count, check_positive
 from pynn.data import Dataset, as_dataset
 from pynn.kernel import Workspace
-from pynn.network import check_count, check_positive
 
 
 @dataclass
