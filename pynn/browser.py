@@ -17,57 +17,14 @@ from pynn import io
 from pynn.data import Dataset
 from pynn.digits import BlankImageError, normalize_digit
 from pynn.network import Network
+from pynn.settings import INPUTS, OUTPUTS, check_settings
 from pynn.training import Trainer
-
-INPUTS, OUTPUTS = 784, 10
-SETTINGS = {  # name: (type, minimum, maximum)
-    "epochs": (int, 1, 1000),
-    "batch_size": (int, 1, 10_000),
-    "eta": (float, 1e-6, 1000.0),
-    "lmbda": (float, 0.0, 1e6),
-    "train_size": (int, 1, 50_000),
-    "seed": (int, 0, 2**32 - 1),
-}
-MAX_HIDDEN_UNITS = 1000
 
 
 def read_npz(data: bytes) -> Dataset:
     """An MNIST split shipped as a pickle-free .npz of uint8 images and labels."""
     with np.load(bytes_io.BytesIO(bytes(data)), allow_pickle=False) as archive:
         return Dataset.from_arrays(archive["images"], archive["labels"])
-
-
-def check_settings(settings: dict) -> dict:
-    """Training settings from the page, checked: a dict of field → message on any problem."""
-    errors, clean = {}, {}
-    for name, (kind, low, high) in SETTINGS.items():
-        value = settings.get(name)
-        not_number = isinstance(value, bool) or not isinstance(value, (int, float))
-        if not_number or (kind is int and not float(value).is_integer()):
-            errors[name] = f"must be {'a whole number' if kind is int else 'a number'}"
-        elif not (low <= value <= high):  # NaN fails this too
-            errors[name] = f"must be between {low:g} and {high:g}"
-        else:
-            clean[name] = kind(value)
-    hidden = settings.get("hidden", [])
-    if not isinstance(hidden, list) or not all(isinstance(n, int) and not isinstance(n, bool) and
-                                               1 <= n <= MAX_HIDDEN_UNITS for n in hidden) or len(hidden) > 4:
-        errors["hidden"] = f"up to 4 layer sizes, each 1–{MAX_HIDDEN_UNITS}, like 30 or 100,30"
-    if settings.get("cost") not in ("quadratic", "cross-entropy"):
-        errors["cost"] = "must be quadratic or cross-entropy"
-    if settings.get("init") not in ("standard", "scaled"):
-        errors["init"] = "must be standard or scaled"
-    if errors:
-        raise SettingsError(errors)
-    return {**clean, "hidden": hidden, "cost": settings["cost"], "init": settings["init"]}
-
-
-class SettingsError(ValueError):
-    """Invalid training settings; ``fields`` maps each bad field to its message."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{name} {message}" for name, message in fields.items()))
-        self.fields = fields
 
 
 class Session:
@@ -135,7 +92,7 @@ class Session:
         s = check_settings(settings)
         network = Network([INPUTS, *s["hidden"], OUTPUTS], cost=s["cost"], init=s["init"], seed=s["seed"])
         network.meta = {"settings": s}
-        self.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["batch_size"],
+        self.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
                                s["eta"], lmbda=s["lmbda"], evaluation_data=self.test_data)
         self.models["yours"] = network
         return {"batches_per_epoch": self.trainer.batches_per_epoch, "epochs": s["epochs"], "settings": s}

@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from pynn import io, mnist
-from pynn.network import Network
+from pynn.costs import COSTS
+from pynn.network import INITS, Network
 from pynn.training import Trainer
 
 
@@ -32,10 +33,10 @@ def parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network on MNIST and save it as JSON")
     train.add_argument("--sizes", type=layer_sizes, default=[784, 30, 10], help="layer sizes (default 784,30,10)")
     train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--batch-size", type=int, default=10)
+    train.add_argument("--minibatch-size", type=int, default=10)
     train.add_argument("--eta", type=float, default=3.0, help="learning rate")
-    train.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic")
-    train.add_argument("--init", choices=["standard", "scaled"], default="standard",
+    train.add_argument("--cost", choices=list(COSTS), default="quadratic")
+    train.add_argument("--init", choices=list(INITS), default="standard",
                        help="N(0,1) weights (the seed's) or N(0,1/sqrt(n_in))")
     train.add_argument("--lmbda", type=float, default=0.0, help="L2 regularisation")
     train.add_argument("--seed", type=int, default=None, help="for a reproducible run")
@@ -60,7 +61,7 @@ def train(args: argparse.Namespace) -> None:
     if not 1 <= args.train_size <= mnist.SPLITS["train"]:
         raise ValueError(f"--train-size must be between 1 and {mnist.SPLITS['train']}, got {args.train_size}")
     network = Network(args.sizes, cost=args.cost, init=args.init, seed=args.seed)
-    trainer = Trainer(network, mnist.load_dataset("train", limit=args.train_size), args.epochs, args.batch_size,
+    trainer = Trainer(network, mnist.load_dataset("train", limit=args.train_size), args.epochs, args.minibatch_size,
                       args.eta, lmbda=args.lmbda, evaluation_data=mnist.load_dataset(args.eval))
     with tqdm(total=trainer.batches_per_epoch * args.epochs, unit="batch", dynamic_ncols=True) as bar:
         while not trainer.done:
@@ -70,7 +71,7 @@ def train(args: argparse.Namespace) -> None:
                 bar.set_postfix(epoch=progress.epoch + 1, cost=f"{progress.cost:.4f}")
             if progress.epoch_done:
                 bar.write(f"Epoch {progress.epoch}: {progress.accuracy:.4f} {args.eval} accuracy")
-    io.save(network, args.out, meta={"settings": {k: v for k, v in vars(args).items() if k != "func"},
+    io.save(network, args.out, meta={"settings": vars(args),
                                      f"{args.eval}_accuracy": trainer.history[-1]["accuracy"] if args.epochs else None})
     print(f"saved {args.out}")
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from pynn import Network, io
-from pynn.browser import Session, SettingsError, check_settings
+from pynn.browser import Session
+from pynn.settings import SettingsError, check_settings
 
-SETTINGS = {"hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2, "batch_size": 10,
+SETTINGS = {"hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2, "minibatch_size": 10,
             "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1}
 
 
@@ -69,18 +70,18 @@ def test_bad_model_is_rejected_and_current_one_kept(session):
 
 
 def test_settings_are_validated_field_by_field():
-    bad = {**SETTINGS, "hidden": ["x"], "eta": -1, "epochs": 0, "batch_size": 2.5, "cost": "l1", "seed": True}
+    bad = {**SETTINGS, "hidden": ["x"], "eta": -1, "epochs": 0, "minibatch_size": 2.5, "cost": "l1", "seed": True}
     with pytest.raises(SettingsError) as error:
         check_settings(bad)
-    assert set(error.value.fields) == {"hidden", "eta", "epochs", "batch_size", "cost", "seed"}
+    assert set(error.value.fields) == {"hidden", "eta", "epochs", "minibatch_size", "cost", "seed"}
     assert check_settings(SETTINGS)["eta"] == 3.0
 
 
 def test_non_finite_settings_are_field_errors_not_crashes():
-    bad = {**SETTINGS, "epochs": float("nan"), "batch_size": float("inf"), "eta": float("nan")}
+    bad = {**SETTINGS, "epochs": float("nan"), "minibatch_size": float("inf"), "eta": float("nan")}
     with pytest.raises(SettingsError) as error:
         check_settings(bad)
-    assert set(error.value.fields) == {"epochs", "batch_size", "eta"}
+    assert set(error.value.fields) == {"epochs", "minibatch_size", "eta"}
 
 
 def test_training_needs_data_first(session):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.native  # uses tqdm, Pillow and files: not for the in-P
     (["train", "--sizes", "784,0,10"], "layer sizes must be positive"),
     (["train", "--sizes", "784"], "at least 2 layers"),
     (["train", "--eta", "-1"], "must be > 0"),
-    (["train", "--batch-size", "0"], "minibatch_size must be ≥ 1"),
+    (["train", "--minibatch-size", "0"], "minibatch_size must be ≥ 1"),
     (["train", "--train-size", "0"], "--train-size"),
 ])
 def test_bad_training_options_fail_clearly(argv, message, capsys, tmp_path):

@@ -10,10 +10,10 @@ export const FIELDS = [
   { id: "cost", key: "cost", python: "cost", initial: "quadratic" },
   { id: "init", key: "init", python: "init", initial: "standard" },
   { id: "epochs", key: "epochs", python: "epochs", initial: "5", ...whole(1, 1000) },
-  { id: "batch-size", key: "batch", python: "batch_size", initial: "10", ...whole(1, 10_000) },
+  { id: "batch-size", key: "batch", python: "minibatch_size", initial: "10", ...whole(1, 1000) },
   { id: "learning-rate", key: "eta", python: "eta", initial: "3", ...real(1e-6, 1000) },
   { id: "lambda", key: "lambda", python: "lmbda", initial: "0", ...real(0, 1e6) },
-  { id: "train-size", key: "size", python: "train_size", initial: "10000", ...whole(1000, 50_000) },
+  { id: "train-size", key: "size", python: "train_size", initial: "10000", ...whole(100, 50_000) },
   { id: "seed", key: "seed", python: "seed", initial: "0", ...whole(0, 2 ** 32 - 1) },
 ];
 const MAX_HIDDEN_LAYERS = 4;

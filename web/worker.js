@@ -15,7 +15,8 @@ const here = (path) => new URL(path, import.meta.url).href;
 // (SettingsError.fields included) instead of a JS exception holding only text.
 const GLUE = `
 from pyodide.ffi import JsBuffer, JsProxy
-from pynn.browser import Session, SettingsError
+from pynn.browser import Session
+from pynn.settings import SettingsError
 
 session = Session()
 

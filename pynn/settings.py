@@ -1,0 +1,119 @@
+"""The one description of everything the page and the tools must agree on.
+
+The training form's fields (names, types, ranges, choices, defaults), the
+model names, the network's input and output sizes, the upload cap and the
+Content-Security-Policy live here.  ``build.py`` writes :func:`page_config`
+into the site as ``config.json``, and the page builds its form and its checks
+from that, so there is no second copy to drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from pynn.costs import COSTS
+from pynn.io import MAX_BYTES
+from pynn.network import INITS
+
+INPUTS, OUTPUTS = 784, 10
+MODEL_NAMES = ("pretrained", "yours")
+MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
+CSP = "; ".join([
+    "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'",
+    "img-src 'self' data: blob:", "style-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'",
+    "form-action 'none'", "frame-ancestors 'none'",
+])
+# <meta> cannot carry frame-ancestors (browsers ignore it there and warn); the header has it all.
+CSP_META = "; ".join(part for part in CSP.split("; ") if not part.startswith("frame-ancestors"))
+
+
+@dataclass(frozen=True)
+class Field:
+    """One training setting: ``kind`` is "int", "float", "choice" or "layers"."""
+
+    name: str
+    label: str
+    kind: str
+    default: object
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+FIELDS = (
+    Field("hidden", "Hidden layers", "layers", [30], 1, MAX_HIDDEN_UNITS,
+          help=f"up to {MAX_HIDDEN_LAYERS} sizes, like 30 or 100,30"),
+    Field("cost", "Cost", "choice", "quadratic", choices=tuple(COSTS)),
+    Field("init", "Initial weights", "choice", "standard", choices=INITS),
+    Field("epochs", "Epochs", "int", 5, 1, 1000),
+    Field("minibatch_size", "Mini-batch size", "int", 10, 1, 1000),
+    Field("eta", "Learning rate η", "float", 3.0, 1e-6, 1000.0),
+    Field("lmbda", "L2 λ", "float", 0.0, 0.0, 1e6),
+    Field("train_size", "Training images", "int", 10_000, 100, 50_000),
+    Field("seed", "Seed", "int", 0, 0, 2**32 - 1),
+)
+BY_NAME = {field.name: field for field in FIELDS}
+DEFAULTS = {field.name: field.default for field in FIELDS}
+
+
+class SettingsError(ValueError):
+    """Invalid training settings; ``fields`` maps each bad field to its message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name} {message}" for name, message in fields.items()))
+        self.fields = fields
+
+
+def check_field(field: Field, value) -> object:
+    """The value in its Python type, or ValueError with the message the page shows."""
+    if field.kind == "choice":
+        if value not in field.choices:
+            raise ValueError(f"must be one of {', '.join(field.choices)}")
+        return value
+    if field.kind == "layers":
+        if not (isinstance(value, list) and len(value) <= MAX_HIDDEN_LAYERS and all(
+                isinstance(n, int) and not isinstance(n, bool) and field.minimum <= n <= field.maximum
+                for n in value)):
+            raise ValueError(f"up to {MAX_HIDDEN_LAYERS} layer sizes, each {field.minimum:g}–{field.maximum:g}, "
+                             "like 30 or 100,30")
+        return list(value)
+    whole = field.kind == "int"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not float(value).is_integer()):
+        raise ValueError(f"must be {'a whole number' if whole else 'a number'}")
+    if not field.minimum <= value <= field.maximum:  # NaN fails this too
+        raise ValueError(f"must be between {field.minimum:g} and {field.maximum:g}")
+    return int(value) if whole else float(value)
+
+
+def check_settings(settings: dict) -> dict:
+    """Every field checked (a missing one is an error): SettingsError names each bad field."""
+    if not isinstance(settings, dict):
+        raise SettingsError({"settings": "must be a dict of field → value"})
+    errors, clean = {}, {}
+    for field in FIELDS:
+        try:
+            clean[field.name] = check_field(field, settings.get(field.name))
+        except ValueError as error:
+            errors[field.name] = str(error)
+    unknown = sorted(set(settings) - set(BY_NAME))
+    if unknown:
+        errors["settings"] = f"unknown field {unknown[0]!r}"
+    if errors:
+        raise SettingsError(errors)
+    return clean
+
+
+def page_config() -> dict:
+    """What the page needs to know, as JSON types."""
+    return {
+        "fields": [{key: list(value) if isinstance(value, tuple) else value for key, value in asdict(field).items()}
+                   for field in FIELDS],
+        "max_hidden_layers": MAX_HIDDEN_LAYERS,
+        "models": list(MODEL_NAMES),
+        "inputs": INPUTS,
+        "outputs": OUTPUTS,
+        "max_upload_bytes": MAX_BYTES,
+        "csp": CSP,
+        "csp_meta": CSP_META,
+    }
