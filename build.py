@@ -210,8 +210,8 @@ def pretrained_model() -> Path:
     network = Network(settings["sizes"], cost=settings["cost"], init=settings["init"], seed=settings["seed"])
     trainer = Trainer(network, mnist.load_dataset("train"), settings["epochs"], settings["minibatch_size"],
                       settings["eta"], lmbda=settings["lmbda"], evaluation_data=mnist.load_dataset("test"))
-    for progress in trainer.epochs():
-        print(f"  epoch {progress.epoch + 1}/{progress.epochs}: test accuracy {progress.accuracy:.4f} "
+    for progress in trainer.each_epoch():
+        print(f"  epoch {progress.epoch + 1}/{progress.number_of_epochs}: test accuracy {progress.accuracy:.4f} "
               f"({progress.elapsed:.0f} s)", flush=True)
     io.save(network, target, meta={"name": "pretrained", "settings": settings,
                                    "test_accuracy": trainer.history[-1]["accuracy"]})

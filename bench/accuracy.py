@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from pynn import Network, Trainer, mnist  # noqa: E402
+from pynn.evaluation import count_correct  # noqa: E402
 
 
 @dataclass
@@ -64,13 +65,13 @@ def train(run: Run, data: dict, quick: bool) -> dict:
           f"seed {run.seed}; accuracy on the {run.evaluate_on} set", flush=True)
     start = time.perf_counter()
     accuracies = []
-    for progress in trainer.epochs():
+    for progress in trainer.each_epoch():
         accuracies.append(progress.accuracy)
         print(f"  epoch {progress.epoch + 1:2d}/{epochs}: {progress.accuracy:.2%}  cost {progress.cost:.4f}  "
               f"training {progress.elapsed:6.1f} s", flush=True)
     wall = time.perf_counter() - start
     best = max(range(len(accuracies)), key=accuracies.__getitem__)
-    test = data["test"].count_correct(network) / len(data["test"])
+    test = count_correct(network, data["test"]) / len(data["test"])
     return {"run": run, "final": accuracies[-1], "best": accuracies[best], "best_epoch": best + 1,
             "test": test, "training_s": trainer.elapsed, "wall_s": wall, "epochs": epochs}
 

@@ -84,7 +84,7 @@ def main() -> None:
     network, trainer = be.native_run(args.seed, args.epochs)
     native, native_elapsed = [], []
     start = time.perf_counter()
-    for record in trainer.epochs():
+    for record in trainer.each_epoch():
         native.append(record.accuracy)
         native_elapsed.append(record.elapsed)
         note(f"  native, epoch {len(native)}: {record.accuracy:.4f}")

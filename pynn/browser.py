@@ -50,7 +50,7 @@ class Session:
     def describe(self, name: str) -> dict:
         network = self.models[name]
         return {"name": name, "sizes": network.sizes, "cost": network.cost.name,
-                "meta": getattr(network, "meta", {}) or {}}
+                "meta": network.meta}
 
     def use(self, name: str) -> dict:
         if name not in self.models:
@@ -59,7 +59,7 @@ class Session:
         return self.describe(name)
 
     def model_json(self, name: str) -> str:
-        return io.to_json(self.models[name], getattr(self.models[name], "meta", None))
+        return io.to_json(self.models[name], self.models[name].meta)
 
     def predict(self, pixels: bytes, width: int, height: int) -> dict:
         """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image.
@@ -90,8 +90,8 @@ class Session:
         if self.train_data is None:
             raise RuntimeError("training data is not loaded yet")
         s = check_settings(settings)
-        network = Network([INPUTS, *s["hidden"], OUTPUTS], cost=s["cost"], init=s["init"], seed=s["seed"])
-        network.meta = {"settings": s}
+        network = Network([INPUTS, *s["hidden"], OUTPUTS], cost=s["cost"], init=s["init"], seed=s["seed"],
+                          meta={"settings": s})
         self.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
                                s["eta"], lmbda=s["lmbda"], evaluation_data=self.test_data)
         self.models["yours"] = network

@@ -9,13 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 
 from pynn import io, mnist
 from pynn.costs import COSTS
+from pynn.evaluation import count_correct
 from pynn.network import INITS, Network
 from pynn.training import Trainer
+
+MAX_IMAGE_PIXELS = 4096 * 4096  # Pillow refuses twice this and warns above it; a digit is far smaller
 
 
 def layer_sizes(text: str) -> list[int]:
@@ -58,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
 def train(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise ValueError(f"--out {args.out}: folder {out.parent} does not exist")
+    if out.is_dir():
+        raise ValueError(f"--out {args.out} is a folder; give a file name")
     if not 1 <= args.train_size <= mnist.SPLITS["train"]:
         raise ValueError(f"--train-size must be between 1 and {mnist.SPLITS['train']}, got {args.train_size}")
     network = Network(args.sizes, cost=args.cost, init=args.init, seed=args.seed)
@@ -80,7 +90,7 @@ def evaluate(args: argparse.Namespace) -> None:
     network = io.load(args.model)
     data = mnist.load_dataset(args.split)
     start = time.perf_counter()
-    correct = data.count_correct(network)
+    correct = count_correct(network, data)
     print(f"{args.split} accuracy {correct / len(data):.4f} ({correct} / {len(data)}), "
           f"mean cost {network.total_cost(data):.4f}, {time.perf_counter() - start:.2f} s")
 
@@ -93,8 +103,18 @@ def predict(args: argparse.Namespace) -> None:
     from pynn.digits import normalize_digit
 
     network = io.load(args.model)
-    with Image.open(args.image) as image:
-        gray = np.asarray(image.convert("L"), dtype=np.float64)
+    if not Path(args.image).is_file():
+        raise ValueError(f"{args.image} is not a regular file")
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(args.image) as image:
+                gray = np.asarray(image.convert("L"), dtype=np.float64)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError(f"{args.image} is over {MAX_IMAGE_PIXELS:,} pixels; a digit needs far fewer") from None
+    except Image.UnidentifiedImageError:
+        raise ValueError(f"{args.image} is not an image Pillow can read") from None
     if np.median(gray) > 127:  # dark ink on a light page: MNIST's ink is light on dark
         gray = 255 - gray
     outputs = network.feedforward(normalize_digit(gray, ink_max=255))[:, 0]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+SMALLEST_A = np.nextafter(0.0, 1.0)  # an output of exactly 0 means a smaller true value
+SMALLEST_1_MINUS_A = 2.0**-53  # below this, 1 − a rounds to 0
+
 
 class QuadraticCost:
     """C = ½‖a − y‖², the seed's cost."""
@@ -20,6 +23,11 @@ class QuadraticCost:
     def fn(a: np.ndarray, y: np.ndarray) -> float:
         """Total cost of the outputs ``a`` against the targets ``y`` (summed over columns)."""
         return 0.5 * float(np.sum((a - y) ** 2))
+
+    @staticmethod
+    def derivative(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """∂C/∂a = a − y."""
+        return a - y
 
     @staticmethod
     def delta_into(out: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:
@@ -36,10 +44,16 @@ class CrossEntropyCost:
 
     @staticmethod
     def fn(a: np.ndarray, y: np.ndarray) -> float:
-        """Total cost; ``nan_to_num`` turns 0·ln 0 into 0, as in network2."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = -y * np.log(a) - (1 - y) * np.log(1 - a)
-        return float(np.sum(np.nan_to_num(terms)))
+        """Total cost.  An output that saturated to exactly 0 or 1 counts as the
+        nearest value that rounds to it (so the cost stays finite and is a lower
+        bound), and 0·ln 0 is 0, as in network2; elsewhere the values are network2's."""
+        terms = y * np.log(np.maximum(a, SMALLEST_A)) + (1 - y) * np.log(np.maximum(1 - a, SMALLEST_1_MINUS_A))
+        return -float(np.sum(terms))
+
+    @staticmethod
+    def derivative(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """∂C/∂a = (a − y) / (a(1 − a))."""
+        return (a - y) / (a * (1 - a))
 
     @staticmethod
     def delta_into(out: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:

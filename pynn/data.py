@@ -17,7 +17,6 @@ import numpy as np
 from pynn.checks import check_finite
 
 PIXEL_SCALE = 1.0 / 256.0  # Nielsen's mnist.pkl.gz stores byte/256
-CHUNK = 4096  # samples per block when converting or evaluating, to bound memory
 CONVERT_CHUNK = 1024  # samples per block when checking and compacting inputs: keeps the temporaries in cache
 
 
@@ -55,21 +54,6 @@ class Dataset:
         """Samples start..stop as float64 columns (n_in, k), as ``feedforward`` takes them."""
         block = self.x[start:stop]
         return (block * self.scale if self.scale != 1.0 else block.astype(np.float64)).T
-
-    def blocks(self):
-        """(start, stop) ranges covering the data in blocks of CHUNK."""
-        return ((i, min(i + CHUNK, len(self))) for i in range(0, len(self), CHUNK))
-
-    def count_correct(self, network) -> int:
-        """How many samples the network's largest output gets right."""
-        return sum(
-            int(np.count_nonzero(np.argmax(network.feedforward(self.inputs(i, j)), axis=0) == self.labels[i:j]))
-            for i, j in self.blocks()
-        )
-
-    def total_cost(self, network) -> float:
-        """Cost summed over all samples."""
-        return sum(network.cost.fn(network.feedforward(self.inputs(i, j)), self.y[i:j].T) for i, j in self.blocks())
 
 
 def check_labels(labels: np.ndarray, n_out: int) -> np.ndarray:

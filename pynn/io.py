@@ -51,13 +51,28 @@ def save(network: Network, path: str | Path, meta: dict | None = None) -> None:
     partial.replace(path)
 
 
+def read_capped(path: str | Path, cap: int | None = None) -> bytes:
+    """The bytes of a regular file of at most ``cap`` bytes.  Devices and pipes are refused
+    before reading (/dev/zero never ends, a FIFO may never answer), and at most cap + 1
+    bytes are read, in case the file grows."""
+    path, cap = Path(path), MAX_BYTES if cap is None else cap
+    if not path.is_file():
+        raise ModelFileError(f"{path} is not a regular file")
+    with path.open("rb") as file:
+        data = file.read(cap + 1)
+    if len(data) > cap:
+        raise ModelFileError(f"{path.name} is over the {megabytes(cap)} cap for model files")
+    return data
+
+
+def megabytes(size: int) -> str:
+    """A byte count as the page and the CLI both show it (MiB, written MB)."""
+    return f"{size / 2**20:.1f} MB"
+
+
 def load(path: str | Path) -> Network:
     """Read and validate a model file; see ``loads``."""
-    path = Path(path)
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ModelFileError(f"{path.name} is {size / 1e6:.1f} MB; model files are capped at {MAX_BYTES // 2**20} MB")
-    return loads(path.read_bytes())
+    return loads(read_capped(path))
 
 
 def refuse_constant(name: str):
@@ -67,7 +82,7 @@ def refuse_constant(name: str):
 def loads(text: str | bytes | bytearray | memoryview) -> Network:
     """A Network from JSON text, or ModelFileError saying exactly what is wrong."""
     if len(text) > MAX_BYTES:
-        raise ModelFileError(f"model file is {len(text) / 1e6:.1f} MB; the cap is {MAX_BYTES // 2**20} MB")
+        raise ModelFileError(f"model file is {megabytes(len(text))}; the cap is {megabytes(MAX_BYTES)}")
     if isinstance(text, (bytes, bytearray, memoryview)):
         try:
             text = bytes(text).decode("utf-8")
@@ -115,9 +130,8 @@ def from_dict(data) -> Network:
         raise ModelFileError(f"unknown cost {cost!r}; expected one of {sorted(COST_NAMES)}")
     weights = check_layers("weights", data["weights"], [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
     biases = check_layers("biases", data["biases"], [(n_out, 1) for n_out in sizes[1:]])
-    network = Network.from_parameters(weights, biases, cost=COST_NAMES[cost].name)
-    network.meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    return network
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    return Network.from_parameters(weights, biases, cost=COST_NAMES[cost].name, meta=meta)
 
 
 def check_sizes(sizes) -> list[int]:

@@ -16,10 +16,6 @@ k input columns that are nonzero somewhere in the batch (k ≈ 370 of 784 at
 mini-batch 10), gathered as rows.  The skipped terms are exact zeros, so the
 result is the same up to the order of summation, and the two largest
 products halve.
-
-The ``_``-prefixed methods assume the caller is already inside
-``np.errstate(over="ignore")`` (e^-z overflows to inf for very negative z, which
-is harmless); the training loop enters it once per chunk instead of per step.
 """
 
 from __future__ import annotations
@@ -52,21 +48,17 @@ def sigmoid_into(a: np.ndarray) -> None:
     np.reciprocal(a, out=a)
 
 
-def nonzero_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``x`` restricted to its columns that hold a nonzero, and those columns (None: all of them)."""
-    used = x.any(axis=0)
-    if used.all():
-        return x, None
-    cols = np.flatnonzero(used)
-    return x[:, cols], cols
-
-
 class Workspace:
-    """Buffers for one network and one mini-batch size, and the step that uses them."""
+    """Buffers for one network and one mini-batch size, and the steps that use them.
+
+    A Workspace takes the network's parameter arrays when it is made; a
+    network given new arrays afterwards needs a new Workspace."""
 
     def __init__(self, network, batch_size: int) -> None:
-        self.network = network
-        self.batch_size = batch_size
+        own_parameters(network)
+        self.cost = network.cost
+        self.wt = [w.T for w in network.weights]  # (n_in, n_out) C-ordered storage, updated in place
+        self.brow = [b.T for b in network.biases]
         sizes = network.sizes
         self.activations = [np.empty((batch_size, n)) for n in sizes[1:]]
         self.deltas = [np.empty((batch_size, n)) for n in sizes[1:]]
@@ -74,64 +66,49 @@ class Workspace:
         self.grad_wt = [np.empty((n_in, n_out)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.grad_brow = [np.empty((1, n)) for n in sizes[1:]]
         self.ones = np.ones((1, batch_size))  # ones @ δ sums over the batch, faster than np.sum
-        self.cols = self.w0 = self.g0 = None
-        self.bind()
 
-    def bind(self) -> None:
-        """Take the network's current parameter arrays (the user may have assigned new ones)."""
-        own_parameters(self.network)
-        self.wt = [w.T for w in self.network.weights]
-        self.brow = [b.T for b in self.network.biases]
-
-    @property
-    def grad_w(self) -> list[np.ndarray]:
-        """The weight gradients of the last ``gradient`` call, in the seed's (n_out, n_in) shape."""
-        return [g.T for g in self.grad_wt]
-
-    @property
-    def grad_b(self) -> list[np.ndarray]:
-        """The bias gradients of the last ``gradient`` call, as (n_out, 1) columns."""
-        return [g.T for g in self.grad_brow]
-
-    def gradient(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Sum of the per-sample gradients for the rows of ``x`` (inputs) and ``y`` (targets)."""
+    def gradient(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Sums of the per-sample gradients for the rows of ``x`` (inputs) and ``y`` (targets),
+        as (nabla_w, nabla_b) in the seed's shapes: views of this workspace's buffers."""
         with np.errstate(over="ignore"):
-            self._gradient(x, y)
+            self._forward(x, self.wt[0])
+            self._backward(x, y, 1.0, self.grad_wt[0])
+        return [g.T for g in self.grad_wt], [g.T for g in self.grad_brow]
 
-    def step(self, x: np.ndarray, y: np.ndarray, eta: float, lmbda: float, n: int) -> None:
-        """One SGD step: w ← (1 − ηλ/n)·w − η·mean gradient; b ← b − η·mean gradient."""
-        x, cols = nonzero_columns(x)
+    def step(self, x: np.ndarray, y: np.ndarray, eta: float, lmbda: float, n: int,
+             cols: np.ndarray | None = None, measure_cost: bool = False) -> float | None:
+        """One SGD step, w ← (1 − ηλ/n)·w − η·mean gradient and b ← b − η·mean gradient, on
+        the batch rows ``x`` (m, k): the input columns ``cols`` of the batch (None: all of
+        them; the skipped columns must be zero).  Returns the batch's summed cost before
+        the step if ``measure_cost``."""
+        m = len(x)
+        w0 = self.wt[0] if cols is None else self.wt[0].take(cols, axis=0)
+        g0 = self.grad_wt[0] if cols is None else self.grad_wt[0][:x.shape[1]]
         with np.errstate(over="ignore"):
-            self._gradient(x, y, eta / len(x), cols)
-        self._apply(eta, lmbda, n)
+            self._forward(x, w0)
+            cost = self.cost.fn(self.activations[-1], y) if measure_cost else None
+            self._backward(x, y, eta / m, g0)
+        self._apply(lmbda * eta / n, w0, g0, cols)
+        return cost
 
-    def batch_cost(self, y: np.ndarray) -> float:
-        """Cost of the batch last passed to ``gradient``, summed over its samples."""
-        return self.network.cost.fn(self.activations[-1], y)
-
-    def _gradient(self, x: np.ndarray, y: np.ndarray, scale: float = 1.0, cols: np.ndarray | None = None) -> None:
-        """Gradients (times ``scale``) for inputs ``x`` (m, k): the batch's columns ``cols`` of
-        its inputs, or all of them if ``cols`` is None.  Targets ``y`` are (m, n_out)."""
-        wt, brow, acts = self.wt, self.brow, self.activations
-        self.cols = cols
-        self.w0 = w0 = wt[0] if cols is None else wt[0].take(cols, axis=0)
+    def _forward(self, x: np.ndarray, w0: np.ndarray) -> None:
+        """Activations for the rows of ``x``, with ``w0`` the first layer's rows for x's columns."""
+        acts = self.activations
         input_product(x, w0, acts[0])
-        a_prev = None
         for layer, a in enumerate(acts):
             if layer:
-                np.matmul(a_prev, wt[layer], out=a)
-            a += brow[layer]
+                np.matmul(acts[layer - 1], self.wt[layer], out=a)
+            a += self.brow[layer]
             sigmoid_into(a)
-            a_prev = a
-        self._backward(x, y, scale)
 
-    def _backward(self, x: np.ndarray, y: np.ndarray, scale: float) -> None:
+    def _backward(self, x: np.ndarray, y: np.ndarray, scale: float, g0: np.ndarray) -> None:
+        """Gradients times ``scale`` into grad_wt (the first layer's into ``g0``) and grad_brow."""
         # Every δ below is linear in the output δ, so scaling that one by
         # ``scale`` (η/m when stepping) scales all the gradients at the cost of one call.
         acts, deltas, ones = self.activations, self.deltas, self.ones
         delta = deltas[-1]
         np.subtract(acts[-1], y, out=delta)
-        self.network.cost.delta_into(delta, acts[-1], self.scratch[-1])
+        self.cost.delta_into(delta, acts[-1], self.scratch[-1])
         if scale != 1.0:
             delta *= scale
         for layer in range(len(acts) - 1, 0, -1):
@@ -143,26 +120,24 @@ class Workspace:
             s *= a_below
             below *= s
             delta = below
-        self.g0 = self.grad_wt[0] if self.cols is None else self.grad_wt[0][:x.shape[1]]
-        np.matmul(x.T, delta, out=self.g0)
+        np.matmul(x.T, delta, out=g0)
         np.matmul(ones, delta, out=self.grad_brow[0])
 
-    def _apply(self, eta: float, lmbda: float, n: int) -> None:
-        """Subtract the gradients, already scaled by η/m in ``_gradient``; decay all weights."""
-        decay = 1.0 - eta * lmbda / n
-        wt, sparse = self.wt, self.cols is not None
-        for layer, (w, b, gw, gb) in enumerate(zip(wt, self.brow, self.grad_wt, self.grad_brow)):
-            if lmbda:
+    def _apply(self, decay_rate: float, w0: np.ndarray, g0: np.ndarray, cols: np.ndarray | None) -> None:
+        """Subtract the scaled gradients and decay the weights by (1 − ``decay_rate``).  With
+        ``cols``, the first layer's gathered rows ``w0`` are updated and put back."""
+        decay = 1.0 - decay_rate
+        for layer, (w, b, gw, gb) in enumerate(zip(self.wt, self.brow, self.grad_wt, self.grad_brow)):
+            if decay_rate:
                 w *= decay
-            if layer or not sparse:
+            if layer or cols is None:
                 w -= gw
             b -= gb
-        if sparse:  # only the batch's columns have a gradient: update the gathered rows, put them back
-            w0 = self.w0
-            if lmbda:
+        if cols is not None:  # only the batch's columns have a gradient
+            if decay_rate:
                 w0 *= decay
-            w0 -= self.g0
-            wt[0][self.cols] = w0
+            w0 -= g0
+            self.wt[0][cols] = w0
 
 
 def own_parameters(network) -> None:

@@ -12,10 +12,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pynn.checks import check_finite, check_layer_sizes, check_positive
+from pynn.batches import nonzero_columns
+from pynn.checks import check_count, check_finite, check_layer_sizes, check_positive
 from pynn.costs import get_cost
 from pynn.data import as_dataset
+from pynn.evaluation import count_correct, summed_cost
 from pynn.kernel import Workspace, own_parameters
+from pynn.training import Trainer
 
 INITS = ("standard", "scaled")
 
@@ -35,41 +38,60 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
 class Network:
     """Weights and biases of a sigmoid network, and the ways to train and use them."""
 
+    sparse_inputs = True  # a step may take only the batch's nonzero input columns (pynn.model)
+
     def __init__(
         self,
         layer_sizes: Sequence[int],
         cost: str = "quadratic",
         init: str = "standard",
         seed: int | np.random.Generator | None = None,
+        *,
+        weights: list[np.ndarray] | None = None,
+        biases: list[np.ndarray] | None = None,
+        meta: dict | None = None,
     ) -> None:
         """Random N(0,1) biases, and N(0,1) weights ("standard", the seed's) or
         N(0,1/√n_in) ("scaled", network2's, which keeps hidden neurons out of
-        saturation).  ``seed`` makes the whole life of the network reproducible:
-        it feeds the initial weights and every later shuffle."""
+        saturation), unless ``weights`` and ``biases`` are given.  ``seed`` makes
+        the whole life of the network reproducible: it feeds the initial weights
+        and every later shuffle.  ``meta`` is free-form JSON data saved with it."""
         self.sizes = check_layer_sizes(layer_sizes)
         self.num_layers = len(self.sizes)
         self.cost = get_cost(cost)
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {list(INITS)}")
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.biases = [self.rng.standard_normal((n, 1)) for n in self.sizes[1:]]
-        self.weights = [
-            self.rng.standard_normal((n_out, n_in)) / (np.sqrt(n_in) if init == "scaled" else 1.0)
-            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])
-        ]
+        self.meta: dict = dict(meta or {})
+        if (weights is None) != (biases is None):
+            raise ValueError("give both weights and biases, or neither")
+        if weights is None:
+            biases = [self.rng.standard_normal((n, 1)) for n in self.sizes[1:]]
+            weights = [self.rng.standard_normal((n_out, n_in)) / (np.sqrt(n_in) if init == "scaled" else 1.0)
+                       for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        self.weights, self.biases = list(weights), list(biases)
+        own_parameters(self)
 
     @classmethod
     def from_parameters(cls, weights: list[np.ndarray], biases: list[np.ndarray], cost: str = "quadratic",
-                        seed: int | None = None) -> Network:
+                        seed: int | None = None, meta: dict | None = None) -> Network:
         """A network with the given weights (n_out, n_in) and biases (n_out, 1), e.g. a loaded one."""
-        network = cls.__new__(cls)
-        network.sizes = check_layer_sizes([np.shape(weights[0])[1]] + [np.shape(w)[0] for w in weights])
-        network.num_layers = len(network.sizes)
-        network.cost = get_cost(cost)
-        network.rng = np.random.default_rng(seed)
-        network.weights, network.biases = list(weights), list(biases)
-        own_parameters(network)
-        return network
+        if not weights:
+            raise ValueError("a network needs at least one layer of weights")
+        sizes = [np.shape(weights[0])[1]] + [np.shape(w)[0] for w in weights]
+        return cls(sizes, cost=cost, seed=seed, weights=weights, biases=biases, meta=meta)
+
+    @property
+    def n_in(self) -> int:
+        return self.sizes[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.sizes[-1]
+
+    def stepper(self, batch_size: int) -> Workspace:
+        """Buffers and the SGD step for mini-batches of ``batch_size`` (see pynn.model)."""
+        return Workspace(self, batch_size)
 
     def feedforward(self, a: np.ndarray) -> np.ndarray:
         """The output for input ``a``: one column (n_in, 1), or a batch of columns (n_in, n)."""
@@ -97,13 +119,11 @@ class Network:
         shuffles the data, steps once per mini-batch, and prints a line (with the
         accuracy on ``test_data`` when given).  ``lmbda`` adds L2 weight decay.
         Returns the per-epoch history: training cost, and accuracy if measured."""
-        from pynn.training import Trainer
-
         trainer = Trainer(
             self, training_data, number_of_epochs, minibatch_size, alpha,
             lmbda=lmbda, evaluation_data=test_data,
         )
-        for progress in trainer.epochs():
+        for progress in trainer.each_epoch():
             if verbose:
                 if progress.accuracy is None:
                     print(f"Epoch {progress.epoch} finished")
@@ -117,31 +137,32 @@ class Network:
         which scales the L2 decay as in network2."""
         alpha = check_positive("alpha (learning rate)", alpha)
         lmbda = check_positive("lmbda", lmbda, allow_zero=True)
+        n = len(minibatch) if n is None else check_count("n", n, 1)
         batch = as_dataset(minibatch, self.sizes, "minibatch")
-        # inputs() applies the Dataset's scale (uint8 pixels × 1/256); its transpose is the rows step() takes
-        Workspace(self, len(batch)).step(batch.inputs(0, len(batch)).T, batch.y, alpha, lmbda, n or len(batch))
+        x, cols = nonzero_columns(batch.inputs(0, len(batch)).T)  # rows, as the step takes them
+        self.stepper(len(batch)).step(x, batch.y, alpha, lmbda, n, cols)
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The gradient of the cost for one sample, as (nabla_w, nabla_b), layer by layer."""
         sample = as_dataset([(x, y)], self.sizes, "sample")
-        workspace = Workspace(self, 1)
-        workspace.gradient(sample.inputs(0, 1).T, sample.y)
-        return [g.copy() for g in workspace.grad_w], [g.copy() for g in workspace.grad_b]
+        nabla_w, nabla_b = self.stepper(1).gradient(sample.inputs(0, 1).T, sample.y)
+        return [g.copy() for g in nabla_w], [g.copy() for g in nabla_b]
 
     def validation_accuracy(self, test_data) -> float:
         """Fraction of ``test_data`` (x, int label) pairs whose largest output is the label."""
         data = as_dataset(test_data, self.sizes, "test_data")
-        return data.count_correct(self) / len(data)
+        return count_correct(self, data) / len(data)
 
     def total_cost(self, data, lmbda: float = 0.0) -> float:
         """Mean cost over ``data`` plus the L2 term ½λ/n Σw², as network2 reports it."""
+        lmbda = check_positive("lmbda", lmbda, allow_zero=True)
         data = as_dataset(data, self.sizes, "data")
-        cost = data.total_cost(self) / len(data)
+        cost = summed_cost(self, data) / len(data)
         return cost + 0.5 * (lmbda / len(data)) * sum(float(np.sum(w * w)) for w in self.weights)
 
     def cost_gradient_wrt_output(self, output_activations: np.ndarray, label: np.ndarray) -> np.ndarray:
-        """∂C/∂a for the quadratic cost: simply a − y."""
-        return output_activations - label
+        """∂C/∂a for this network's cost (for the seed's quadratic cost, simply a − y)."""
+        return self.cost.derivative(output_activations, label)
 
     def predict(self, x: np.ndarray) -> int:
         """The digit (index of the largest output) for one input."""

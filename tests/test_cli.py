@@ -74,3 +74,41 @@ def test_predict_rejects_a_blank_page(tmp_path, capsys):
     Image.fromarray(np.full((50, 50), 255, np.uint8)).save(tmp_path / "blank.png")
     assert main(["predict", str(model), str(tmp_path / "blank.png")]) == 2
     assert "blank" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_devices_and_pipes_without_reading(tmp_path, capsys):
+    import os
+
+    assert main(["evaluate", "/dev/zero"]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert main(["evaluate", str(fifo)]) == 2  # opening a FIFO with no writer would hang
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_model_over_the_cap_is_refused_before_parsing(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * 2000)
+    monkeypatch.setattr(io, "MAX_BYTES", 1000)
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "big.json is over the" in err and "cap for model files" in err
+
+
+def test_decompression_bomb_is_a_clear_error(tmp_path, capsys):
+    from PIL import Image
+
+    model = tmp_path / "m.json"
+    io.save(Network([784, 10], seed=0), model)
+    image = tmp_path / "huge.png"
+    Image.new("1", (5000, 5000)).save(image)  # 25M pixels: over pynn's 16.7M cap, tiny on disk
+    assert main(["predict", str(model), str(image)]) == 2
+    assert "pixels" in capsys.readouterr().err
+
+
+def test_missing_output_folder_fails_before_training(tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "m.json"
+    assert main(["train", "--epochs", "1", "--train-size", "10", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Epoch" not in err

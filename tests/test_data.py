@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import pynn.data
+import pynn.evaluation
 from pynn import Dataset, Network
 from pynn.data import PIXEL_SCALE, as_dataset
 
@@ -47,7 +48,7 @@ def test_near_misses_of_the_byte_format_stay_exact(values):
 
 def test_compact_check_spans_every_chunk(monkeypatch):
     """One non-byte value in the last chunk sends the whole set to float64; none keeps it uint8."""
-    monkeypatch.setattr(pynn.data, "CHUNK", 4)
+    monkeypatch.setattr(pynn.data, "CONVERT_CHUNK", 4)
     rng = np.random.default_rng(2)
     xs = [rng.integers(0, 256, (3, 1)) / 256 for _ in range(10)]
     ds = as_dataset([(x, 0) for x in xs], [3, 2])
@@ -106,14 +107,15 @@ def test_from_arrays_trains_exactly_like_nielsen_lists(mnist_like):
 
 
 def test_blocked_evaluation_equals_per_sample(monkeypatch, pairs):
-    """Accuracy and cost are computed in blocks of CHUNK samples; blocks must not change them."""
+    """Accuracy and cost are computed in blocks of BLOCK samples; blocks must not change them."""
     rng = np.random.default_rng(7)
     sizes = [5, 4, 3]
     net = Network(sizes, seed=7)
     test = pairs(sizes, 11, rng, labels=True)
     train = pairs(sizes, 11, rng)
     whole_acc, whole_cost = net.validation_accuracy(test), net.total_cost(train)
-    monkeypatch.setattr(pynn.data, "CHUNK", 3)
+    monkeypatch.setattr(pynn.evaluation, "BLOCK", 3)
+    assert len(list(pynn.evaluation.blocks(pynn.data.as_dataset(test, sizes)))) == 4
     assert net.validation_accuracy(test) == whole_acc
     assert net.total_cost(train) == pytest.approx(whole_cost, rel=1e-14)
     correct = sum(int(np.argmax(net.feedforward(x)) == label) for x, label in test)

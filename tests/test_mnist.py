@@ -100,7 +100,7 @@ def test_an_epoch_on_real_digits_equals_the_seeds(arrays):
             for i in range(1000)]
     net = Network([784, 30, 10], seed=1)
     weights, biases = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
-    list(Trainer(net, data, 1, 10, 3.0, seed=2).epochs())
+    list(Trainer(net, data, 1, 10, 3.0, seed=2).each_epoch())
     weights, biases = seed_oracle.sgd_epoch(weights, biases, data, 10, 3.0, np.random.default_rng(2).permutation(1000))
     for got, want in zip(net.weights + net.biases, weights + biases):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)

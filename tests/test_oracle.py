@@ -128,7 +128,7 @@ def test_trainer_epochs_equal_seed_sgd_epochs(pairs):
     net = Network(sizes, seed=3)
     weights, biases = parameters(net)
     trainer = Trainer(net, data, epochs, mb, eta, seed=21)
-    for _ in trainer.epochs():
+    for _ in trainer.each_epoch():
         pass
     rng = np.random.default_rng(21)
     for _ in range(epochs):
@@ -143,7 +143,7 @@ def test_trainer_with_l2_equals_seed_with_l2(cost, pairs):
     net = Network(sizes, cost=cost, init="scaled", seed=5)
     weights, biases = parameters(net)
     trainer = Trainer(net, data, epochs, mb, eta, lmbda=lmbda, seed=22)
-    list(trainer.epochs())
+    list(trainer.each_epoch())
     rng = np.random.default_rng(22)
     orders = [rng.permutation(n) for _ in range(epochs)]
     want_w, want_b = oracle_epochs(weights, biases, data, mb, eta, orders, cost=cost, lmbda=lmbda)
@@ -170,6 +170,6 @@ def test_a_different_order_gives_different_weights(pairs):
     data = pairs(sizes, n, np.random.default_rng(2))
     net = Network(sizes, seed=3)
     weights, biases = parameters(net)
-    list(Trainer(net, data, 1, mb, eta, seed=21).epochs())
+    list(Trainer(net, data, 1, mb, eta, seed=21).each_epoch())
     other_w, _ = seed_oracle.sgd_epoch(weights, biases, data, mb, eta, np.random.default_rng(99).permutation(n))
     assert not np.allclose(net.weights[0], other_w[0], rtol=1e-6, atol=1e-6)

@@ -41,7 +41,7 @@ def run_all(trainer, **chunk):
 
 def test_one_go_equals_chunks_of_odd_sizes(problem):
     whole = new_trainer(problem)
-    list(whole.epochs())
+    list(whole.each_epoch())
     chunked = new_trainer(problem)
     sizes = iter([1, 3, 2, 7, 1, 1, 4, 5, 3, 2, 9, 1, 1, 1, 1, 6])
     while not chunked.done:
@@ -54,7 +54,7 @@ def test_one_go_equals_chunks_of_odd_sizes(problem):
 @pytest.mark.parametrize("budget", [0.0, 1e-9, 1e-6])
 def test_one_go_equals_tiny_time_budgets(problem, budget):
     whole = new_trainer(problem)
-    list(whole.epochs())
+    list(whole.each_epoch())
     chunked = new_trainer(problem)
     records = run_all(chunked, max_seconds=budget)
     assert_same_network(whole.network, chunked.network)
@@ -65,7 +65,7 @@ def test_one_go_equals_tiny_time_budgets(problem, budget):
 
 def test_time_budget_and_batch_limit_together(problem):
     whole = new_trainer(problem)
-    list(whole.epochs())
+    list(whole.each_epoch())
     chunked = new_trainer(problem)
     run_all(chunked, max_batches=2, max_seconds=60.0)
     assert_same_network(whole.network, chunked.network)
@@ -93,7 +93,7 @@ def test_progress_records_step_by_step(problem):
     assert [(r.epoch, r.batch, r.epoch_done, r.done) for r in records] == expected
     assert trainer.done
     for r in records:
-        assert r.epochs == 2 and r.batches_per_epoch == 5
+        assert r.number_of_epochs == 2 and r.batches_per_epoch == 5
         assert (r.accuracy is not None) == r.epoch_done
         assert r.eta is not None and r.eta >= 0
         assert r.cost is not None and r.cost > 0
@@ -103,7 +103,7 @@ def test_progress_records_step_by_step(problem):
     assert len(trainer.history) == 2
     assert [h["accuracy"] for h in trainer.history] == [records[2].accuracy, records[5].accuracy]
     assert records[5].accuracy == trainer.network.validation_accuracy(problem[1])
-    assert set(records[0].as_dict()) == {"epoch", "epochs", "batch", "batches_per_epoch", "cost", "elapsed",
+    assert set(records[0].as_dict()) == {"epoch", "number_of_epochs", "batch", "batches_per_epoch", "cost", "elapsed",
                                          "eta", "epoch_done", "accuracy", "done"}
 
 
@@ -137,9 +137,9 @@ def test_zero_epochs_is_done_at_once(problem, capsys):
     trainer = new_trainer(problem, epochs=0)
     before = [p.copy() for p in trainer.network.weights + trainer.network.biases]
     assert trainer.done
-    assert list(trainer.epochs()) == []
+    assert list(trainer.each_epoch()) == []
     record = trainer.run()
-    assert record.done and record.batch == 0 and record.epochs == 0
+    assert record.done and record.batch == 0 and record.number_of_epochs == 0
     assert trainer.history == []
     for p, q in zip(trainer.network.weights + trainer.network.biases, before):
         np.testing.assert_array_equal(p, q)
@@ -150,7 +150,7 @@ def test_zero_epochs_is_done_at_once(problem, capsys):
 
 def test_running_a_finished_trainer_changes_nothing(problem):
     trainer = new_trainer(problem, epochs=1)
-    list(trainer.epochs())
+    list(trainer.each_epoch())
     after = [p.copy() for p in trainer.network.weights + trainer.network.biases]
     record = trainer.run(max_batches=3)
     assert record.done and not record.epoch_done
@@ -166,7 +166,7 @@ def test_running_cost_is_the_mean_cost_before_each_step(problem):
     trainer = new_trainer(problem, epochs=2, lmbda=0.0, cost="quadratic", cost_every=1)
     weights = [w.copy() for w in trainer.network.weights]
     biases = [b.copy() for b in trainer.network.biases]
-    list(trainer.epochs())
+    list(trainer.each_epoch())
     rng = np.random.default_rng(2)
     for record in trainer.history:
         order, total = rng.permutation(N), 0.0
@@ -184,7 +184,7 @@ def test_running_cost_is_the_mean_cost_before_each_step(problem):
 def test_cost_sampling_only_changes_the_report(problem):
     """Measuring the cost on fewer batches changes the reported cost, not the training."""
     every, sparse = new_trainer(problem, cost_every=1), new_trainer(problem, cost_every=3)
-    list(every.epochs())
-    list(sparse.epochs())
+    list(every.each_epoch())
+    list(sparse.each_epoch())
     assert_same_network(every.network, sparse.network)
     assert [h["accuracy"] for h in every.history] == [h["accuracy"] for h in sparse.history]

@@ -80,7 +80,7 @@ export class TrainingPanel {
     if (!progress) return "Stopped before training began.";
     if (stopped) return `Stopped in epoch ${progress.epoch + 1}; your model keeps what it learned so far.`;
     const accuracy = progress.accuracy ?? this.lastAccuracy;
-    const epochs = `${progress.epochs} epoch${progress.epochs > 1 ? "s" : ""}`;
+    const epochs = `${progress.number_of_epochs} epoch${progress.number_of_epochs > 1 ? "s" : ""}`;
     const score = accuracy == null ? "" : `: test accuracy ${(accuracy * 100).toFixed(2)}%`;
     return `Trained ${epochs} in ${duration(progress.elapsed)}${score}.`;
   }
@@ -122,7 +122,7 @@ export class TrainingPanel {
       this.lastAccuracy = progress.accuracy;
       this.elements.accuracy.textContent = progress.accuracy.toFixed(4);
       this.hooks.epochDone(progress, units);
-      if (!progress.done) this.hooks.status("training", `Training epoch ${progress.epoch + 2} of ${progress.epochs}…`);
+      if (!progress.done) this.hooks.status("training", `Training epoch ${progress.epoch + 2} of ${progress.number_of_epochs}…`);
     }
   }
 
@@ -138,7 +138,7 @@ export class TrainingPanel {
   }
 
   #showProgress(progress, stopped) {
-    const { epochs, batches_per_epoch: perEpoch } = progress;
+    const { number_of_epochs: epochs, batches_per_epoch: perEpoch } = progress;
     const fraction = (progress.epoch * perEpoch + progress.batch) / (epochs * perEpoch);
     const bar = this.elements.progress;
     Object.assign(bar.dataset, {

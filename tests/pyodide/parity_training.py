@@ -12,6 +12,7 @@ import numpy as np
 
 from pynn import Network, mnist
 from pynn.data import Dataset
+from pynn.evaluation import count_correct
 from pynn.training import Trainer
 
 SETTINGS = {"sizes": [784, 30, 10], "samples": 2000, "epochs": 2, "minibatch_size": 10, "eta": 3.0, "seed": 12345}
@@ -26,14 +27,14 @@ def train(folder=None):
     network = Network(s["sizes"], seed=s["seed"])
     trainer = Trainer(network, data, s["epochs"], s["minibatch_size"], s["eta"])
     start = time.perf_counter()
-    for _ in trainer.epochs():
+    for _ in trainer.each_epoch():
         pass
     seconds = time.perf_counter() - start
     return json.dumps({
         "weights": [encode(w) for w in network.weights],
         "biases": [encode(b) for b in network.biases],
         "costs": [record["cost"] for record in trainer.history],
-        "accuracy": data.count_correct(network) / len(data),
+        "accuracy": count_correct(network, data) / len(data),
         "seconds": seconds,
     })
 

@@ -185,11 +185,6 @@ def script_timeout(selenium, seconds: float):
             selenium.p.timeout = old_expect
 
 
-def load_packages(selenium, names: list[str]) -> None:
-    """loadPackage from the test copy's lock; any failure raises (pytest-pyodide's load_package)."""
-    selenium.load_package(names)
-
-
 def copy_into_pyodide(selenium, dist: Path, files: dict[str, Path]) -> None:
     """Put host files into Pyodide's file system at the given absolute paths: each is copied
     into the served test copy, fetched inside the runtime, written with FS.writeFile, and then

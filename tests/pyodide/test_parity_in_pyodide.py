@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import parity_training
 import pytest
-from pyodide_support import SUMMARY, copy_into_pyodide, load_packages, run_python, script_timeout
+from pyodide_support import SUMMARY, copy_into_pyodide, run_python, script_timeout
 
 from pynn import mnist
 
@@ -32,7 +32,7 @@ def test_seeded_training_is_the_same_in_pyodide(selenium_module_scope, pyodide_d
     native = json.loads(parity_training.train())
 
     selenium = selenium_module_scope
-    load_packages(selenium, ["numpy", "pynn"])
+    selenium.load_package(["numpy", "pynn"])  # raises on any failure
     copy_into_pyodide(selenium, pyodide_dist, {f"{INSIDE}/data/mnist-train.npz": mnist_train_npz,
                                                f"{INSIDE}/parity_training.py": HERE / "parity_training.py"})
     with script_timeout(selenium, 900):

@@ -21,7 +21,6 @@ from pyodide_support import (
     SUMMARY,
     copy_into_pyodide,
     files_to_run,
-    load_packages,
     native_unit_test_ids,
     run_python,
     script_timeout,
@@ -48,7 +47,7 @@ def inner(selenium_module_scope, pyodide_dist):
     """The record of one pytest run of the unit tests inside Pyodide (see inner_pytest.run)."""
     start = time.perf_counter()
     selenium = selenium_module_scope
-    load_packages(selenium, ["numpy", "pynn", "pytest"])
+    selenium.load_package(["numpy", "pynn", "pytest"])  # raises on any failure
     files = {f"{PYODIDE_ROOT}/{path.relative_to(ROOT).as_posix()}": path
              for path in files_to_run() + support_files()}
     files[f"{PYODIDE_ROOT}/inner/inner_pytest.py"] = HERE / "inner_pytest.py"
