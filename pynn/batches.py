@@ -9,9 +9,13 @@ MLP's first layer then does about half the work, exactly (see pynn.kernel).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from pynn.data import Dataset
+
+Transform = Callable[[np.ndarray], np.ndarray]  # a block of input rows → the same shape and dtype
 
 
 def nonzero_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -31,8 +35,11 @@ class EpochBatches:
 
     BLOCK = 2048  # samples gathered at once: ~16 MB of buffers for MNIST
 
-    def __init__(self, data: Dataset, order: np.ndarray, size: int, sparse: bool = True) -> None:
-        self.data, self.order, self.size, self.sparse = data, order, size, sparse
+    def __init__(self, data: Dataset, order: np.ndarray, size: int, sparse: bool = True,
+                 transform: Transform | None = None) -> None:
+        """``transform`` (e.g. pynn.augment) changes each gathered block of inputs, in the data's
+        own dtype; it is called block after block in epoch order, so a seeded one repeats."""
+        self.data, self.order, self.size, self.sparse, self.transform = data, order, size, sparse, transform
         self.full = len(order) // size  # batches of exactly ``size``; a shorter one may follow
         self.per_block = max(1, self.BLOCK // size)
         self.first, self.batches = 0, []
@@ -53,26 +60,26 @@ class EpochBatches:
             first = index - index % self.per_block
             count, size = min(self.per_block, self.full - first), self.size
         rows = self.order[first * self.size:first * self.size + count * size]
-        gather = split_batches if self.sparse else dense_batches
-        self.first, self.batches = first, gather(self.data, rows, count, size)
+        x, y = self.data.x.take(rows, axis=0), self.data.y.take(rows, axis=0)
+        if self.transform is not None:
+            x = self.transform(x)
+        split = split_batches if self.sparse else dense_batches
+        self.first, self.batches = first, split(x, y, self.data.scale, count, size)
 
 
-def dense_batches(data: Dataset, rows: np.ndarray, count: int, size: int) -> list[tuple]:
-    """(x, None, y) for ``count`` batches of ``size`` consecutive ``rows`` of ``data``: whole inputs."""
-    x = np.multiply(data.x.take(rows, axis=0), data.scale, dtype=np.float64)
-    y = data.y.take(rows, axis=0)
+def dense_batches(x: np.ndarray, y: np.ndarray, scale: float, count: int, size: int) -> list[tuple]:
+    """(x, None, y) for ``count`` batches of ``size`` consecutive rows: whole inputs, times ``scale``."""
+    x = np.multiply(x, scale, dtype=np.float64)
     return [(x[i * size:(i + 1) * size], None, y[i * size:(i + 1) * size]) for i in range(count)]
 
 
-def split_batches(data: Dataset, rows: np.ndarray, count: int, size: int) -> list[tuple]:
-    """(x, cols, y) for ``count`` batches of ``size`` consecutive ``rows`` of ``data``."""
-    n_in = data.x.shape[1]
-    x = data.x.take(rows, axis=0)
-    y = data.y.take(rows, axis=0)
+def split_batches(x: np.ndarray, y: np.ndarray, scale: float, count: int, size: int) -> list[tuple]:
+    """(x, cols, y) for ``count`` batches of ``size`` consecutive rows, inputs times ``scale``."""
+    n_in = x.shape[1]
     used = batch_union(x, count, size)  # (count, n_in): which inputs each batch needs
     widths = used.sum(axis=1).tolist()
     values = x[np.repeat(used, size, axis=0)]  # each batch's (size, k) block, row-major, one after another
-    values = np.multiply(values, data.scale, dtype=np.float64)  # exact: uint8 × 1/256 (or float × 1)
+    values = np.multiply(values, scale, dtype=np.float64)  # exact: uint8 × 1/256 (or float × 1)
     cols = np.flatnonzero(used) % n_in  # ~6× faster than np.nonzero(used)[1]
     batches, start = [], 0
     for i, k in enumerate(widths):

@@ -12,8 +12,9 @@ layered conv nets alike.  Mini-batches come from :class:`pynn.batches.EpochBatch
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -58,17 +59,23 @@ class Trainer:
         evaluation_data=None,
         seed: int | None = None,
         cost_every: int = 10,
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     ) -> None:
         """``seed`` gives the shuffles their own generator; by default they draw
         from the network's.  The running cost is measured on every
         ``cost_every``-th mini-batch, since measuring costs a forward pass's worth
-        of numpy calls."""
+        of numpy calls.  ``augment(images, rng)`` (e.g. pynn.augment's) makes new
+        variants of each block of training images as it is gathered, drawing from
+        the same generator as the shuffles, so a seeded run still repeats exactly."""
         self.network = network
         self.number_of_epochs = check_count("number_of_epochs", number_of_epochs, 0)
         self.minibatch_size = check_count("minibatch_size", minibatch_size, 1)
         self.eta = check_positive("learning rate (eta/alpha)", eta)
         self.lmbda = check_positive("lmbda", lmbda, allow_zero=True)
         self.cost_every = check_count("cost_every", cost_every, 1)
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a function (images, rng) → images, got {augment!r}")
+        self.augment = augment
         shape = (network.n_in, network.n_out)
         self.data = as_dataset(training_data, shape, "training_data")
         self.evaluation = None if evaluation_data is None else as_dataset(evaluation_data, shape, "test_data")
@@ -100,7 +107,9 @@ class Trainer:
         if self.order is None:
             self.order = self.rng.permutation(len(self.data))
         if self.epoch_batches is None or self.epoch_batches.order is not self.order:
-            self.epoch_batches = EpochBatches(self.data, self.order, self.minibatch_size, self.network.sparse_inputs)
+            transform = None if self.augment is None else functools.partial(self.augment, rng=self.rng)
+            self.epoch_batches = EpochBatches(self.data, self.order, self.minibatch_size, self.network.sparse_inputs,
+                                              transform)
         steppers = {}  # by batch size: the last batch of an epoch may be short
         eta, lmbda, n = self.eta, self.lmbda, len(self.data)
         while self.batch < limit:

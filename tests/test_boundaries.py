@@ -114,3 +114,47 @@ def test_run_refuses_bad_limits_and_trains_nothing(kwargs, error, pairs):
     assert trainer.batch == 0
     for w, b in zip(net.weights, before):
         np.testing.assert_array_equal(w, b)
+
+
+def shift_right(images, rng):
+    """A stand-in augmenter: each image moved 0 or 1 pixels along, at random."""
+    moves = rng.integers(0, 2, len(images))
+    out = images.copy()
+    out[moves == 1] = np.roll(images[moves == 1], 1, axis=1)
+    return out
+
+
+def test_augmented_training_repeats_exactly_whatever_the_chunks():
+    data = tiny_data(n=40)
+    runs = []
+    for chunk in (None, 1, 3):
+        net = Network([8, 5, 3], seed=6)
+        trainer = Trainer(net, data, 2, 4, 0.8, seed=7, augment=shift_right)
+        while not trainer.done:
+            trainer.run(max_batches=chunk)
+        runs.append(net)
+    for other in runs[1:]:
+        for a, b in zip(runs[0].weights, other.weights):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_augmenter_sees_every_training_image_and_its_output_is_trained_on():
+    data = tiny_data(n=12)
+    seen = []
+
+    def blank(images, rng):
+        seen.append(images.copy())
+        return np.zeros_like(images)
+
+    augmented, zeros = Network([8, 5, 3], seed=8), Network([8, 5, 3], seed=8)
+    Trainer(augmented, data, 1, 4, 1.0, seed=9, augment=blank).run()
+    empty = Dataset(np.zeros_like(data.x), data.y, data.labels, data.scale)
+    Trainer(zeros, empty, 1, 4, 1.0, seed=9).run()
+    assert sorted(map(bytes, np.concatenate(seen))) == sorted(map(bytes, data.x))
+    for a, b in zip(augmented.weights + augmented.biases, zeros.weights + zeros.biases):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_augment_must_be_callable(pairs):
+    with pytest.raises(TypeError, match="augment"):
+        Trainer(Network([3, 2]), pairs([3, 2], 4, np.random.default_rng(0)), 1, 2, 1.0, augment="affine")
