@@ -219,7 +219,7 @@ def render_digits(font_path: str | Path, size: int = RENDER_SIZE) -> np.ndarray:
         canvas = Image.new("L", (side, side), 0)
         ImageDraw.Draw(canvas).text((side // 2, side // 2), str(digit), fill=255, font=font, anchor="mm")
         column = normalize_digit(np.asarray(canvas))
-        rows.append(np.rint(column[:, 0] * 255).astype(np.uint8))
+        rows.append(np.rint(np.clip(column[:, 0], 0, 1) * 255).astype(np.uint8))
     images = np.stack(rows)
     if len(np.unique(images, axis=0)) != 10:
         raise ValueError(f"{Path(font_path).name}: some digits render identically; the font lacks them")

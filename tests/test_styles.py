@@ -104,3 +104,45 @@ def test_style_dataset_is_deterministic_and_labelled(rendered):
     assert len(with_labels) == 2 * len(clean)
     with pytest.raises(ValueError, match="copies"):
         styles.style_dataset(seed=0, copies=-1)
+
+
+def bench_module(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_stroke_style_set_is_up_to_date_and_broad():
+    style_set = bench_module("style_set")
+    data = style_set.style_set()
+    assert style_set.OUTPUT.read_text() == style_set.to_json(data), "run bench/style_set.py"
+    drawings = data["drawings"]
+    assert len(drawings) >= 200
+    families = {d["style"] for d in drawings}
+    assert len(families) >= 10
+    for family in families:
+        counts = np.bincount([d["digit"] for d in drawings if d["style"] == family], minlength=10)
+        assert (counts >= 3).all(), family
+    skeletons = {d["skeleton"] for d in drawings}
+    for wanted in ("6-hook", "1-flag-foot", "9-curved-tail", "7-crossed", "4-open", "4-closed", "2-loop",
+                   "3-flat-top", "1-european"):
+        assert wanted in skeletons
+    for d in drawings:
+        points = np.concatenate([np.asarray(stroke) for stroke in d["strokes"]])
+        assert points.min() >= 0 and points.max() <= 1
+
+
+def test_strokes_are_inked_like_the_pad():
+    """A 20 px round pen on a 280 px pad: a dot is a disc of radius 10, a line a capsule."""
+    style_set = bench_module("style_set")
+    dot = style_set.rasterise([[[0.5, 0.5]]]).astype(np.float64) / 255
+    assert abs(dot.sum() - np.pi * 100) < 3
+    bar = style_set.rasterise([[[0.25, 0.5], [0.75, 0.5]]]).astype(np.float64) / 255
+    assert abs(bar.sum() - (np.pi * 100 + 20 * 140)) < 5
+    column = style_set.to_input([[[0.5, 0.2], [0.5, 0.8]]])
+    assert column.shape == (784, 1) and 0 < column.max() <= 1 + 1e-12
