@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+# Debian's package lists: for Chromium, and for the pinned font packages the style tests fetch.
+echo "== apt-get update"
+$sudo_ apt-get update -qq
 if ! command -v chromium >/dev/null 2>&1; then
     echo "== installing Chromium (Debian package) for the end-to-end tests"
-    sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
-    $sudo_ apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null
 fi
 
