@@ -108,10 +108,11 @@ def build() -> None:
     for split in ("train", "test"):
         copy(mnist.split_path(split, mnist.prepare()), data_dir / f"mnist-{split}.npz")
 
-    step("pretrained model")
+    step("pretrained model: JSON to download, .npz for the page to load fast")
     models_dir = SITE / "models"
     models_dir.mkdir(exist_ok=True)
-    copy(pretrained_model(), models_dir / "pretrained.json")
+    pretrained = copy(pretrained_model(), models_dir / "pretrained.json")
+    write_npz(pretrained, models_dir / "pretrained.npz")
 
     step("uPlot")
     vendor = SITE / "vendor"
@@ -216,6 +217,19 @@ def pretrained_model() -> Path:
     io.save(network, target, meta={"name": "pretrained", "settings": settings,
                                    "test_accuracy": trainer.history[-1]["accuracy"]})
     return target
+
+
+def write_npz(json_model: Path, target: Path) -> None:
+    """The same model as .npz (pynn.io.to_npz), checked to load back identical."""
+    from pynn import io
+
+    network = io.load(json_model)
+    data = io.to_npz(network, network.meta)
+    again = io.loads_npz(data)
+    if not all((a == b).all() for a, b in zip(network.weights + network.biases, again.weights + again.biases)):
+        sys.exit(f"{target.name} does not load back as the model in {json_model.name}")
+    if not target.exists() or target.read_bytes() != data:
+        target.write_bytes(data)
 
 
 def write_page_config() -> None:
