@@ -80,6 +80,7 @@ def bootstrap_venv() -> None:
 
 
 def build() -> None:
+    import pyc_compile
     from pynn import mnist
     from pynn.fetch import wheel_member
 
@@ -91,7 +92,7 @@ def build() -> None:
     extract(pyodide, {f"package/{name}": pyodide_dir / name for name in PYODIDE_FILES + ["pyodide-lock.json"]})
 
     step("numpy for Pyodide, checked against Pyodide's own lock file")
-    numpy_wheel = copy(wheel_member(*NUMPY), pyodide_dir / Path(NUMPY[2]).name)
+    copy(wheel_member(*NUMPY), pyodide_dir / Path(NUMPY[2]).name)
     full_lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
     if full_lock["packages"]["numpy"]["sha256"] != NUMPY[3]:
         sys.exit(f"numpy wheel {NUMPY[3]} is not the one pyodide-lock.json lists; refusing to ship it")
@@ -101,6 +102,9 @@ def build() -> None:
 
     step("pyodide-lock.json: only what is shipped, plus pynn")
     write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[pynn_wheel])
+
+    step("Python compiled to .pyc: the stdlib zip and the wheels (pyodide py-compile, Python 3.12)")
+    print(f"  {pyc_compile.compile_pyodide_dir(pyodide_dir)}", flush=True)
 
     step("MNIST, as pickle-free uint8 .npz")
     data_dir = SITE / "data"
@@ -124,7 +128,8 @@ def build() -> None:
     shutil.copytree(ROOT / "web", SITE, dirs_exist_ok=True)
     write_page_config()
     write_precache_list()
-    print(f"\nbuilt {SITE.relative_to(ROOT)}/ ({numpy_wheel.name}, {pynn_wheel.name})", flush=True)
+    wheels = json.loads((pyodide_dir / "pyodide-lock.json").read_text())["packages"]
+    print(f"\nbuilt {SITE.relative_to(ROOT)}/ ({', '.join(p['file_name'] for p in wheels.values())})", flush=True)
 
 
 def step(what: str) -> None:
