@@ -80,6 +80,7 @@ def bootstrap_venv() -> None:
 
 
 def build() -> None:
+    import pyc_compile
     from pynn import mnist
     from pynn.fetch import wheel_member
 
@@ -91,7 +92,7 @@ def build() -> None:
     extract(pyodide, {f"package/{name}": pyodide_dir / name for name in PYODIDE_FILES + ["pyodide-lock.json"]})
 
     step("numpy for Pyodide, checked against Pyodide's own lock file")
-    numpy_wheel = copy(wheel_member(*NUMPY), pyodide_dir / Path(NUMPY[2]).name)
+    copy(wheel_member(*NUMPY), pyodide_dir / Path(NUMPY[2]).name)
     full_lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
     if full_lock["packages"]["numpy"]["sha256"] != NUMPY[3]:
         sys.exit(f"numpy wheel {NUMPY[3]} is not the one pyodide-lock.json lists; refusing to ship it")
@@ -102,16 +103,20 @@ def build() -> None:
     step("pyodide-lock.json: only what is shipped, plus pynn")
     write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[pynn_wheel])
 
+    step("Python compiled to .pyc: the stdlib zip and the wheels (pyodide py-compile, Python 3.12)")
+    print(f"  {pyc_compile.compile_pyodide_dir(pyodide_dir)}", flush=True)
+
     step("MNIST, as pickle-free uint8 .npz")
     data_dir = SITE / "data"
     data_dir.mkdir(exist_ok=True)
     for split in ("train", "test"):
         copy(mnist.split_path(split, mnist.prepare()), data_dir / f"mnist-{split}.npz")
 
-    step("pretrained model")
+    step("pretrained model: JSON to download, .npz for the page to load fast")
     models_dir = SITE / "models"
     models_dir.mkdir(exist_ok=True)
-    copy(pretrained_model(), models_dir / "pretrained.json")
+    pretrained = copy(pretrained_model(), models_dir / "pretrained.json")
+    write_npz(pretrained, models_dir / "pretrained.npz")
 
     step("uPlot")
     vendor = SITE / "vendor"
@@ -123,7 +128,8 @@ def build() -> None:
     shutil.copytree(ROOT / "web", SITE, dirs_exist_ok=True)
     write_page_config()
     write_precache_list()
-    print(f"\nbuilt {SITE.relative_to(ROOT)}/ ({numpy_wheel.name}, {pynn_wheel.name})", flush=True)
+    wheels = json.loads((pyodide_dir / "pyodide-lock.json").read_text())["packages"]
+    print(f"\nbuilt {SITE.relative_to(ROOT)}/ ({', '.join(p['file_name'] for p in wheels.values())})", flush=True)
 
 
 def step(what: str) -> None:
@@ -216,6 +222,19 @@ def pretrained_model() -> Path:
     io.save(network, target, meta={"name": "pretrained", "settings": settings,
                                    "test_accuracy": trainer.history[-1]["accuracy"]})
     return target
+
+
+def write_npz(json_model: Path, target: Path) -> None:
+    """The same model as .npz (pynn.io.to_npz), checked to load back identical."""
+    from pynn import io
+
+    network = io.load(json_model)
+    data = io.to_npz(network, network.meta)
+    again = io.loads_npz(data)
+    if not all((a == b).all() for a, b in zip(network.weights + network.biases, again.weights + again.biases)):
+        sys.exit(f"{target.name} does not load back as the model in {json_model.name}")
+    if not target.exists() or target.read_bytes() != data:
+        target.write_bytes(data)
 
 
 def write_page_config() -> None:

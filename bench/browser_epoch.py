@@ -370,9 +370,9 @@ def measure_loads(browser, url: str, contexts: int, warm_visits: int, requests: 
         context.close()
     summary = {}
     for name, records in (("cold", cold), ("warm", warm)):
-        # The worker's own marks (ms from its start): Pyodide up, numpy and pynn loaded, model loaded.
+        # The worker's own stage timings (ms each; see web/boot.js).
         stages = {stage: median((r.get("timings") or {}).get("worker", {}).get(stage) for r in records)
-                  for stage in ("pyodide", "packages", "model")}
+                  for stage in ("lookup", "python", "packages", "imports", "model")}
         summary[name] = {"ready_s": median(r["ready_s"] for r in records),
                          "first_prediction_s": median(r["first_prediction_s"] for r in records),
                          "worker_stages_ms": stages, "runs": records}

@@ -39,7 +39,7 @@ class Session:
 
     def load_model(self, name: str, text: str | bytes) -> dict:
         """Validate a model file and make it ``name``; on any error nothing changes."""
-        network = io.loads(text)
+        network = io.loads_npz(text) if io.is_npz(text) else io.loads(text)
         if network.sizes[0] != INPUTS or network.sizes[-1] != OUTPUTS:
             raise io.ModelFileError(f"this page needs a {INPUTS} → … → {OUTPUTS} network; "
                                     f"the file has sizes {network.sizes}")

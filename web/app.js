@@ -101,8 +101,8 @@ function startApp(startedAt = performance.now()) {
     await models.reset(model);
     const seconds = (performance.now() - startedAt) / 1000;
     const key = startedAt === 0 ? "navigationToReady" : "restartToReady";
-    Object.assign(timings, { [key]: performance.now() - startedAt, worker });
-    setStatus("ready", `Ready in ${seconds.toFixed(1)} s. Draw a digit!`);
+    Object.assign(timings, { [key]: performance.now() - startedAt, worker, boot: worker.path });
+    setStatus("ready", `Ready in ${seconds.toFixed(1)} s (${worker.summary}). Draw a digit!`);
     setAvailable(true);
     predictor.enable();
     showUnits(models.active);

@@ -7,7 +7,7 @@
 //                  {id, kind: "progress", value}          a step of a long request ("train")
 //                  {kind: "status", stage, message}       boot and data-loading stages
 //                  {kind: "fatal", message}               the worker cannot go on
-import { loadPyodide } from "./pyodide/pyodide.mjs";
+import { bootPython, describeBoot } from "./boot.js";
 
 const here = (path) => new URL(path, import.meta.url).href;
 
@@ -70,25 +70,15 @@ async function fetchOk(path, as) {
 }
 
 async function boot() {
-  const start = performance.now();
-  const timings = {};
-  // The model file downloads while Pyodide starts.
-  const modelText = fetchOk("models/pretrained.json", "text");
-  status("pyodide", "Starting Python (Pyodide)…");
-  const pyodide = await loadPyodide({ indexURL: here("pyodide/") });
-  timings.pyodide = since(start);
-  status("packages", "Loading numpy and pynn…");
-  const problems = [];
-  await pyodide.loadPackage(["pynn"], { messageCallback: () => {}, errorCallback: (text) => problems.push(text) });
-  if (problems.length) throw new Error(`numpy and pynn did not load: ${problems.join(" ")}`);
-  timings.packages = since(start);
+  const { pyodide, timings, modelBytes } = await bootPython(status);
   pyodide.runPython(GLUE);
   callPython = pyodide.globals.get("call");
   wasmMemory = () => pyodide._module?.HEAPU8?.byteLength ?? null; // private API: for benchmarks only
-  timings.imports = since(start);
   status("model", "Loading the pretrained model…");
-  const model = call("load_model", "pretrained", await modelText);
+  const start = performance.now();
+  const model = call("load_model", "pretrained", modelBytes);
   timings.model = since(start);
+  timings.summary = describeBoot(timings);
   return { timings, model };
 }
 

@@ -40,7 +40,7 @@ def test_ready_with_no_other_origin_and_no_errors(new_context, site_server):
     sources = monitor.sources()
     print(f"requests: {len(urls)} by source {sources}; workers: {monitor.workers}")
     # The watch really covers the worker (it fetches Pyodide, the model) and the service worker.
-    for needed in ("pyodide/pyodide.asm.wasm", "models/pretrained.json"):
+    for needed in ("pyodide/pyodide.asm.wasm", "models/pretrained.npz"):
         assert any(url.endswith(needed) for url in urls), f"no request for {needed} was seen: {urls}"
     assert any(kind == "worker" for kind, _ in monitor.workers), f"no dedicated worker started: {monitor.workers}"
     if has_service_worker:

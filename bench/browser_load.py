@@ -1,0 +1,225 @@
+"""Start-up, measured as a returning user has it: the page next to the bare Pyodide floor.
+
+    .venv/bin/python bench/browser_load.py [--rounds 3] [--no-build]
+
+For each round, in a fresh persistent Chromium profile each:
+  * the page: first visit, navigation → first prediction (a stroke drawn as soon as the pad
+    takes input), then, once the page has made its Python snapshot and the service worker has
+    cached the site, a return visit in the same profile;
+  * the bare floor: a bench-only page whose module worker runs loadPyodide + loadPackage('numpy')
+    + import numpy, from the stock npm Pyodide files (.py sources) and the official numpy wheel,
+    served by build.make_server like the site; first visit and return visit (the page left open
+    3 s first, so that V8 can cache the compiled wasm);
+  * the same floor from the site's own, .pyc-compiled, files ("floor-pyc"), for reference.
+Medians are printed with the ratios the issue sets (return ≤ 0.45 × floor return, first ≤ 1.0 ×
+floor first), the page's own stage timings, and the compiled-wasm cache hits seen by tracing
+(the v8.wasm.moduleCacheHit trace event).  Results go to bench/results/browser_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from browser_epoch import CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, visit  # noqa: E402
+
+import build  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TRACE_CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,v8.wasm,disabled-by-default-v8.wasm"
+
+FLOOR_HTML = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>floor</title><script type="module" src="floor.js"></script></head><body>floor</body></html>"""
+FLOOR_JS = """const worker = new Worker(new URL("floor-worker.js", import.meta.url), { type: "module" });
+worker.onmessage = ({ data }) => { window.__floor = { ...data, readyAt: performance.now() }; };"""
+FLOOR_WORKER = """import { loadPyodide } from "./pyodide/pyodide.mjs";
+const t0 = performance.now();
+const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
+const t1 = performance.now();
+await pyodide.loadPackage("numpy", { messageCallback: () => {} });
+const t2 = performance.now();
+pyodide.runPython("import numpy");
+const t3 = performance.now();
+postMessage({ python: t1 - t0, packages: t2 - t1, imports: t3 - t2 });"""
+
+
+def floor_site(directory: Path, pyodide_from: Path | None) -> Path:
+    """The floor page in ``directory``: its Pyodide copied from ``pyodide_from``, or stock from npm."""
+    from pynn.fetch import wheel_member
+
+    pyodide_dir = directory / "pyodide"
+    pyodide_dir.mkdir(parents=True)
+    if pyodide_from:
+        shutil.copytree(pyodide_from, pyodide_dir, dirs_exist_ok=True)
+    else:
+        build.extract(build.npm_package(*build.PYODIDE), {f"package/{name}": pyodide_dir / name
+                                                            for name in build.PYODIDE_FILES + ["pyodide-lock.json"]})
+        build.copy(wheel_member(*build.NUMPY), pyodide_dir / Path(build.NUMPY[2]).name)
+        build.write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[])
+    (directory / "index.html").write_text(FLOOR_HTML)
+    (directory / "floor.js").write_text(FLOOR_JS)
+    (directory / "floor-worker.js").write_text(FLOOR_WORKER)
+    return directory
+
+
+def serve(directory: Path) -> tuple:
+    server = build.make_server("127.0.0.1", 0, directory)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/"
+
+
+class Trace:
+    """Chromium's trace events of one page (its workers included) through the DevTools protocol."""
+
+    def __init__(self, context, page) -> None:
+        self.events: list[dict] = []
+        self.session = context.new_cdp_session(page)
+        self.session.on("Tracing.dataCollected", lambda data: self.events.extend(data["value"]))
+        self.done = threading.Event()
+        self.session.on("Tracing.tracingComplete", lambda _: self.done.set())
+        self.session.send("Tracing.start", {"categories": TRACE_CATEGORIES, "transferMode": "ReportEvents"})
+
+    def stop(self, page) -> dict:
+        self.session.send("Tracing.end")
+        deadline = time.monotonic() + 20
+        while not self.done.is_set() and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        names = [event.get("name", "") for event in self.events]
+        return {"moduleCacheHit": names.count("v8.wasm.moduleCacheHit"),
+                "cache_events": sorted({n for n in names if "cache" in n.lower() and "wasm" in n.lower()})}
+
+
+def launch(playwright, profile: Path):
+    return playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
+                                                          args=CHROMIUM_ARGS, viewport=VIEWPORT)
+
+
+def poll(page, expression: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(expression)
+        page.wait_for_timeout(250)
+
+
+def page_visit(playwright, profile: Path, url: str, stroke, settle: bool) -> dict:
+    context = launch(playwright, profile)
+    try:
+        context.add_init_script(INIT_SCRIPT)
+        blank = context.pages[0] if context.pages else context.new_page()
+        trace = Trace(context, blank)  # the trace covers the new page: same renderer process
+        page, record = visit(context, url, stroke)
+        record["wasm_cache"] = trace.stop(page)
+        if settle:  # what a first visit leaves behind: the offline cache, the Python snapshot
+            page.evaluate("() => window.pynnApp.offlineReady")
+            poll(page, "() => caches.open('python-snapshot').then(c => c.keys()).then(k => k.length > 0)", 120)
+            page.wait_for_timeout(1000)
+        return record
+    finally:
+        context.close()
+
+
+def floor_visit(playwright, profile: Path, url: str) -> dict:
+    context = launch(playwright, profile)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        trace = Trace(context, page)
+        page.goto(url, wait_until="commit")
+        poll(page, "() => !!window.__floor", READY_TIMEOUT)
+        floor = page.evaluate("() => window.__floor")
+        page.wait_for_timeout(3000)  # V8 caches compiled wasm after tier-up, a while after load
+        return {"ready_s": floor["readyAt"] / 1000, "stages_ms": {k: round(floor[k]) for k in
+                                                                 ("python", "packages", "imports")},
+                "wasm_cache": trace.stop(page)}
+    finally:
+        context.close()
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    if not args.no_build:
+        subprocess.run([sys.executable, str(ROOT / "build.py")], check=True, stdout=subprocess.DEVNULL)
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="pynn-load-"))
+    servers = {"page": serve(build.SITE), "floor": serve(floor_site(work / "floor", None)),
+               "floor-pyc": serve(floor_site(work / "floor-pyc", build.SITE / "pyodide"))}
+    runs: dict[str, list] = {name: [] for name in servers}
+    try:
+        with sync_playwright() as playwright:
+            for n in range(args.rounds):
+                for name, (_, url) in servers.items():
+                    profile = work / f"profile-{name}-{n}"
+                    if name == "page":
+                        stroke = STROKES[n % len(STROKES)]
+                        first = page_visit(playwright, profile, url, stroke, settle=True)
+                        again = page_visit(playwright, profile, url, stroke, settle=False)
+                        first_s, return_s = first["first_prediction_s"], again["first_prediction_s"]
+                    else:
+                        first, again = floor_visit(playwright, profile, url), floor_visit(playwright, profile, url)
+                        first_s, return_s = first["ready_s"], again["ready_s"]
+                    runs[name].append({"first": first, "return": again})
+                    stages = (again.get("timings") or {}).get("worker") or again.get("stages_ms")
+                    print(f"round {n + 1} {name:9s} first {first_s:5.2f} s  return {return_s:5.2f} s  "
+                          f"return stages {stages}  wasm cache hits (first/return) "
+                          f"{first['wasm_cache']['moduleCacheHit']}/{again['wasm_cache']['moduleCacheHit']}",
+                          flush=True)
+    finally:
+        for server, _ in servers.values():
+            server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+
+    def seconds(name, visit_name):
+        key = "first_prediction_s" if name == "page" else "ready_s"
+        return median(r[visit_name][key] for r in runs[name])
+
+    summary = {name: {"first_s": seconds(name, "first"), "return_s": seconds(name, "return")} for name in runs}
+    for visit_name in ("first", "return"):
+        records = [r[visit_name]["timings"]["worker"] for r in runs["page"]]
+        stages = ("lookup", "python", "packages", "imports", "model")
+        summary["page"][f"{visit_name}_stages_ms"] = {stage: median(r.get(stage) for r in records) for stage in stages}
+        summary["page"][f"{visit_name}_paths"] = [r.get("path") for r in records]
+    for name in runs:
+        summary[name]["wasm_cache_hits_return"] = [r["return"]["wasm_cache"]["moduleCacheHit"] for r in runs[name]]
+    page, floor = summary["page"], summary["floor"]
+    summary["ratios"] = {"return_vs_floor_return": page["return_s"] / floor["return_s"],
+                         "first_vs_floor_first": page["first_s"] / floor["first_s"],
+                         "targets": {"return_vs_floor_return": 0.45, "first_vs_floor_first": 1.0}}
+    print("\nmedians over", args.rounds, "rounds (navigation → first prediction for the page, → import numpy done "
+          "for the floors):")
+    for name in runs:
+        figures = summary[name]
+        print(f"  {name:9s} first visit {figures['first_s']:.2f} s   return visit {figures['return_s']:.2f} s")
+    ratios = summary["ratios"]
+    print(f"  page/floor: first visit {ratios['first_vs_floor_first']:.2f} (target ≤ 1.0), "
+          f"return visit {ratios['return_vs_floor_return']:.2f} (target ≤ 0.45)")
+    print(f"  page stages, first visit (ms): {page['first_stages_ms']}  paths {page['first_paths']}")
+    print(f"  page stages, return visit (ms): {page['return_stages_ms']}  paths {page['return_paths']}")
+    for name in runs:
+        print(f"  wasm module cache hits on return visits, {name}: {summary[name]['wasm_cache_hits_return']}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "browser_load.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

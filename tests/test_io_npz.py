@@ -1,0 +1,153 @@
+"""pynn.io's .npz model format (the page's shipped model): exact round trip, and hostile files refused.
+
+Pure numpy and the standard library, with no files: these also run inside Pyodide."""
+
+import io as bytes_io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from pynn import Network, io
+from pynn.io import ModelFileError
+
+
+def network(sizes=(7, 5, 3), cost="cross-entropy"):
+    return Network(list(sizes), cost=cost, init="scaled", seed=1)
+
+
+def arrays_of(data: bytes) -> dict:
+    with np.load(bytes_io.BytesIO(data), allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def npz(arrays: dict, compressed=False) -> bytes:
+    buffer = bytes_io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def changed(**changes) -> bytes:
+    arrays = arrays_of(io.to_npz(network([3, 2, 1])))
+    for name, value in changes.items():
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = value
+    return npz(arrays)
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+def test_round_trip_is_exact_and_matches_json(cost):
+    net = network(cost=cost)
+    loaded = io.loads_npz(io.to_npz(net, meta={"name": "pretrained", "accuracy": 0.98}))
+    assert loaded.sizes == net.sizes and loaded.cost is net.cost
+    for p, q in zip(net.weights + net.biases, loaded.weights + loaded.biases):
+        assert q.dtype == np.float64
+        np.testing.assert_array_equal(p, q)
+    assert loaded.meta == {"name": "pretrained", "accuracy": 0.98}
+    from_json = io.loads(io.to_json(net))
+    x = np.random.default_rng(3).random((7, 4))
+    np.testing.assert_array_equal(loaded.feedforward(x), from_json.feedforward(x))
+
+
+def test_bytes_like_inputs_and_compressed_archives():
+    data = io.to_npz(network())
+    for each in (data, bytearray(data), memoryview(data), npz(arrays_of(data), compressed=True)):
+        assert io.loads_npz(each).sizes == [7, 5, 3]
+
+
+def test_is_npz_tells_zip_from_json():
+    assert io.is_npz(io.to_npz(network()))
+    assert not io.is_npz(io.to_json(network()).encode())
+    assert not io.is_npz(io.to_json(network()))
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "not a valid .npz"),
+    (b"PK\x03\x04garbage", "not a valid .npz"),
+    (b'{"sizes": [1, 1]}', "not a valid .npz"),
+    (changed(format=np.array("something-else")), "not a pynn-npz"),
+    (changed(format=None), "no 'format'"),
+    (changed(version=np.array(2)), "format version 2"),
+    (changed(version=np.array("1")), "'version' must be a single integer"),
+    (changed(sizes=np.array([3.0, 2.0, 1.0])), "'sizes' must be a list"),
+    (changed(sizes=np.array([[3, 2, 1]])), "'sizes' must be a list"),
+    (changed(sizes=np.array([3])), "'sizes' must be a list"),
+    (changed(sizes=np.array([3, 0, 1])), "positive integers"),
+    (changed(sizes=np.array([3, 4, 1])), "w0 must be (4, 3) floats"),
+    (changed(sizes=np.array([100_000, 100_000, 10])), "parameters; the cap is"),
+    (changed(cost=np.array("HingeCost")), "unknown cost"),
+    (changed(w0=np.zeros((2, 3), dtype=np.int64)), "floats"),
+    (changed(w0=np.zeros((3, 2))), "w0 must be (2, 3) floats"),
+    (changed(b1=np.array([[np.nan]])), "b1 holds a number that is not finite"),
+    (changed(w1=np.array([[np.inf, 0.0]])), "w1 holds a number that is not finite"),
+    (changed(w1=None), "needs fields"),
+    (changed(extra=np.zeros(1)), "needs fields"),
+    (changed(meta=np.array("{not json")), "meta is not valid JSON"),
+    (changed(meta=np.array("[" * 1000 + "]" * 1000)), "nested too deeply"),
+    (changed(w0=np.array([None, 1.0], dtype=object)), "dtype object"),
+])
+def test_hostile_files_are_refused_clearly(data, message):
+    with pytest.raises(ModelFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        io.loads_npz(data)
+
+
+def test_meta_that_is_not_an_object_is_dropped():
+    assert io.loads_npz(changed(meta=np.array("[1, 2]"))).meta == {}
+    assert io.loads_npz(changed(meta=None)).meta == {}
+
+
+def zip_of(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    buffer = bytes_io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def npy(array) -> bytes:
+    buffer = bytes_io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def test_a_header_that_claims_a_huge_array_is_refused_before_allocating():
+    header = npy(np.zeros(1))
+    lie = header.replace(b"(1,)", b"(4000000000,)")  # same header length: the shape is padded
+    assert lie != header
+    with pytest.raises(ModelFileError, match="claims more data than it holds"):
+        io.loads_npz(zip_of({"w0.npy": lie}))
+
+
+def test_a_zip_bomb_is_refused_by_its_declared_size(monkeypatch):
+    monkeypatch.setattr(io, "MAX_BYTES", 1 << 20)
+    bomb = zip_of({"w0.npy": npy(np.zeros(300_000))}, zipfile.ZIP_DEFLATED)  # 2.4 MB, deflates to a few KB
+    assert len(bomb) < 1 << 20
+    with pytest.raises(ModelFileError, match="unpacks to more than"):
+        io.loads_npz(bomb)
+
+
+def test_byte_cap(monkeypatch):
+    data = io.to_npz(network())
+    monkeypatch.setattr(io, "MAX_BYTES", len(data) - 1)
+    with pytest.raises(ModelFileError, match="the cap is"):
+        io.loads_npz(data)
+
+
+@pytest.mark.parametrize("members", [
+    {"w0.txt": b"hello"},
+    {f"x{i}.npy": npy(np.zeros(1)) for i in range(200)},
+    {"format.npy": npy(np.zeros(1)) + b"", "a.npy": b"\x93NUMPY\x09\x00"},
+])
+def test_odd_archives_are_refused(members):
+    with pytest.raises(ModelFileError):
+        io.loads_npz(zip_of(members))
+
+
+def test_the_pretrained_shape_round_trips_within_the_caps():
+    net = Network([784, 100, 10], init="scaled", seed=0)
+    data = io.to_npz(net, meta={"settings": {"eta": 0.1}})
+    assert io.loads_npz(data).sizes == [784, 100, 10]
+    assert json.loads(str(arrays_of(data)["meta"])) == {"settings": {"eta": 0.1}}
