@@ -80,8 +80,7 @@ def bootstrap_venv() -> None:
 
 
 def build() -> None:
-    import pyc_compile
-    from pynn import mnist
+    from pynn import mnist, pyodide_compile
     from pynn.fetch import wheel_member
 
     pyodide_dir = SITE / "pyodide"
@@ -97,14 +96,15 @@ def build() -> None:
     if full_lock["packages"]["numpy"]["sha256"] != NUMPY[3]:
         sys.exit(f"numpy wheel {NUMPY[3]} is not the one pyodide-lock.json lists; refusing to ship it")
 
-    step("pynn wheel")
+    step("pynn wheel, and the digests of the sources it holds (build-info.json)")
     pynn_wheel = build_wheel(pyodide_dir)
+    write_build_info()
 
     step("pyodide-lock.json: only what is shipped, plus pynn")
     write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[pynn_wheel])
 
     step("Python compiled to .pyc: the stdlib zip and the wheels (pyodide py-compile, Python 3.12)")
-    print(f"  {pyc_compile.compile_pyodide_dir(pyodide_dir)}", flush=True)
+    print(f"  {pyodide_compile.compile_pyodide_dir(pyodide_dir)}", flush=True)
 
     step("MNIST, as pickle-free uint8 .npz")
     data_dir = SITE / "data"
@@ -235,6 +235,14 @@ def write_npz(json_model: Path, target: Path) -> None:
         sys.exit(f"{target.name} does not load back as the model in {json_model.name}")
     if not target.exists() or target.read_bytes() != data:
         target.write_bytes(data)
+
+
+def write_build_info() -> None:
+    """The sha256 of each pynn/*.py the wheel was built from: once the wheel holds only .pyc,
+    this is how the tests know the site is built from the checkout they test."""
+    sources = {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+               for path in sorted((ROOT / "pynn").glob("*.py"))}
+    (SITE / "build-info.json").write_text(json.dumps({"pynn_sources": sources}, indent=1))
 
 
 def write_page_config() -> None:

@@ -67,12 +67,16 @@ def check_site_pyodide(source: Path) -> None:
     if "pynn" not in lock["packages"]:
         raise SetupError(f"{source}/pyodide-lock.json has no pynn: {BUILD_HINT}")
     wheel = source / lock["packages"]["pynn"]["file_name"]
-    with zipfile.ZipFile(wheel) as archive:
-        shipped = {name: archive.read(name) for name in archive.namelist()
-                   if name.startswith("pynn/") and name.endswith(".py")}
-    here = {f"pynn/{path.name}": path.read_bytes() for path in sorted((ROOT / "pynn").glob("*.py"))}
-    if shipped != here:
-        differ = sorted(name for name in shipped.keys() | here.keys() if shipped.get(name) != here.get(name))
+    with zipfile.ZipFile(wheel) as archive:  # .py sources, or .pyc where build.py compiled them
+        shipped = {name.rsplit(".", 1)[0] for name in archive.namelist()
+                   if name.startswith("pynn/") and name.endswith((".py", ".pyc"))}
+    here = {f"pynn/{path.stem}": hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted((ROOT / "pynn").glob("*.py"))}
+    built_from = {f"pynn/{Path(name).stem}": digest for name, digest in
+                  json.loads((source.parent / "build-info.json").read_text())["pynn_sources"].items()}
+    if shipped != set(here) or built_from != here:
+        differ = sorted(name for name in shipped | here.keys() | built_from.keys()
+                        if name not in shipped or built_from.get(name) != here.get(name))
         raise SetupError(f"{wheel.name} in {source} is not built from this checkout's pynn/ "
                          f"(differs in {', '.join(differ)}): {BUILD_HINT}")
 

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 TOOLS_VENV = ROOT / ".venv-py312"
 # pyodide-build 0.29.x is the line that goes with Pyodide 0.27; its wheel-repacking code
 # needs wheel < 0.46 (which dropped wheel.cli).
