@@ -244,7 +244,7 @@ class FineTune:
 
     def notes(self) -> list[str]:
         """Plain sentences about what the numbers can and cannot show."""
-        counts = np.bincount(self.labels, minlength=your_digits.LABELS)
+        counts = np.bincount(self.labels.astype(np.intp), minlength=your_digits.LABELS)
         missing = [str(d) for d in range(your_digits.LABELS) if counts[d] == 0]
         notes = []
         if missing:
@@ -260,7 +260,7 @@ class FineTune:
         """Before → after (JSON types); the fine-tune must be done."""
         if not self.done:
             raise RuntimeError("the fine-tune is not finished; call run() until progress says done")
-        counts = np.bincount(self.labels, minlength=your_digits.LABELS)
+        counts = np.bincount(self.labels.astype(np.intp), minlength=your_digits.LABELS)
         return {
             "before": self.measured["before"], "after": self.measured["after"],
             "held_out": self.held_index.tolist(), "trained_on": self.train_index.tolist(),

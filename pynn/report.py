@@ -87,7 +87,8 @@ class Evaluation:
         if not self.done:
             raise RuntimeError("the evaluation is not finished; call run() until progress says done")
         n_out, labels, predicted = self.model.n_out, self.data.labels, self.predicted
-        confusion = np.bincount(labels * n_out + predicted, minlength=n_out * n_out).reshape(n_out, n_out)
+        pairs = (labels * n_out + predicted).astype(np.intp)  # bincount takes intp only (int32 in Pyodide)
+        confusion = np.bincount(pairs, minlength=n_out * n_out).reshape(n_out, n_out)
         totals, right = confusion.sum(axis=1), np.diag(confusion)
         wrong = np.flatnonzero(predicted != labels)
         confidence = self.probabilities[wrong, predicted[wrong]]

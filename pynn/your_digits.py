@@ -182,4 +182,4 @@ def images_and_labels(digits: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 def counts(digits: list[dict]) -> list[int]:
     """How many digits there are of each label, 0..9."""
-    return np.bincount([d["label"] for d in digits], minlength=LABELS).tolist()
+    return np.bincount(np.array([d["label"] for d in digits], dtype=np.intp), minlength=LABELS).tolist()
