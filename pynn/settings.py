@@ -117,3 +117,59 @@ def page_config() -> dict:
         "csp": CSP,
         "csp_meta": CSP_META,
     }
+
+
+# ---------------------------------------------------------------- teaching it your handwriting
+# The fine-tune form (pynn.finetune): any field left out, or None, takes its default;
+# eta's default None means "the rate the model was trained with, if its file says, else
+# 0.1 for the cross-entropy cost and 1.0 for the quadratic one".
+FINETUNE_FIELDS = (
+    Field("rounds", "Rounds", "int", 4, 1, 100, help="each round is fresh augmented copies of your digits"),
+    Field("round_size", "Images per round", "int", 600, 20, 20_000, help="yours (augmented) and MNIST together"),
+    Field("replay", "MNIST share", "float", 0.5, 0.0, 0.95,
+          help="the share of each round that is MNIST, so it does not forget the rest"),
+    Field("minibatch_size", "Mini-batch size", "int", 10, 1, 1000),
+    Field("eta", "Learning rate η", "float", None, 1e-6, 1000.0, help="empty: the model's own"),
+    Field("lmbda", "L2 λ", "float", 0.0, 0.0, 1e6),
+    Field("hold_out", "Hold out", "choice", "auto", choices=("auto", "none"),
+          help="auto: keep about a quarter of each digit you drew twice or more out of training, to test on"),
+    Field("test_size", "MNIST test images", "int", 10_000, 100, 10_000),
+    Field("seed", "Seed", "int", 0, 0, 2**32 - 1),
+)
+FINETUNE_DEFAULTS = {field.name: field.default for field in FINETUNE_FIELDS}
+
+
+def check_finetune_settings(settings: dict | None) -> dict:
+    """The fine-tune settings with defaults filled in; SettingsError names each bad field."""
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        raise SettingsError({"settings": "must be a dict of field → value"})
+    errors, clean = {}, {}
+    for field in FINETUNE_FIELDS:
+        value = settings.get(field.name)
+        if value is None:
+            clean[field.name] = field.default
+            continue
+        try:
+            clean[field.name] = check_field(field, value)
+        except ValueError as error:
+            errors[field.name] = str(error)
+    unknown = sorted(set(settings) - {field.name for field in FINETUNE_FIELDS})
+    if unknown:
+        errors["settings"] = f"unknown field {unknown[0]!r}"
+    if errors:
+        raise SettingsError(errors)
+    return clean
+
+
+def teach_config() -> dict:
+    """The fine-tune form and the your-digits caps, as JSON types (for page_config)."""
+    from pynn import your_digits
+
+    return {
+        "finetune_fields": [{key: list(value) if isinstance(value, tuple) else value
+                             for key, value in asdict(field).items()} for field in FINETUNE_FIELDS],
+        "your_digits": {"max_digits": your_digits.MAX_DIGITS, "max_strokes": your_digits.MAX_STROKES,
+                        "max_points": your_digits.MAX_POINTS, "max_bytes": your_digits.MAX_BYTES},
+    }

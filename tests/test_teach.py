@@ -1,0 +1,451 @@
+"""Teaching it your handwriting: the digits file, fine-tuning, the evaluation report, saliency,
+and the Session methods the page calls.  Pure numpy + pytest on synthetic data (no files),
+so these run inside Pyodide too."""
+
+import io as bytes_io
+import json
+
+import numpy as np
+import pytest
+
+from pynn import Network, io, your_digits
+from pynn.browser import Session
+from pynn.data import Dataset
+from pynn.digits import BlankImageError
+from pynn.evaluation import count_correct
+from pynn.explain import explain, hidden_activations, input_gradient
+from pynn.finetune import FineTune, NoDigitsError, copy_model, split_held_out
+from pynn.report import Evaluation
+from pynn.settings import SettingsError, check_finetune_settings
+from pynn.your_digits import DigitsFileError
+
+# ---------------------------------------------------------------- synthetic digits
+
+
+def style_images(labels, rng, blocks=False):
+    """Faint noise, and for class k: a 70-pixel band starting at pixel k·70 ("MNIST"), or with
+    ``blocks`` a 6×6 block in cell k of a 4×4 grid of 7×7 cells (another "handwriting", which
+    the "MNIST" model cannot read but can learn, and which a 1-pixel shift keeps in its cell)."""
+    images = rng.integers(0, 30, (len(labels), 784)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        if blocks:
+            row, col = divmod(int(label), 4)
+            images[i].reshape(28, 28)[7 * row + 1:7 * row + 7, 7 * col + 1:7 * col + 7] = 255
+        else:
+            images[i, int(label) * 70:int(label) * 70 + 70] = 255
+    return images
+
+
+def style_dataset(count, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count)
+    return Dataset.from_arrays(style_images(labels, rng), labels)
+
+
+def make_digits(labels, seed=0):
+    rng = np.random.default_rng(seed)
+    images = style_images(labels, rng, blocks=True)
+    return [{"label": int(label), "pixels": images[i].tobytes(), "strokes": [[[0.1, 0.2], [0.3, 0.4]]]}
+            for i, label in enumerate(labels)]
+
+
+def shifts(images, rng, max_shift=1):
+    """The tests' stand-in augmenter: random whole-pixel shifts of the 28×28 images."""
+    out = np.zeros_like(images)
+    for i, (dy, dx) in enumerate(rng.integers(-max_shift, max_shift + 1, (len(images), 2)).tolist()):
+        out[i] = np.roll(images[i].reshape(28, 28), (dy, dx), axis=(0, 1)).ravel()
+    return out
+
+
+@pytest.fixture(scope="module")
+def replay():
+    return style_dataset(600, seed=1)
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    return style_dataset(200, seed=2)
+
+
+@pytest.fixture(scope="module")
+def base(replay):
+    """A small network that has learned the "MNIST" style."""
+    network = Network([784, 16, 10], cost="cross-entropy", init="scaled", seed=3)
+    network.SGD(replay, 3, 10, 0.5, verbose=False)
+    return network
+
+
+FAST = {"rounds": 2, "round_size": 200, "test_size": 200, "eta": 0.5}
+
+# ---------------------------------------------------------------- the digits file
+
+
+def test_digits_file_round_trip():
+    digits = make_digits([3, 3, 7])
+    digits[0]["strokes"] = [[[0.123456, 1.0], [0, 0.5]], []]
+    loaded = your_digits.loads(your_digits.dumps(digits))
+    assert [d["label"] for d in loaded] == [3, 3, 7]
+    assert [d["pixels"] for d in loaded] == [d["pixels"] for d in digits]
+    assert loaded[0]["strokes"] == [[[0.1235, 1.0], [0.0, 0.5]], []]
+    assert your_digits.loads(your_digits.dumps([])) == []
+
+
+def test_digits_file_with_a_utf8_bom_loads():
+    data = your_digits.dumps(make_digits([1]))
+    assert your_digits.loads(b"\xef\xbb\xbf" + data)[0]["label"] == 1
+    assert your_digits.loads("\ufeff" + data.decode())[0]["label"] == 1
+
+
+def file_with(digit_changes=None, **top):
+    """A valid one-digit file as a dict, with fields of the digit or the file replaced."""
+    digit = {"label": 4, "pixels": [0] * 784, "strokes": [[[0.5, 0.5]]]}
+    digit.update(digit_changes or {})
+    return {"format": "pynn-your-digits", "version": 1, "digits": [digit], **top}
+
+
+def encoded(data) -> bytes:
+    return json.dumps(data).encode()
+
+
+HOSTILE = {
+    "not json": b"{digits",
+    "not utf-8": b"\xff\xfe\x00garbage\x80",
+    "utf-16": "\ufeff{}".encode("utf-16"),
+    "top-level list": b"[]",
+    "wrong format": encoded(file_with(format="pynn-model")),
+    "version 2": encoded(file_with(version=2)),
+    "version as text": encoded(file_with(version="1")),
+    "version true": encoded(file_with(version=True)),
+    "extra key": encoded(file_with(extra=1)),
+    "digits not a list": encoded(file_with(digits={"0": 1})),
+    "label 10": encoded(file_with({"label": 10})),
+    "label -1": encoded(file_with({"label": -1})),
+    "label 3.0": encoded(file_with({"label": 3.0})),
+    "label true": encoded(file_with({"label": True})),
+    "label text": encoded(file_with({"label": "3"})),
+    "pixel 256": encoded(file_with({"pixels": [256] + [0] * 783})),
+    "pixel -1": encoded(file_with({"pixels": [-1] + [0] * 783})),
+    "pixel 0.5": encoded(file_with({"pixels": [0.5] + [0] * 783})),
+    "783 pixels": encoded(file_with({"pixels": [0] * 783})),
+    "pixels as text": encoded(file_with({"pixels": "AAAA"})),
+    "missing strokes": encoded({"format": "pynn-your-digits", "version": 1,
+                                "digits": [{"label": 1, "pixels": [0] * 784}]}),
+    "NaN coordinate": encoded(file_with({"strokes": [[[0.5, 0.5]]]})).replace(b"0.5]", b"NaN]"),
+    "Infinity coordinate": encoded(file_with({"strokes": [[[0.5, 0.5]]]})).replace(b"0.5]", b"Infinity]"),
+    "1e999 coordinate": encoded(file_with({"strokes": [[[0.5, 0.5]]]})).replace(b"0.5]", b"1e999]"),
+    "coordinate 1.5": encoded(file_with({"strokes": [[[0.5, 1.5]]]})),
+    "three coordinates": encoded(file_with({"strokes": [[[0.5, 0.5, 0.5]]]})),
+    "coordinate as text": encoded(file_with({"strokes": [[["0.5", 0.5]]]})),
+    "too many strokes": encoded(file_with({"strokes": [[[0.5, 0.5]]] * 33})),
+    "too many points": encoded(file_with({"strokes": [[[0.5, 0.5]] * 600, [[0.5, 0.5]] * 600]})),
+    "too many digits": encoded({**file_with(), "digits": file_with()["digits"] * 501}),
+    "duplicate key": encoded(file_with()).replace(b'"label": 4', b'"label": 4, "label": 5'),
+    "deep nesting": b'{"format": "pynn-your-digits", "version": 1, "digits": ' + b"[" * 100_000 + b"]" * 100_000
+                    + b"}",
+    "huge integer": encoded(file_with()).replace(b'"label": 4', b'"label": ' + b"9" * 5000),
+    "oversized": b" " * (your_digits.MAX_BYTES + 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_digits_files_are_refused_with_a_clear_error(name):
+    with pytest.raises(DigitsFileError):
+        your_digits.loads(HOSTILE[name])
+
+
+def test_the_hostile_files_differ_from_a_valid_one_only_in_their_fault():
+    assert your_digits.loads(encoded(file_with()))[0]["label"] == 4  # so each refusal above is for its fault
+
+
+def test_dumps_refuses_what_loads_would():
+    with pytest.raises(DigitsFileError, match="label"):
+        your_digits.dumps([{"label": 12, "pixels": bytes(784), "strokes": []}])
+    with pytest.raises(DigitsFileError, match="pixels"):
+        your_digits.dumps([{"label": 1, "pixels": bytes(100), "strokes": []}])
+
+
+def test_the_largest_file_dumps_can_write_loads():
+    stroke = [[0.123456, 0.654321]] * (your_digits.MAX_POINTS // your_digits.MAX_STROKES)
+    digit = {"label": 8, "pixels": bytes([255]) * 784, "strokes": [stroke] * your_digits.MAX_STROKES}
+    data = your_digits.dumps([digit] * your_digits.MAX_DIGITS)
+    assert len(data) <= your_digits.MAX_BYTES
+    assert len(your_digits.loads(data)) == your_digits.MAX_DIGITS
+
+# ---------------------------------------------------------------- fine-tuning
+
+
+def test_split_holds_out_a_quarter_of_each_digit_drawn_twice_or_more():
+    labels = np.array([0] * 1 + [1] * 2 + [2] * 8 + [3] * 3)
+    train, held = split_held_out(labels, np.random.default_rng(0))
+    assert np.bincount(labels[held], minlength=4).tolist() == [0, 1, 2, 1]
+    assert sorted([*train, *held]) == list(range(len(labels)))
+    train, held = split_held_out(labels, np.random.default_rng(0), "none")
+    assert len(held) == 0 and len(train) == len(labels)
+
+
+def test_finetune_learns_your_style_and_leaves_the_model_in_use_alone(base, replay, test_set):
+    before = io.to_json(base)
+    digits = make_digits(np.arange(40) % 10)
+    run = FineTune(base, digits, replay, test_set, {**FAST, "rounds": 4}, augment=shifts)
+    while not run.done:
+        run.run(max_seconds=0.05)
+    result = run.result()
+    assert io.to_json(base) == before
+    assert result["before"]["yours_held_out"]["accuracy"] < 0.5  # the base model does not read this style
+    assert result["after"]["yours_held_out"]["accuracy"] >= 0.9  # held out: never trained on
+    assert result["after"]["yours_held_out"]["total"] == 10
+    assert result["after"]["mnist_test"]["accuracy"] >= 0.9  # the replay kept the old style
+    assert result["after"]["mnist_test"]["total"] == len(test_set)
+    assert not set(result["held_out"]) & set(result["trained_on"])
+    assert result["missing_labels"] == [] and result["notes"] == []
+
+
+def test_augmenter_sees_only_training_digits_in_the_replay_mix(base, replay):
+    digits = make_digits(np.arange(20) % 10, seed=5)
+    seen = []
+
+    def spy(images, rng, **settings):
+        assert isinstance(rng, np.random.Generator) and settings == {"strength": 2}
+        seen.append(images.copy())
+        return images
+
+    run = FineTune(base, digits, replay, None, {**FAST, "replay": 0.25, "round_size": 100}, augment=spy,
+                   augment_settings={"strength": 2})
+    run.run()
+    assert len(seen) == 2 and all(batch.shape == (75, 784) for batch in seen)  # 75% of 100 yours, per round
+    held = {digits[i]["pixels"] for i in run.held_index}
+    trained = {digits[i]["pixels"] for i in run.train_index}
+    rows = {row.tobytes() for batch in seen for row in batch}
+    assert rows == trained and not rows & held
+    data = run.round_data()
+    assert len(data) == 100 and np.count_nonzero(np.isin(data.labels[75:], replay.labels)) == 25
+
+
+def test_chunked_finetune_gives_the_same_model_as_one_run(base, replay, test_set):
+    digits = make_digits([1, 1, 2, 5, 5, 5])
+    one = FineTune(base, digits, replay, test_set, FAST, augment=shifts)
+    one.run()
+    chunked = FineTune(base, digits, replay, test_set, FAST, augment=shifts)
+    progress = [chunked.run(max_seconds=0) for _ in range(10_000) if not chunked.done]
+    assert len(progress) > 20 and progress[-1]["done"]
+    assert [p["phase"] for p in progress][0] == "before" and progress[-1]["phase"] == "done"
+    assert io.to_json(chunked.model) == io.to_json(one.model)
+    assert chunked.result()["after"] == one.result()["after"]
+
+
+def test_finetune_on_one_digit_says_the_others_are_not_represented(base, replay):
+    run = FineTune(base, make_digits([7, 7, 7]), replay, None, FAST, augment=shifts)
+    run.run()
+    result = run.result()
+    assert result["missing_labels"] == [0, 1, 2, 3, 4, 5, 6, 8, 9]
+    assert "0, 1, 2, 3, 4, 5, 6, 8, 9" in result["notes"][0]
+    assert result["after"]["yours_held_out"]["total"] == 1 and result["after"]["mnist_test"] is None
+
+
+def test_a_single_drawing_is_trained_on_and_the_note_says_the_test_is_not_fair(base, replay):
+    run = FineTune(base, make_digits([4]), replay, None, FAST, augment=shifts)
+    run.run()
+    result = run.result()
+    assert result["held_out"] == [] and result["before"]["yours_held_out"]["accuracy"] is None
+    assert any("Too few drawings" in note for note in result["notes"])
+
+
+def test_finetune_without_digits_says_what_to_do(base, replay):
+    with pytest.raises(NoDigitsError, match="draw a digit"):
+        FineTune(base, [], replay)
+
+
+def test_finetune_refuses_a_bad_augmenter_and_bad_settings(base, replay):
+    run = FineTune(base, make_digits([1, 2]), replay, None, FAST, augment=lambda images, rng: images[:1])
+    with pytest.raises(ValueError, match="augmenter"):
+        run.run()
+    with pytest.raises(SettingsError) as error:
+        FineTune(base, make_digits([1]), replay, None, {"rounds": 0, "replay": 1.0, "speed": 2})
+    assert set(error.value.fields) == {"rounds", "replay", "settings"}
+
+
+def test_finetune_settings_default_what_is_missing():
+    assert check_finetune_settings({})["rounds"] == 4
+    assert check_finetune_settings({"eta": None, "hold_out": "none"})["hold_out"] == "none"
+
+
+class OtherModel:
+    """A model of another kind: the Model contract and copy(), but not a pynn.Network."""
+
+    sparse_inputs = False
+
+    def __init__(self, network):
+        self.inner = network
+        self.n_in, self.n_out, self.cost, self.rng = network.n_in, network.n_out, network.cost, network.rng
+
+    def feedforward(self, a):
+        return self.inner.feedforward(a)
+
+    def stepper(self, batch_size):
+        return self.inner.stepper(batch_size)
+
+    def copy(self):
+        return OtherModel(io.loads(io.to_json(self.inner)))
+
+
+def test_finetune_works_with_any_model_that_can_copy_itself(base, replay):
+    model = OtherModel(base)
+    run = FineTune(model, make_digits(np.arange(20) % 10), replay, None, FAST, augment=shifts)
+    run.run()
+    assert isinstance(run.model, OtherModel) and run.model.inner is not base
+    assert io.to_json(run.model.inner) != io.to_json(base)  # the copy trained (with whole inputs)
+    with pytest.raises(NotImplementedError, match="copy"):
+        copy_model(object())
+
+# ---------------------------------------------------------------- the evaluation report
+
+
+def test_report_matches_a_plain_count(base, test_set):
+    evaluation = Evaluation(base, test_set, block=64)
+    steps = []
+    while not evaluation.done:
+        steps.append(evaluation.run(max_blocks=1))
+    assert [s["evaluated"] for s in steps] == [64, 128, 192, 200]
+    result = evaluation.result()
+    outputs = base.feedforward(test_set.inputs(0, len(test_set)))
+    predicted = np.argmax(outputs, axis=0)
+    confusion = np.zeros((10, 10), dtype=int)
+    for true, guess in zip(test_set.labels, predicted):
+        confusion[true, guess] += 1
+    assert result["confusion"] == confusion.tolist()
+    assert result["correct"] == count_correct(base, test_set) == steps[-1]["correct"]
+    for d, row in enumerate(result["per_digit"]):
+        assert row["count"] == (test_set.labels == d).sum() and row["correct"] == confusion[d, d]
+    wrong = np.flatnonzero(predicted != test_set.labels)
+    assert result["mistakes_total"] == len(wrong) == len(result["mistakes"])
+    confidences = [m["confidence"] for m in result["mistakes"]]
+    assert confidences == sorted(confidences, reverse=True)
+    for m in result["mistakes"]:
+        column = outputs[:, m["index"]]
+        assert m["predicted"] == np.argmax(column) != m["true"] == test_set.labels[m["index"]]
+        np.testing.assert_allclose(m["probabilities"], column / column.sum())
+        assert m["confidence"] == max(m["probabilities"])
+
+
+def test_report_needs_a_finished_run_and_caps_mistakes():
+    network = Network([784, 5, 10], seed=0)
+    evaluation = Evaluation(network, style_dataset(50, seed=4), block=10)
+    evaluation.run(max_blocks=2)
+    with pytest.raises(RuntimeError, match="not finished"):
+        evaluation.result()
+    evaluation.run()
+    assert len(evaluation.result(max_mistakes=3)["mistakes"]) == 3
+
+# ---------------------------------------------------------------- why this answer
+
+
+@pytest.mark.parametrize("sizes", [[784, 10], [784, 12, 10], [784, 9, 7, 10]])
+def test_saliency_matches_finite_differences(sizes):
+    network = Network(sizes, init="scaled", seed=len(sizes))
+    x = np.random.default_rng(0).random((784, 1))
+    unit = int(np.argmax(network.feedforward(x)))
+    gradient = input_gradient(network, x, unit)
+    h = 1e-6
+    steps = np.eye(784) * h
+    numeric = (network.feedforward(x + steps)[unit] - network.feedforward(x - steps)[unit]) / (2 * h)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-9)
+    assert np.abs(gradient).max() > 1e-4
+
+
+def test_hidden_activations_are_the_first_layer_of_the_network():
+    network = Network([784, 12, 10], seed=1)
+    x = np.random.default_rng(1).random(784)
+    first = Network.from_parameters(network.weights[:1], network.biases[:1])
+    np.testing.assert_array_equal(hidden_activations(network, x), first.feedforward(x)[:, 0])
+
+
+def test_explain_gives_plain_values_and_refuses_models_without_the_means(base):
+    x = np.random.default_rng(2).random(784)
+    result = explain(base, x)
+    assert result["digit"] == base.predict(x.reshape(-1, 1))
+    assert len(result["saliency"]) == 784 and len(result["saliency_image"]) == 784
+    assert len(result["hidden"]) == 16 and abs(sum(result["probabilities"]) - 1) < 1e-12
+    image = np.frombuffer(result["saliency_image"], np.uint8)
+    assert image.min() in (0, 1) or image.max() in (254, 255)  # the largest |gradient| reaches an end
+    with pytest.raises(NotImplementedError, match="input_gradient"):
+        input_gradient(OtherModel(base), x, 0)
+    with pytest.raises(NotImplementedError, match="hidden_activations"):
+        hidden_activations(OtherModel(base), x)
+
+# ---------------------------------------------------------------- the worker's session
+
+
+def npz(data: Dataset) -> bytes:
+    buffer = bytes_io.BytesIO()
+    np.savez_compressed(buffer, images=data.x, labels=data.labels.astype(np.uint8))
+    return buffer.getvalue()
+
+
+def drawing(size=140):
+    image = np.zeros((size, size), dtype=np.uint8)
+    image[30:110, 60:80] = 255
+    return image.tobytes()
+
+
+@pytest.fixture
+def session(base, replay, test_set):
+    session = Session()
+    session.load_model("pretrained", io.to_json(base))
+    session.set_data(npz(replay), npz(test_set))
+    return session
+
+
+def test_session_labels_digits_and_round_trips_the_file(session):
+    first = session.label_digit(drawing(), 140, 140, 1, [[[0.4, 0.2], [0.4, 0.8]]])
+    assert first["index"] == 0 and first["per_label"][1] == 1 and len(first["preview"]) == 784
+    assert first["preview"] == session.predict(drawing(), 140, 140)["preview"]
+    session.label_digit(drawing(), 140, 140, 7)
+    with pytest.raises(BlankImageError, match="draw"):
+        session.label_digit(bytes(140 * 140), 140, 140, 3)
+    with pytest.raises(DigitsFileError, match="label"):
+        session.label_digit(drawing(), 140, 140, 10)
+    file = session.digits_file()
+    assert session.remove_digit(0)["count"] == 1
+    summary = session.load_digits(file)
+    assert summary["count"] == 2 and [d["label"] for d in summary["digits"]] == [1, 7]
+    with pytest.raises(DigitsFileError):
+        session.load_digits(b"nonsense")
+    assert session.digits_summary()["count"] == 2
+
+
+def test_session_finetune_runs_in_chunks_to_a_new_model(session):
+    with pytest.raises(RuntimeError, match="start one"):
+        session.finetune_chunk()
+    with pytest.raises(NoDigitsError):
+        session.start_finetune(None, FAST)
+    started = session.start_finetune(your_digits.dumps(make_digits([2, 2, 9])), FAST)
+    assert started["digits"] == 3 and started["held_out"] == 1 and started["base"] == "pretrained"
+    before = session.model_json("pretrained")
+    progress = session.finetune_chunk(0)
+    while not progress["done"]:
+        progress = session.finetune_chunk(0.05)
+    result = progress["result"]
+    assert result["missing_labels"] == [0, 1, 3, 4, 5, 6, 7, 8] and result["after"]["mnist_test"]["total"] == 200
+    assert session.active == "pretrained" and session.model_json("pretrained") == before
+    assert session.models["finetuned"].meta["finetuned_from"] == "pretrained"
+    json.dumps({k: v for k, v in progress.items()})  # plain JSON types
+    assert session.use("finetuned")["name"] == "finetuned"
+
+
+def test_session_evaluates_in_chunks_and_explains_a_drawing(session):
+    started = session.evaluate_start()
+    assert started["evaluated"] == 0 and started["total"] == 200
+    progress = session.evaluate_chunk(0)
+    while not progress["done"]:
+        progress = session.evaluate_chunk(0)
+    result = progress["result"]
+    assert result["total"] == 200 and sum(map(sum, result["confusion"])) == 200
+    json.dumps(result)
+    if result["mistakes"]:
+        assert len(session.test_image(result["mistakes"][0]["index"])) == 784
+    with pytest.raises(KeyError):
+        session.evaluate_start("nonexistent")
+    assert session.explain(bytes(140 * 140), 140, 140) == {"blank": True}
+    why = session.explain(drawing(), 140, 140)
+    assert why["digit"] == session.predict(drawing(), 140, 140)["digit"]
+    assert len(why["hidden"]) == 16 and len(why["preview"]) == 784
