@@ -120,7 +120,8 @@ class Dense(Layer):
                 "keep": np.empty((m, self.n_in), dtype=bool) if dropping else None,
                 "xd": np.empty((m, self.n_in)) if dropping else None, "max": np.empty((m, 1)), "sum": np.empty((m, 1))}
 
-    def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
+                grad: bool = True) -> np.ndarray:
         b = self._last = self.buffers(len(x))
         b["dropped"] = training and self.p_dropout > 0
         if b["dropped"]:
@@ -261,7 +262,8 @@ class ConvPoolLayer(Layer):
                 "s": np.empty((g, f)), "dz": np.empty((rows, f)), "ones": np.ones((1, g)), "dcols": None,
                 "below": None}
 
-    def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
+                grad: bool = True) -> np.ndarray:
         b = self._last = self.buffers(len(x))
         _, c, kh, kw = self.filter_shape
         h, w = self.image_shape[1:]
@@ -269,7 +271,7 @@ class ConvPoolLayer(Layer):
         conv.conv_forward(b["cols"], self.params[0], b["z"])
         a = b["a"]
         a2 = a.reshape(-1, self.filter_shape[0])
-        conv.maxpool_forward(b["z"], self.pool ** 2, a2, b["winner"] if training else False, b["free"])
+        conv.maxpool_forward(b["z"], self.pool ** 2, a2, b["winner"] if grad else False, b["free"])
         a2 += self.params[1]
         activate(self.activation, a)
         return a
