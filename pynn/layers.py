@@ -258,7 +258,7 @@ class ConvPoolLayer(Layer):
     def make_buffers(self, m: int) -> dict:
         rows, g, f = m * self.groups * self.pool ** 2, m * self.groups, self.filter_shape[0]
         return {"cols": np.empty((rows, self.k)), "z": np.empty((rows, f)), "a": np.empty((m, self.n_out)),
-                "winner": np.empty((g, self.pool ** 2, f), dtype=bool), "free": np.empty((g, f), dtype=bool),
+                "winner": np.empty((self.pool ** 2, g, f), dtype=bool), "free": np.empty((g, f), dtype=bool),
                 "s": np.empty((g, f)), "dz": np.empty((rows, f)), "ones": np.ones((1, g)), "dcols": None,
                 "below": None}
 

@@ -84,7 +84,7 @@ def pool_backward_oracle(dp, where, z_shape):
 def block(z4, p):
     """Raster (m, OH, OW, F) → pool-blocked rows, the inverse of conv.unblock."""
     m, oh, ow, f = z4.shape
-    return z4.reshape(m, oh // p, p, ow // p, p, f).transpose(0, 1, 3, 2, 4, 5).reshape(-1, f)
+    return z4.reshape(m, oh // p, p, ow // p, p, f).transpose(2, 4, 0, 1, 3, 5).reshape(-1, f)
 
 
 @pytest.mark.parametrize("xs, fs, p", CASES)
@@ -129,21 +129,21 @@ def test_maxpool_forward_and_backward_match_loops(p, ties):
     pooled, winner = conv.maxpool_forward(block(z4, p), p * p)
     expected, where = pool_oracle(z4, p)
     np.testing.assert_array_equal(pooled.reshape(expected.shape), expected)
-    assert np.array_equal(winner.sum(axis=1), np.ones((pooled.shape[0], 4)))  # exactly one winner per window
+    assert np.array_equal(winner.sum(axis=0), np.ones((pooled.shape[0], 4)))  # exactly one winner per window
     dp = rng.standard_normal(expected.shape)
     dz = conv.maxpool_backward(dp.reshape(-1, 4), winner)
     routed = conv.unblock(dz, 3, 2 * p, 3 * p, p)
     np.testing.assert_array_equal(routed, pool_backward_oracle(dp, where, shape))
     if ties:  # the test means something only if some windows really tie
-        flat = block(z4, p).reshape(-1, p * p, 4)
-        assert np.any(np.sum(flat == flat.max(axis=1, keepdims=True), axis=1) > 1)
+        flat = block(z4, p).reshape(p * p, -1, 4)
+        assert np.any(np.sum(flat == flat.max(axis=0), axis=0) > 1)
 
 
 def test_maxpool_without_bookkeeping_gives_the_same_max():
     z = np.random.default_rng(3).standard_normal((32, 5))
     pooled, winner = conv.maxpool_forward(z, 4, winner=False)
     assert winner is None
-    np.testing.assert_array_equal(pooled, z.reshape(8, 4, 5).max(axis=1))
+    np.testing.assert_array_equal(pooled, z.reshape(4, 8, 5).max(axis=0))
 
 
 ACTS = {"sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda a: a * (1 - a)),
