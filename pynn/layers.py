@@ -259,7 +259,7 @@ class ConvPoolLayer(Layer):
         rows, g, f = m * self.groups * self.pool ** 2, m * self.groups, self.filter_shape[0]
         return {"cols": np.empty((rows, self.k)), "z": np.empty((rows, f)), "a": np.empty((m, self.n_out)),
                 "winner": np.empty((self.pool ** 2, g, f), dtype=bool), "free": np.empty((g, f), dtype=bool),
-                "s": np.empty((g, f)), "dz": np.empty((rows, f)), "ones": np.ones((1, g)), "dcols": None,
+                "s": np.empty((g, f)), "dz": None, "ones": np.ones((1, g)), "dcols": None,
                 "below": None}
 
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
@@ -281,6 +281,8 @@ class ConvPoolLayer(Layer):
         d2 = delta.reshape(-1, f)
         times_derivative(self.activation, d2, b["a"].reshape(-1, f), b["s"])
         np.matmul(b["ones"], d2, out=self.grads[1].reshape(1, -1))
+        if b["dz"] is None:  # backward-only buffers: inference never makes them
+            b["dz"] = np.empty_like(b["z"])
         conv.maxpool_backward(d2, b["winner"], b["dz"])
         if need_input and b["dcols"] is None:
             b["dcols"], b["below"] = np.empty_like(b["cols"]), np.empty((len(b["a"]), self.n_in))
