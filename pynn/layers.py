@@ -84,6 +84,7 @@ class Layer:
     def from_description(cls, spec: dict) -> Layer:
         """The layer ``describe()`` gave (without parameters)."""
         kind = spec.get("type") if isinstance(spec, dict) else None
+        kind = kind if isinstance(kind, str) else repr(kind)
         types = {t.kind: t for t in (ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer)}
         if kind not in types:
             raise ValueError(f"layer type: unknown {kind!r}; choose one of {sorted(types)}")
@@ -174,6 +175,7 @@ class SoftmaxLayer(Dense):
     """The output layer; its ``backward`` takes ∂C/∂z = a − y (log-likelihood), not ∂C/∂a."""
 
     kind = "SoftmaxLayer"
+    activation = "softmax"
 
     def initialize(self, rng: np.random.Generator) -> None:
         """network3's: zeros."""
@@ -272,12 +274,15 @@ class ConvPoolLayer(Layer):
         a = b["a"]
         a2 = a.reshape(-1, self.filter_shape[0])
         conv.maxpool_forward(b["z"], self.pool ** 2, a2, b["winner"] if grad else False, b["free"])
+        b["grad"] = grad
         a2 += self.params[1]
         activate(self.activation, a)
         return a
 
     def backward(self, delta: np.ndarray, need_input: bool = True) -> np.ndarray | None:
         b, f = self._last, self.filter_shape[0]
+        if not b["grad"]:
+            raise RuntimeError("ConvPoolLayer.backward needs a forward with grad=True (the max-pool bookkeeping)")
         d2 = delta.reshape(-1, f)
         times_derivative(self.activation, d2, b["a"].reshape(-1, f), b["s"])
         np.matmul(b["ones"], d2, out=self.grads[1].reshape(1, -1))
