@@ -259,7 +259,7 @@ class ConvPoolLayer(Layer):
 
     def make_buffers(self, m: int) -> dict:
         rows, g, f = m * self.groups * self.pool ** 2, m * self.groups, self.filter_shape[0]
-        return {"cols": np.empty((rows, self.k)), "z": np.empty((rows, f)), "a": np.empty((m, self.n_out)),
+        return {"cols": np.empty((self.k, rows)).T, "z": np.empty((rows, f)), "a": np.empty((m, self.n_out)),
                 "winner": np.empty((self.pool ** 2, g, f), dtype=bool), "free": np.empty((g, f), dtype=bool),
                 "s": np.empty((g, f)), "dz": None, "ones": np.ones((1, g)), "dcols": None,
                 "below": None}
@@ -290,7 +290,7 @@ class ConvPoolLayer(Layer):
             b["dz"] = np.empty_like(b["z"])
         conv.maxpool_backward(d2, b["winner"], b["dz"])
         if need_input and b["dcols"] is None:
-            b["dcols"], b["below"] = np.empty_like(b["cols"]), np.empty((len(b["a"]), self.n_in))
+            b["dcols"], b["below"] = np.empty((len(b["z"]), self.k)), np.empty((len(b["a"]), self.n_in))
         _, dcols = conv.conv_backward(b["cols"], b["dz"], self.params[0], self.grads[0], b["dcols"], need_input)
         if not need_input:
             return None
