@@ -176,3 +176,18 @@ def test_conv_pool_layer_matches_loops(activation):
     np.testing.assert_allclose(grad_b, dp.sum(axis=(0, 1, 2)), rtol=0, atol=1e-12)
     np.testing.assert_allclose(dx.reshape(x.shape), gx, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(layer.exported()[0], w)
+
+
+def test_im2col_refuses_an_out_buffer_in_the_wrong_layout():
+    x = np.zeros((2, 5, 5, 1))
+    with pytest.raises(ValueError, match="out must be"):
+        conv.im2col(x, 3, 3, 1, out=np.empty((18, 9)))  # C-ordered: the copy would land in a temporary
+    assert conv.im2col(x, 3, 3, 1, out=np.empty((9, 18)).T).shape == (18, 9)
+
+
+def test_conv_layer_backward_needs_a_bookkeeping_forward():
+    layer = ConvPoolLayer((2, 1, 3, 3), (1, 6, 6))
+    layer.initialize(np.random.default_rng(0))
+    a = layer.forward(np.ones((2, 36)), grad=False)
+    with pytest.raises(RuntimeError, match="grad=True"):
+        layer.backward(np.ones_like(a))
