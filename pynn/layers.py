@@ -1,8 +1,8 @@
 """network3's layers — ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer — on numpy.
 
 Every layer takes and gives a batch as rows (m, n): a conv layer reads its row
-as an (H, W, C) image (channels last, see :mod:`pynn.conv`) and writes its
-pooled feature maps back as one row.  Buffers are made once per batch size and
+as a (C, H, W) image and writes its pooled feature maps back as one (F, PH, PW)
+row, network3's order (see :mod:`pynn.conv`).  Buffers are made once per batch size and
 reused, as in :mod:`pynn.kernel`, since at mini-batch 10 a step costs mostly
 numpy calls.  ``forward`` returns a layer-owned buffer: the next call with the
 same batch size overwrites it.
@@ -45,7 +45,7 @@ class Layer:
     kind = ""
     n_in: int
     n_out: int
-    params: list[np.ndarray] | None = None  # internal layouts; see ``exported``
+    params: list[np.ndarray] | None = None  # network3's shapes: [w, b]
     grads: list[np.ndarray]
     decays = (True, False)  # L2 applies to the weights, not the biases
 
@@ -64,7 +64,7 @@ class Layer:
         return b
 
     def set_params(self, arrays: list[np.ndarray]) -> None:
-        """Take parameters in the exported (network3) shapes, e.g. from a file."""
+        """Take parameters (copies, float64, C-ordered) in network3's shapes, e.g. from a file."""
         shapes = self.param_shapes()
         if len(arrays) != len(shapes):
             raise ValueError(f"{self.kind} takes {len(shapes)} parameter arrays, got {len(arrays)}")
@@ -73,9 +73,6 @@ class Layer:
                 raise ValueError(f"{self.kind}: parameter of shape {np.shape(array)}, expected {shape}")
         self.params = [np.array(a, dtype=np.float64, order="C") for a in arrays]
         self.grads = [np.empty_like(p) for p in self.params]
-
-    def exported(self) -> list[np.ndarray]:
-        return self.params
 
     def shape_text(self) -> str:
         return f"{self.kind}({self.n_in} → {self.n_out})"
@@ -238,15 +235,6 @@ class ConvPoolLayer(Layer):
     def param_shapes(self) -> list[tuple]:
         return [self.filter_shape, (self.filter_shape[0],)]
 
-    def set_params(self, arrays: list[np.ndarray]) -> None:
-        super().set_params(arrays)
-        self.params[0] = conv.filters_matrix(self.params[0])  # used as (kh·kw·C, F)
-        self.grads[0] = np.empty_like(self.params[0])
-
-    def exported(self) -> list[np.ndarray]:
-        f, c, kh, kw = self.filter_shape
-        return [conv.filters_view(self.params[0], c, kh, kw), self.params[1]]
-
     def initialize(self, rng: np.random.Generator) -> None:
         """network3's: w ~ N(0, 1/n_out) with n_out = F·kh·kw/p², b ~ N(0, 1)."""
         f, _, kh, kw = self.filter_shape
@@ -259,44 +247,46 @@ class ConvPoolLayer(Layer):
 
     def make_buffers(self, m: int) -> dict:
         rows, g, f = m * self.groups * self.pool ** 2, m * self.groups, self.filter_shape[0]
-        return {"cols": np.empty((self.k, rows)).T, "z": np.empty((rows, f)), "a": np.empty((m, self.n_out)),
-                "winner": np.empty((self.pool ** 2, g, f), dtype=bool), "free": np.empty((g, f), dtype=bool),
-                "s": np.empty((g, f)), "dz": None, "ones": np.ones((1, g)), "dcols": None,
-                "below": None}
+        return {"cols": np.empty((self.k, rows)), "z": np.empty((f, rows)), "pooled": np.empty((f, g)),
+                "a": np.empty((m, self.n_out)), "winner": np.empty((f, self.pool ** 2, g), dtype=bool),
+                "free": np.empty((f, g), dtype=bool), "s": np.empty((m, self.n_out)), "ones": np.ones((g, 1)),
+                "dz": None, "dcols": None, "below": None}
 
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
                 grad: bool = True) -> np.ndarray:
+        """Rows (m, C·H·W) → rows (m, F·PH·PW), each sample's maps in network3's (F, PH, PW) order."""
         b = self._last = self.buffers(len(x))
-        _, c, kh, kw = self.filter_shape
-        h, w = self.image_shape[1:]
-        conv.im2col(np.ascontiguousarray(x).reshape(len(x), h, w, c), kh, kw, self.pool, b["cols"])
-        conv.conv_forward(b["cols"], self.params[0], b["z"])
-        a = b["a"]
-        a2 = a.reshape(-1, self.filter_shape[0])
-        conv.maxpool_forward(b["z"], self.pool ** 2, a2, b["winner"] if grad else False, b["free"])
+        m, (f, _, kh, kw) = len(x), self.filter_shape
+        conv.im2col(np.ascontiguousarray(x).reshape(m, *self.image_shape), kh, kw, self.pool, b["cols"])
+        conv.conv_forward(b["cols"], self.params[0].reshape(f, -1), b["z"])
+        pooled = b["pooled"]
+        conv.maxpool_forward(b["z"], self.pool ** 2, pooled, b["winner"] if grad else False, b["free"])
         b["grad"] = grad
-        a2 += self.params[1]
+        a = b["a"]  # (F, m, PH·PW) → (m, F, PH·PW), adding the bias on the way: one call
+        np.add(pooled.reshape(f, m, self.groups).transpose(1, 0, 2), self.params[1].reshape(1, f, 1),
+               out=a.reshape(m, f, self.groups))
         activate(self.activation, a)
         return a
 
     def backward(self, delta: np.ndarray, need_input: bool = True) -> np.ndarray | None:
-        b, f = self._last, self.filter_shape[0]
+        b, (f, _, kh, kw) = self._last, self.filter_shape
         if not b["grad"]:
             raise RuntimeError("ConvPoolLayer.backward needs a forward with grad=True (the max-pool bookkeeping)")
-        d2 = delta.reshape(-1, f)
-        times_derivative(self.activation, d2, b["a"].reshape(-1, f), b["s"])
-        np.matmul(b["ones"], d2, out=self.grads[1].reshape(1, -1))
+        m = len(delta)
+        times_derivative(self.activation, delta, b["a"], b["s"])
+        dpooled = b["pooled"]  # its values are not needed any more: reuse it for ∂C/∂pooled (F, G)
+        np.copyto(dpooled.reshape(f, m, self.groups), delta.reshape(m, f, self.groups).transpose(1, 0, 2))
+        np.matmul(dpooled, b["ones"], out=self.grads[1].reshape(f, 1))
         if b["dz"] is None:  # backward-only buffers: inference never makes them
             b["dz"] = np.empty_like(b["z"])
-        conv.maxpool_backward(d2, b["winner"], b["dz"])
+        conv.maxpool_backward(dpooled, b["winner"], b["dz"])
         if need_input and b["dcols"] is None:
-            b["dcols"], b["below"] = np.empty((len(b["z"]), self.k)), np.empty((len(b["a"]), self.n_in))
-        _, dcols = conv.conv_backward(b["cols"], b["dz"], self.params[0], self.grads[0], b["dcols"], need_input)
+            b["dcols"], b["below"] = np.empty_like(b["cols"]), np.empty((m, self.n_in))
+        wmat = self.params[0].reshape(f, -1)
+        _, dcols = conv.conv_backward(b["cols"], b["dz"], wmat, self.grads[0].reshape(f, -1), b["dcols"], need_input)
         if not need_input:
             return None
-        m, (c, h, w) = len(b["a"]), self.image_shape
-        _, _, kh, kw = self.filter_shape
-        conv.col2im(dcols, (m, h, w, c), kh, kw, self.pool, b["below"].reshape(m, h, w, c))
+        conv.col2im(dcols, (m, *self.image_shape), kh, kw, self.pool, b["below"].reshape(m, *self.image_shape))
         return b["below"]
 
     def describe(self) -> dict:

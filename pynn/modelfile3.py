@@ -33,7 +33,7 @@ def to_dict(network: Network, meta: dict | None = None) -> dict:
         "format": FORMAT,
         "version": VERSION,
         "layers": [layer.describe() for layer in network.layers],
-        "params": [[p.tolist() for p in layer.exported()] for layer in network.layers],
+        "params": [[p.tolist() for p in layer.params] for layer in network.layers],
     }
     if meta:
         data["meta"] = meta

@@ -74,9 +74,9 @@ def pre_activations_clear_of_kinks(net, x, margin=1e-3):
             if np.any((a > 0) & (a < margin)):
                 return False
         if isinstance(layer, ConvPoolLayer) and layer.pool > 1:
-            z = layer._last["z"].reshape(layer.pool ** 2, -1, layer.filter_shape[0])
-            top2 = np.sort(z, axis=0)[-2:]
-            if np.any(top2[1] - top2[0] < margin):
+            z = layer._last["z"].reshape(layer.filter_shape[0], layer.pool ** 2, -1)
+            top2 = np.sort(z, axis=1)[:, -2:]
+            if np.any(top2[:, 1] - top2[:, 0] < margin):
                 return False
     return True
 
