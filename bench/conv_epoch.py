@@ -45,14 +45,24 @@ def pynn_net(activation: str) -> Network:
                     FullyConnectedLayer(20 * 12 * 12, 100, activation), SoftmaxLayer(100, 10)], seed=SEED)
 
 
-def pynn_epoch(data, activation: str) -> float:
+def clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def since(start: tuple[float, float]) -> tuple[float, float]:
+    """(wall, CPU) seconds since ``start``: CPU time is steadier when the machine is shared."""
+    now = clock()
+    return now[0] - start[0], now[1] - start[1]
+
+
+def pynn_epoch(data, activation: str) -> tuple[float, float]:
     net = pynn_net(activation)
-    start = time.perf_counter()
+    start = clock()
     net.SGD(data, 1, MINIBATCH, ETA, verbose=False)
-    return time.perf_counter() - start
+    return since(start)
 
 
-def torch_epoch(torch, x, labels, order, activation: str, dtype) -> float:
+def torch_epoch(torch, x, labels, order, activation: str, dtype) -> tuple[float, float]:
     nn, fn = torch.nn, torch.nn.functional
     torch.manual_seed(SEED)
     act = torch.sigmoid if activation == "sigmoid" else torch.relu
@@ -62,7 +72,7 @@ def torch_epoch(torch, x, labels, order, activation: str, dtype) -> float:
         layer.to(dtype)
     optimizer = torch.optim.SGD(params, lr=ETA)
     x, labels = x.to(dtype), labels
-    start = time.perf_counter()
+    start = clock()
     for i in range(0, len(order), MINIBATCH):
         idx = order[i:i + MINIBATCH]
         a = act(fn.max_pool2d(conv(x[idx]), 2))
@@ -71,7 +81,7 @@ def torch_epoch(torch, x, labels, order, activation: str, dtype) -> float:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    return time.perf_counter() - start
+    return since(start)
 
 
 def main() -> None:
@@ -85,7 +95,7 @@ def main() -> None:
     scale = EPOCH / samples
     data = mnist.load_dataset("train").subset(samples)
 
-    runs: dict[str, list[float]] = {"pynn": []}
+    runs: dict[str, list[tuple[float, float]]] = {"pynn": []}
     torch = None
     if not args.no_torch:
         try:
@@ -102,16 +112,17 @@ def main() -> None:
           f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}"
           + (f", torch {torch.__version__} threads={torch.get_num_threads()}" if torch is not None else ""))
     for r in range(args.rounds):
-        runs["pynn"].append(pynn_epoch(data, args.activation) * scale)
+        runs["pynn"].append(pynn_epoch(data, args.activation))
         if torch is not None:
-            runs["torch f64"].append(torch_epoch(torch, x, labels, order, args.activation, torch.float64) * scale)
-            runs["torch f32"].append(torch_epoch(torch, x, labels, order, args.activation, torch.float32) * scale)
-        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items()), flush=True)
-    medians = {k: statistics.median(v) for k, v in runs.items()}
-    print("median s/epoch: " + ", ".join(f"{k} {v:.2f}" for k, v in medians.items()))
-    for k in runs:
-        if k != "pynn":
-            print(f"pynn / {k} = {medians['pynn'] / medians[k]:.2f}  (below 1: pynn is faster)")
+            runs["torch f64"].append(torch_epoch(torch, x, labels, order, args.activation, torch.float64))
+            runs["torch f32"].append(torch_epoch(torch, x, labels, order, args.activation, torch.float32))
+        print(f"round {r + 1} (s/epoch, wall/cpu): "
+              + ", ".join(f"{k} {v[-1][0] * scale:.2f}/{v[-1][1] * scale:.2f}" for k, v in runs.items()), flush=True)
+    for i, what in enumerate(("wall", "cpu")):
+        medians = {k: statistics.median(run[i] for run in v) * scale for k, v in runs.items()}
+        print(f"median s/epoch ({what}): " + ", ".join(f"{k} {v:.2f}" for k, v in medians.items())
+              + "".join(f"; pynn / {k} = {medians['pynn'] / medians[k]:.2f}" for k in runs if k != "pynn"))
+    print("(a ratio below 1: pynn is faster)")
 
 
 if __name__ == "__main__":
