@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from pynn.data import check_finite
+from pynn.checks import check_finite
 
 SIDE = 28
 PIXELS = SIDE * SIDE

@@ -20,7 +20,7 @@ import numpy as np
 
 from pynn import conv
 from pynn.activations import activate, check_activation, times_derivative
-from pynn.network import check_count
+from pynn.checks import check_count
 
 MAX_BYTES = 1 << 30  # refuse layers/batches whose parameters and buffers would pass 1 GiB
 

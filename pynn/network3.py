@@ -14,9 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pynn.data import as_dataset, check_finite
+from pynn.checks import check_count, check_finite
+from pynn.data import as_dataset
+from pynn.evaluation import count_correct
 from pynn.layers import ConvPoolLayer, FullyConnectedLayer, Layer, SoftmaxLayer, check_bytes
-from pynn.network import check_count, check_positive
+from pynn.training import Trainer
 
 CHUNK = 100  # samples per block in feedforward: bounds the conv buffers (~22 MB for the MNIST net)
 
@@ -116,43 +118,25 @@ class Network:
         return Stepper(self, check_count("batch_size", batch_size, 1))
 
     def SGD(self, training_data, epochs: int, mini_batch_size: int | None = None, eta: float = 0.1,
-            test_data=None, lmbda: float = 0.0, verbose: bool = True) -> list[dict]:
-        """network3's SGD: each epoch shuffles (from the network's generator), steps once
-        per mini-batch, and reports the accuracy on ``test_data`` when given.  Data are
-        lists of (x, y) pairs as Nielsen's loader gives them (or a pynn Dataset).
-        Returns the per-epoch history; its cost is the mean per sample over every 10th
-        mini-batch, measured before that batch's step."""
-        epochs = check_count("epochs", epochs, 0)
+            test_data=None, lmbda: float = 0.0, verbose: bool = True, augment=None) -> list[dict]:
+        """network3's SGD, run by pynn's Trainer: each epoch shuffles (from the network's
+        generator), steps once per mini-batch, and reports the accuracy on ``test_data``
+        when given.  Data are lists of (x, y) pairs as Nielsen's loader gives them (or a
+        pynn Dataset); ``augment`` as for the Trainer.  Returns the per-epoch history."""
         size = check_count("mini_batch_size", mini_batch_size or self.mini_batch_size or 10, 1)
-        eta = check_positive("eta (learning rate)", eta)
-        lmbda = check_positive("lmbda", lmbda, allow_zero=True)
-        data = as_dataset(training_data, self.sizes, "training_data")
-        test = None if test_data is None else as_dataset(test_data, self.sizes, "test_data")
         self.check_batch(size)
-        steppers: dict[int, Stepper] = {}
-        cost_every = 10  # measuring costs a few numpy calls: sample every 10th batch, as pynn's Trainer does
-        history = []
-        for epoch in range(epochs):
-            order = self.rng.permutation(len(data))
-            cost, measured = 0.0, 0
-            for i, start in enumerate(range(0, len(data), size)):
-                rows = order[start:start + size]
-                x = np.multiply(data.x[rows], data.scale, dtype=np.float64)
-                stepper = steppers.get(len(rows)) or steppers.setdefault(len(rows), self.stepper(len(rows)))
-                sampled = stepper.step(x, data.y[rows], eta, lmbda, len(data), measure_cost=i % cost_every == 0)
-                if sampled is not None:
-                    cost, measured = cost + sampled, measured + len(rows)
-            accuracy = None if test is None else test.count_correct(self) / len(test)
-            history.append({"epoch": epoch, "cost": cost / measured, "accuracy": accuracy})
+        trainer = Trainer(self, training_data, epochs, size, eta, lmbda=lmbda, evaluation_data=test_data,
+                          augment=augment)
+        for progress in trainer.each_epoch():
             if verbose:
-                print(f"Epoch {epoch}: cost {cost / measured:.4f}"
-                      + ("" if accuracy is None else f", accuracy {accuracy:.4f}"))
-        return history
+                print(f"Epoch {progress.epoch}: cost {progress.cost:.4f}"
+                      + ("" if progress.accuracy is None else f", accuracy {progress.accuracy:.4f}"))
+        return trainer.history
 
     def validation_accuracy(self, data) -> float:
         """Fraction of ``data`` ((x, label) or (x, one-hot) pairs) whose largest output is right."""
         data = as_dataset(data, self.sizes, "data")
-        return data.count_correct(self) / len(data)
+        return count_correct(self, data) / len(data)
 
 
 class Stepper:
