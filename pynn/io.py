@@ -1,186 +1,159 @@
-"""Save and load networks as JSON, in the layout of Nielsen's network2.py, and as .npz.
+"""Save and load networks: the seed's MLP in Nielsen's network2 JSON layout, the
+layered network3 nets in a versioned JSON layout of their own, and either as .npz.
 
 A model file may come from anywhere (an upload in the browser), so ``loads``
-trusts nothing: the size is capped before parsing, NaN/Infinity literals are
-refused, and every field is checked for type, shape and finiteness before a
-Network is built.  There is no pickle and no eval anywhere on this path.
+trusts nothing: sizes are capped before parsing (pynn.untrusted), NaN/Infinity
+literals, pickles and object arrays are refused, and every field is checked for
+type, shape and finiteness before a network is built.  There is no pickle and no
+eval anywhere on this path.  A network is described once, as (spec, params),
+and both encodings go through that, so they check the same things.
 
-JSON is the download/upload format.  The page itself loads its shipped model as
-``.npz`` (``to_npz``/``loads_npz``): np.load reads it in milliseconds where the JSON
-takes a large part of a second through validation.  ``loads_npz`` checks the same
-things with numpy operations, with pickles refused and the archive's members and
-sizes checked before anything is read.
+JSON is the download/upload format.  The page loads its shipped model as .npz:
+np.load reads it in milliseconds where the JSON takes a large part of a second.
 """
 
 from __future__ import annotations
 
 import io as bytes_io
 import json
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from pynn import network3
 from pynn.costs import COSTS, CrossEntropyCost, QuadraticCost
+from pynn.layers import Layer
 from pynn.network import Network
+from pynn.untrusted import UntrustedFileError, float_array, npz_arrays, parse_json, read_capped
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PARAMETERS = 10_000_000
-MAX_DEPTH = 64  # a network2 file nests 4 deep; json's C parser recurses per level, which overflows Pyodide's stack
-JSON_STRING = re.compile(r'"[^"]*"')  # once escaped backslashes and quotes are gone
-BLOCK = 1 << 22
+MAX_DEPTH = 64  # a model file nests 6 deep at most; json's C parser recurses per level (Pyodide's stack is small)
+MAX_LAYERS = 64
 COST_NAMES = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost, **COSTS}  # network2's names too
-KEYS = {"sizes", "weights", "biases", "cost"}
+NETWORK2_KEYS = {"sizes", "weights", "biases", "cost"}
+NETWORK3_FORMAT, NETWORK3_KEYS = "pynn-network3", {"format", "version", "layers", "params"}
+NPZ_FORMAT, NPZ_KEYS = "pynn-npz", {"format", "version", "spec", "meta"}
+VERSION = 1
+
+Model = Network | network3.Network
 
 
-class ModelFileError(ValueError):
-    """A model file that is not a valid pynn/network2 network."""
+class ModelFileError(UntrustedFileError):
+    """A model file that is not a valid pynn network."""
 
 
-def to_json(network: Network, meta: dict | None = None) -> str:
-    """The network as network2-style JSON (the cost under network2's class name)."""
-    data = {
-        "sizes": list(network.sizes),
-        "weights": [w.tolist() for w in network.weights],
-        "biases": [b.tolist() for b in network.biases],
-        "cost": network.cost.__name__,
-    }
+def spec_and_params(model: Model) -> tuple[dict, list[np.ndarray]]:
+    """The architecture as JSON data, and the parameter arrays in a fixed order."""
+    if isinstance(model, network3.Network):
+        return ({"kind": "network3", **model.describe()},
+                [p for layer in model.layers for p in layer.params])
+    return ({"kind": "network2", "sizes": list(model.sizes), "cost": model.cost.__name__},
+            [p for pair in zip(model.weights, model.biases) for p in pair])
+
+
+def build(spec, params: list, meta) -> Model:
+    """A network from its spec and parameters (arrays or nested lists), all checked."""
+    meta = meta if isinstance(meta, dict) else {}
+    if not isinstance(spec, dict) or spec.get("kind") not in ("network2", "network3"):
+        raise ModelFileError("model spec must say its kind: network2 or network3")
+    if not isinstance(params, list):
+        raise ModelFileError("model parameters must be a list of arrays")
+    if spec["kind"] == "network2":
+        sizes, cost = check_sizes(spec.get("sizes")), spec.get("cost")
+        if not isinstance(cost, str) or cost not in COST_NAMES:
+            raise ModelFileError(f"unknown cost {cost!r:.40}; expected one of {sorted(COST_NAMES)}")
+        shapes = [shape for n_in, n_out in zip(sizes[:-1], sizes[1:]) for shape in ((n_out, n_in), (n_out, 1))]
+        names = [f"{kind}[{i}]" for i in range(len(sizes) - 1) for kind in ("weights", "biases")]
+        arrays = check_params(params, shapes, names)
+        return Network.from_parameters(arrays[0::2], arrays[1::2], cost=COST_NAMES[cost].name, meta=meta)
+    specs = spec.get("layers")
+    if not isinstance(specs, list) or not 1 <= len(specs) <= MAX_LAYERS:
+        raise ModelFileError(f"layers must be a list of 1 to {MAX_LAYERS} layer descriptions")
+    layers = []
+    for i, layer_spec in enumerate(specs):
+        try:
+            layers.append(Layer.from_description(layer_spec))
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"layers[{i}]: {error}") from None
+    shapes = [shape for layer in layers for shape in layer.param_shapes()]
+    names = [f"params[{i}][{j}]" for i, layer in enumerate(layers) for j in range(len(layer.param_shapes()))]
+    arrays = check_params(params, shapes, names)
+    for layer in layers:
+        count = len(layer.param_shapes())
+        layer.set_params(arrays[:count])
+        arrays = arrays[count:]
+    try:
+        return network3.Network(layers, meta=meta)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"layers do not form a network: {error}") from None
+
+
+def check_sizes(sizes) -> list[int]:
+    if not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_LAYERS + 1:
+        raise ModelFileError(f"sizes must be a list of at least 2 layer sizes (at most {MAX_LAYERS + 1}), "
+                             f"got {sizes!r:.80}")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
+        raise ModelFileError(f"sizes must be positive integers, got {sizes!r:.80}")
+    count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if count > MAX_PARAMETERS:  # before the weights are looked at
+        raise ModelFileError(f"sizes {sizes!r:.80} mean {count:,} parameters; the cap is {MAX_PARAMETERS:,}")
+    return sizes
+
+
+def check_params(params: list, shapes: list[tuple], names: list[str]) -> list[np.ndarray]:
+    """Exactly one finite float array per expected shape, within the parameter cap (checked first)."""
+    count = sum(int(np.prod(shape, dtype=np.float64)) for shape in shapes)
+    if count > MAX_PARAMETERS:
+        raise ModelFileError(f"the model's layers mean {count:,} parameters; the cap is {MAX_PARAMETERS:,}")
+    if len(params) != len(shapes):
+        raise ModelFileError(f"the model's layers need {len(shapes)} parameter arrays, the file has {len(params)}")
+    return [float_array(p, tuple(shape), name, ModelFileError) for p, shape, name in zip(params, shapes, names)]
+
+
+def to_json(model: Model, meta: dict | None = None) -> str:
+    """network2's layout for the MLP (cost under network2's class name), network3's own for
+    layered nets; ``meta`` defaults to the model's own.  Floats round-trip exactly."""
+    spec, params = spec_and_params(model)
+    meta = model.meta if meta is None else meta
+    if spec["kind"] == "network2":
+        data = {"sizes": spec["sizes"], "weights": [w.tolist() for w in params[0::2]],
+                "biases": [b.tolist() for b in params[1::2]], "cost": spec["cost"]}
+    else:
+        shapes = [len(layer.param_shapes()) for layer in model.layers]
+        nested, start = [], 0
+        for count in shapes:
+            nested.append([p.tolist() for p in params[start:start + count]])
+            start += count
+        data = {"format": NETWORK3_FORMAT, "version": VERSION, "layers": spec["layers"], "params": nested}
     if meta:
         data["meta"] = meta
     return json.dumps(data, allow_nan=False)
 
 
-def save(network: Network, path: str | Path, meta: dict | None = None) -> None:
+def to_npz(model: Model, meta: dict | None = None) -> bytes:
+    """An uncompressed .npz: format, version, spec and meta as JSON text, and p0, p1, … float64."""
+    spec, params = spec_and_params(model)
+    meta = model.meta if meta is None else meta
+    arrays = {"format": np.array(NPZ_FORMAT), "version": np.array(VERSION, dtype=np.int64),
+              "spec": np.array(json.dumps(spec)), "meta": np.array(json.dumps(meta or {}, allow_nan=False))}
+    arrays.update({f"p{i}": np.asarray(p, dtype=np.float64) for i, p in enumerate(params)})
+    buffer = bytes_io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def save(model: Model, path: str | Path, meta: dict | None = None) -> None:
     """Write ``to_json`` to ``path`` (atomically, so a crash leaves no half file)."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(to_json(network, meta), encoding="utf-8")
+    partial.write_text(to_json(model, meta), encoding="utf-8")
     partial.replace(path)
 
 
-def read_capped(path: str | Path, cap: int | None = None) -> bytes:
-    """The bytes of a regular file of at most ``cap`` bytes.  Devices and pipes are refused
-    before reading (/dev/zero never ends, a FIFO may never answer), and at most cap + 1
-    bytes are read, in case the file grows."""
-    path, cap = Path(path), MAX_BYTES if cap is None else cap
-    if not path.is_file():
-        raise ModelFileError(f"{path} is not a regular file")
-    with path.open("rb") as file:
-        data = file.read(cap + 1)
-    if len(data) > cap:
-        raise ModelFileError(f"{path.name} is over the {megabytes(cap)} cap for model files")
-    return data
-
-
-def megabytes(size: int) -> str:
-    """A byte count as the page and the CLI both show it (MiB, written MB)."""
-    return f"{size / 2**20:.1f} MB"
-
-
-def load(path: str | Path) -> Network:
-    """Read and validate a model file; see ``loads``."""
-    return loads(read_capped(path))
-
-
-def refuse_constant(name: str):
-    raise ModelFileError(f"model file contains {name}; weights must be finite numbers")
-
-
-def loads(text: str | bytes | bytearray | memoryview) -> Network:
-    """A Network from JSON text, or ModelFileError saying exactly what is wrong."""
-    if len(text) > MAX_BYTES:
-        raise ModelFileError(f"model file is {megabytes(len(text))}; the cap is {megabytes(MAX_BYTES)}")
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ModelFileError("model file is not UTF-8 text (is it a JSON file?)") from None
-    if nesting_depth(text) > MAX_DEPTH:
-        raise ModelFileError("model file is nested too deeply to be a network")
-    try:
-        data = json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as error:
-        raise ModelFileError(f"model file is not valid JSON: {error}") from None
-    except ModelFileError:
-        raise
-    except ValueError as error:  # e.g. an integer literal longer than Python will convert
-        raise ModelFileError(f"model file has a number that cannot be read: {error}") from None
-    except RecursionError:
-        raise ModelFileError("model file is nested too deeply to be a network") from None
-    return from_dict(data)
-
-
-def nesting_depth(text: str) -> int:
-    """How deep [ and { nest outside strings, found without recursion (so before json parses)."""
-    unescaped = text.replace("\\\\", "").replace('\\"', "")
-    codes = np.frombuffer(JSON_STRING.sub("", unescaped).encode("utf-8"), dtype=np.uint8)
-    depth = deepest = 0
-    for start in range(0, len(codes), BLOCK):  # in blocks, to bound the memory the running sum takes
-        block = codes[start:start + BLOCK]
-        steps = (block == ord("[")).astype(np.int32) + (block == ord("{")) - (block == ord("]")) - (block == ord("}"))
-        levels = depth + np.cumsum(steps)
-        deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
-    return deepest
-
-
-def from_dict(data) -> Network:
-    """Validate a parsed model file and build the Network."""
-    if not isinstance(data, dict):
-        raise ModelFileError(f"model file must be a JSON object, got {type(data).__name__}")
-    missing, unknown = KEYS - data.keys(), data.keys() - KEYS - {"meta"}
-    if missing or unknown:
-        raise ModelFileError(f"model file needs keys {sorted(KEYS)}; "
-                             f"missing {sorted(missing)}, unknown {sorted(unknown)}")
-    sizes = check_sizes(data["sizes"])
-    cost = data["cost"]
-    if not isinstance(cost, str) or cost not in COST_NAMES:
-        raise ModelFileError(f"unknown cost {cost!r}; expected one of {sorted(COST_NAMES)}")
-    weights = check_layers("weights", data["weights"], [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
-    biases = check_layers("biases", data["biases"], [(n_out, 1) for n_out in sizes[1:]])
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    return Network.from_parameters(weights, biases, cost=COST_NAMES[cost].name, meta=meta)
-
-
-def check_sizes(sizes) -> list[int]:
-    if not isinstance(sizes, list) or len(sizes) < 2:
-        raise ModelFileError(f"sizes must be a list of at least 2 layer sizes, got {sizes!r:.80}")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
-        raise ModelFileError(f"sizes must be positive integers, got {sizes!r:.80}")
-    parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
-    if parameters > MAX_PARAMETERS:
-        raise ModelFileError(f"sizes {sizes!r:.80} mean {parameters:,} parameters; the cap is {MAX_PARAMETERS:,}")
-    return sizes
-
-
-def check_layers(name: str, layers, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
-    """Each layer a nested list of plain numbers with exactly the expected shape, all finite."""
-    if not isinstance(layers, list) or len(layers) != len(shapes):
-        raise ModelFileError(f"{name} must be a list of {len(shapes)} layers for these sizes")
-    arrays = []
-    for i, (layer, shape) in enumerate(zip(layers, shapes)):
-        where = f"{name}[{i}]"
-        if not isinstance(layer, list) or len(layer) != shape[0]:
-            raise ModelFileError(f"{where} must be {shape[0]} rows of {shape[1]} numbers (shape {shape})")
-        for row in layer:
-            if not isinstance(row, list) or len(row) != shape[1]:
-                raise ModelFileError(f"{where} must be {shape[0]} rows of {shape[1]} numbers (shape {shape})")
-            if not all(type(value) is float or type(value) is int for value in row):  # not bool, str, None…
-                raise ModelFileError(f"{where} must hold only numbers")
-        array = np.array(layer)
-        if array.shape != shape or array.dtype.kind not in "if":
-            raise ModelFileError(f"{where} must hold only numbers (found {array.dtype.name} values)")
-        array = array.astype(np.float64)
-        if not np.isfinite(array).all():
-            raise ModelFileError(f"{where} holds a number too large to be a float64")
-        arrays.append(array)
-    return arrays
-
-
-NPZ_FORMAT = "pynn-npz"
-NPZ_VERSION = 1
-NPZ_MAX_LAYERS = 64
-NPZ_MAX_META = 1 << 20  # bytes of meta JSON
+def load(path: str | Path) -> Model:
+    """Read and validate a model file (JSON or .npz); see ``loads``."""
+    return loads(read_capped(path, MAX_BYTES, ModelFileError))
 
 
 def is_npz(data) -> bool:
@@ -188,112 +161,74 @@ def is_npz(data) -> bool:
     return isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:4]) == b"PK\x03\x04"
 
 
-def to_npz(network: Network, meta: dict | None = None) -> bytes:
-    """The network as an uncompressed .npz: format, version, sizes, cost, w0…, b0…, meta (JSON text)."""
-    arrays = {"format": np.array(NPZ_FORMAT), "version": np.array(NPZ_VERSION, dtype=np.int64),
-              "sizes": np.array(network.sizes, dtype=np.int64), "cost": np.array(network.cost.__name__),
-              "meta": np.array(json.dumps(meta or {}, allow_nan=False))}
-    for i, (w, b) in enumerate(zip(network.weights, network.biases)):
-        arrays[f"w{i}"], arrays[f"b{i}"] = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    buffer = bytes_io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+def loads(data: str | bytes | bytearray | memoryview) -> Model:
+    """A network from a model file's JSON text or .npz bytes, or ModelFileError saying what is wrong."""
+    if is_npz(data):
+        return loads_npz(data)
+    parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="model file", error=ModelFileError)
+    if not isinstance(parsed, dict):
+        raise ModelFileError(f"model file must be a JSON object, got {type(parsed).__name__}")
+    if "format" in parsed:
+        check_header(parsed, NETWORK3_FORMAT, NETWORK3_KEYS)
+        nested = parsed["params"]
+        if not isinstance(nested, list) or not all(isinstance(layer, list) for layer in nested):
+            raise ModelFileError("params must be a list of each layer's list of arrays")
+        spec = {"kind": "network3", "layers": parsed["layers"]}
+        counts = check_layer_counts(spec, nested)
+        return build(spec, [p for layer, count in zip(nested, counts) for p in layer], parsed.get("meta"))
+    check_keys(parsed, NETWORK2_KEYS)
+    sizes = check_sizes(parsed["sizes"])
+    weights, biases = parsed["weights"], parsed["biases"]
+    for name, layers in (("weights", weights), ("biases", biases)):
+        if not isinstance(layers, list) or len(layers) != len(sizes) - 1:
+            raise ModelFileError(f"{name} must be a list of {len(sizes) - 1} layers for these sizes")
+    spec = {"kind": "network2", "sizes": parsed["sizes"], "cost": parsed["cost"]}
+    return build(spec, [p for pair in zip(weights, biases) for p in pair], parsed.get("meta"))
 
 
-def loads_npz(data: bytes | bytearray | memoryview) -> Network:
-    """A Network from .npz bytes written by ``to_npz``, or ModelFileError saying what is wrong."""
-    if len(data) > MAX_BYTES:
-        raise ModelFileError(f"model file is {len(data) / 1e6:.1f} MB; the cap is {MAX_BYTES // 2**20} MB")
-    buffer = bytes_io.BytesIO(bytes(data))
-    try:
-        with zipfile.ZipFile(buffer) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise ModelFileError(f"model file is not a valid .npz archive: {error}") from None
-    names = [member.filename for member in members]
-    if len(names) > 5 + 2 * NPZ_MAX_LAYERS or len(set(names)) != len(names):
-        raise ModelFileError("model .npz has too many or repeated members")
-    if sum(member.file_size for member in members) > MAX_BYTES:  # what it would inflate to
-        raise ModelFileError(f"model .npz unpacks to more than {MAX_BYTES // 2**20} MB")
-    try:
-        with zipfile.ZipFile(buffer) as archive:
-            for member in members:
-                check_npy_header(archive, member)
-        buffer.seek(0)
-        with np.load(buffer, allow_pickle=False) as archive:
-            return from_npz_archive(archive)
-    except ModelFileError:
-        raise
-    except (ValueError, OSError, EOFError, KeyError, MemoryError, zipfile.BadZipFile) as error:
-        raise ModelFileError(f"model .npz cannot be read: {error}") from None
+def check_keys(data: dict, keys: set[str]) -> None:
+    """Exactly ``keys``, and optionally "meta"."""
+    missing, unknown = keys - data.keys(), data.keys() - keys - {"meta"}
+    if missing or unknown:
+        raise ModelFileError(f"model file needs keys {sorted(keys)}; "
+                             f"missing {sorted(missing)}, unknown {sorted(unknown)}")
 
 
-def check_npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
-    """Each member an .npy whose header promises no more data than the member holds, so that
-    np.load never allocates for a shape the file only claims (and no object arrays)."""
-    if not member.filename.endswith(".npy"):
-        raise ModelFileError(f"model .npz member {member.filename!r} is not an .npy array")
-    with archive.open(member) as fp:
-        version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
-        else:
-            raise ModelFileError(f"model .npz member {member.filename!r} has .npy version {version}")
-    if dtype.hasobject or dtype.kind not in "fiuU":
-        raise ModelFileError(f"model .npz member {member.filename!r} has dtype {dtype}")
-    if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > member.file_size:
-        raise ModelFileError(f"model .npz member {member.filename!r} claims more data than it holds")
+def check_header(data: dict, form: str, keys: set[str]) -> None:
+    check_keys(data, keys)
+    if data["format"] != form:
+        raise ModelFileError(f"format must be {form!r}, got {data['format']!r:.80}")
+    if type(data["version"]) is not int or data["version"] != VERSION:
+        raise ModelFileError(f"version {data['version']!r:.40} is not supported; this pynn reads version {VERSION}")
 
 
-def npz_scalar(archive, name: str, kind: str):
-    array = archive[name]
-    if array.shape != () or array.dtype.kind != kind:
-        raise ModelFileError(f"model .npz field {name!r} must be a single {'text' if kind == 'U' else 'integer'}")
+def check_layer_counts(spec: dict, nested: list) -> list[int]:
+    """Each layer's entry holds its two arrays, weights and biases (so a misplaced array is named)."""
+    layers = spec["layers"] if isinstance(spec["layers"], list) else []
+    if len(nested) != len(layers):
+        raise ModelFileError(f"params has {len(nested)} layers' arrays; layers describes {len(layers)}")
+    for i, arrays in enumerate(nested):
+        if len(arrays) != 2:
+            raise ModelFileError(f"params[{i}] must be a list of 2 arrays (weights, biases)")
+    return [2] * len(nested)
+
+
+def loads_npz(data: bytes | bytearray | memoryview) -> Model:
+    """A network from .npz bytes written by ``to_npz``, or ModelFileError saying what is wrong."""
+    arrays = npz_arrays(data, cap=MAX_BYTES, max_members=len(NPZ_KEYS) + 3 * MAX_LAYERS, error=ModelFileError)
+    header = {name: npz_text_or_int(arrays, name) for name in NPZ_KEYS & arrays.keys()}
+    params = {name for name in arrays if name not in NPZ_KEYS}
+    check_header({**header, "meta": None}, NPZ_FORMAT, {"format", "version", "spec"})
+    if params != {f"p{i}" for i in range(len(params))}:
+        raise ModelFileError(f"model .npz members must be {sorted(NPZ_KEYS)} and p0, p1, …; has {sorted(arrays)}")
+    spec = parse_json(header["spec"], cap=1 << 20, max_depth=8, what="model spec", error=ModelFileError)
+    meta = parse_json(header.get("meta", "{}"), cap=1 << 20, max_depth=MAX_DEPTH, what="model meta",
+                      error=ModelFileError)
+    return build(spec, [arrays[f"p{i}"] for i in range(len(params))], meta)
+
+
+def npz_text_or_int(arrays: dict, name: str):
+    array = arrays[name]
+    if array.shape != () or array.dtype.kind not in ("i" if name == "version" else "U"):
+        raise ModelFileError(f"model .npz field {name!r} must be a single {'integer' if name == 'version' else 'text'}")
     return array.item()
-
-
-def from_npz_archive(archive) -> Network:
-    names = set(archive.files)
-    for name in ("format", "version", "sizes", "cost"):
-        if name not in names:
-            raise ModelFileError(f"model .npz has no {name!r} field")
-    if npz_scalar(archive, "format", "U") != NPZ_FORMAT:
-        raise ModelFileError(f"model .npz is not a {NPZ_FORMAT} file")
-    version = npz_scalar(archive, "version", "i")
-    if version != NPZ_VERSION:
-        raise ModelFileError(f"model .npz has format version {version}; this pynn reads version {NPZ_VERSION}")
-    sizes = archive["sizes"]
-    if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or not 2 <= len(sizes) <= NPZ_MAX_LAYERS + 1:
-        raise ModelFileError("model .npz field 'sizes' must be a list of 2 or more integers")
-    sizes = check_sizes([int(n) for n in sizes])  # the parameter cap, before any weight is read
-    cost = npz_scalar(archive, "cost", "U")
-    if cost not in COST_NAMES:
-        raise ModelFileError(f"unknown cost {cost!r}; expected one of {sorted(COST_NAMES)}")
-    layers = len(sizes) - 1
-    expected = {"format", "version", "sizes", "cost", "meta"} | {f"{k}{i}" for k in "wb" for i in range(layers)}
-    if names - expected or names - {"meta"} != expected - {"meta"}:
-        raise ModelFileError(f"model .npz needs fields {sorted(expected)}; has {sorted(names)}")
-    weights, biases = [], []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        for name, shape, target in ((f"w{i}", (n_out, n_in), weights), (f"b{i}", (n_out, 1), biases)):
-            array = archive[name]
-            if array.shape != shape or array.dtype.kind != "f":
-                raise ModelFileError(f"{name} must be {shape} floats, found {array.shape} {array.dtype.name}")
-            array = array.astype(np.float64)
-            if not np.isfinite(array).all():
-                raise ModelFileError(f"{name} holds a number that is not finite")
-            target.append(array)
-    meta = {}
-    if "meta" in names:
-        text = npz_scalar(archive, "meta", "U")
-        if len(text) > NPZ_MAX_META or nesting_depth(text) > MAX_DEPTH:
-            raise ModelFileError("model .npz meta is too large or nested too deeply")
-        try:
-            meta = json.loads(text, parse_constant=refuse_constant)
-        except (ValueError, RecursionError):
-            raise ModelFileError("model .npz meta is not valid JSON") from None
-    network = Network.from_parameters(weights, biases, cost=COST_NAMES[cost].name)
-    network.meta = meta if isinstance(meta, dict) else {}
-    return network

@@ -47,12 +47,13 @@ class Network:
     sparse_inputs = False
 
     def __init__(self, layers: Sequence[Layer], seed: int | np.random.Generator | None = None, *,
-                 mini_batch_size: int | None = None) -> None:
+                 mini_batch_size: int | None = None, meta: dict | None = None) -> None:
         """Checks that the layers chain (each n_in equal to the n_out below) and end in a
         softmax, then initialises any layer without parameters from ``seed`` (as
         network3 does: Gaussian, softmax zeros).  ``mini_batch_size`` (network3's
         second argument) is optional: it sets SGD's default and is checked against the
-        buffer cap now rather than at the first step."""
+        buffer cap now rather than at the first step.  ``meta`` is free-form JSON data
+        saved with the network."""
         if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
             raise TypeError(f"layers must be a non-empty list of layers, got {layers!r:.80}")
         for i, layer in enumerate(layers):
@@ -70,6 +71,7 @@ class Network:
         self.mini_batch_size = None if mini_batch_size is None else check_count("mini_batch_size", mini_batch_size, 1)
         self.check_batch(self.mini_batch_size or 1)
         self.cost = LogLikelihoodCost()
+        self.meta: dict = dict(meta or {})
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         for layer in self.layers:
             if layer.params is None:

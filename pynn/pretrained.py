@@ -127,15 +127,15 @@ def data_digests() -> list[str]:
 
 def run(out: Path, log: Callable[[str], None] = print) -> dict:
     """Train by the recipe and write the model file (with its record) to ``out``."""
-    from pynn import modelfile3
+    from pynn import io
 
     def checkpoint(network: Network, info: dict) -> None:
-        out.with_suffix(".checkpoint.json").write_text(modelfile3.to_json(network, {"checkpoint": info}))
+        out.with_suffix(".checkpoint.json").write_text(io.to_json(network, {"checkpoint": info}))
 
     network, record = train(RECIPE, log, checkpoint)
     record["test_accuracy"] = test_accuracy(network)
     meta = {"name": "pretrained", "recipe": RECIPE, "recipe_hash": recipe_hash(RECIPE, data_digests()), **record}
     meta.pop("history")
-    out.write_text(modelfile3.to_json(network, meta))
+    out.write_text(io.to_json(network, meta))
     log(f"test accuracy {record['test_accuracy']:.4f}; wrote {out}")
     return record

@@ -25,7 +25,7 @@ import json
 
 import numpy as np
 
-from pynn.io import megabytes, nesting_depth
+from pynn.untrusted import UntrustedFileError, megabytes, parse_json
 
 FORMAT = "pynn-your-digits"
 VERSION = 1
@@ -42,7 +42,7 @@ KEYS = {"format", "version", "digits"}
 DIGIT_KEYS = {"label", "pixels", "strokes"}
 
 
-class DigitsFileError(ValueError):
+class DigitsFileError(UntrustedFileError):
     """A your-digits file (or digit) that is not valid; the message says what is wrong."""
 
 
@@ -59,42 +59,9 @@ def dumps(digits) -> bytes:
     return text
 
 
-def refuse_constant(name: str):
-    raise DigitsFileError(f"digits file contains {name}; coordinates must be finite numbers")
-
-
-def refuse_duplicates(pairs: list) -> dict:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise DigitsFileError(f"digits file repeats the key {next(k for k in keys if keys.count(k) > 1)!r}")
-    return dict(pairs)
-
-
 def loads(data: str | bytes | bytearray | memoryview) -> list[dict]:
     """The digits in a file, as dicts (see the module's docstring), or DigitsFileError."""
-    if not isinstance(data, (str, bytes, bytearray, memoryview)):
-        raise DigitsFileError(f"a digits file is text or bytes, got {type(data).__name__}")
-    if len(data) > MAX_BYTES:
-        raise DigitsFileError(f"digits file is {megabytes(len(data))}; the cap is {megabytes(MAX_BYTES)}")
-    if not isinstance(data, str):
-        raw = bytes(data)
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise DigitsFileError("digits file is UTF-16 text; save it as UTF-8")
-        try:
-            data = raw.decode("utf-8-sig")  # a UTF-8 byte order mark (some editors add one) is dropped
-        except UnicodeDecodeError:
-            raise DigitsFileError("digits file is not UTF-8 text (is it a JSON file?)") from None
-    data = data.removeprefix("\ufeff")
-    if nesting_depth(data) > MAX_DEPTH:
-        raise DigitsFileError("digits file is nested too deeply to be a digits file")
-    try:
-        parsed = json.loads(data, parse_constant=refuse_constant, object_pairs_hook=refuse_duplicates)
-    except json.JSONDecodeError as error:
-        raise DigitsFileError(f"digits file is not valid JSON: {error}") from None
-    except DigitsFileError:
-        raise
-    except (ValueError, RecursionError) as error:  # e.g. an integer literal longer than Python converts
-        raise DigitsFileError(f"digits file has a value that cannot be read: {error}") from None
+    parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="digits file", error=DigitsFileError)
     if not isinstance(parsed, dict):
         raise DigitsFileError(f"digits file must be a JSON object, got {type(parsed).__name__}")
     if parsed.get("format") != FORMAT:

@@ -1,0 +1,162 @@
+"""Reading files that may come from anyone (an upload, a download from elsewhere).
+
+Every reader here caps sizes before it reads, refuses what is not plain data
+(NaN/Infinity literals, pickles, object arrays, devices and pipes), and raises
+the caller's own error class with a message that says what is wrong.  Model
+files (pynn.io) and your-digits files (pynn.your_digits) both read through it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+JSON_STRING = re.compile(r'"[^"]*"')  # once escaped backslashes and quotes are gone
+BLOCK = 1 << 22  # bytes scanned at once when measuring nesting
+
+
+class UntrustedFileError(ValueError):
+    """A file that is not what it claims to be; subclasses name the kind of file."""
+
+
+def megabytes(size: int) -> str:
+    """A byte count as the page and the CLI both show it (MiB, written MB)."""
+    return f"{size / 2**20:.1f} MB"
+
+
+def read_capped(path: str | Path, cap: int, error: type[Exception]) -> bytes:
+    """The bytes of a regular file of at most ``cap`` bytes.  Devices and pipes are refused
+    before reading (/dev/zero never ends, a FIFO may never answer), and at most cap + 1
+    bytes are read, in case the file grows."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path} is not a regular file")
+    with path.open("rb") as file:
+        data = file.read(cap + 1)
+    if len(data) > cap:
+        raise error(f"{path.name} is over the {megabytes(cap)} cap")
+    return data
+
+
+def nesting_depth(text: str) -> int:
+    """How deep [ and { nest outside strings, found without recursion (so before json parses)."""
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    codes = np.frombuffer(JSON_STRING.sub("", unescaped).encode("utf-8"), dtype=np.uint8)
+    depth = deepest = 0
+    for start in range(0, len(codes), BLOCK):  # in blocks, to bound the memory the running sum takes
+        block = codes[start:start + BLOCK]
+        steps = (block == ord("[")).astype(np.int32) + (block == ord("{")) - (block == ord("]")) - (block == ord("}"))
+        levels = depth + np.cumsum(steps)
+        deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
+def parse_json(data, *, cap: int, max_depth: int, what: str, error: type[Exception]):
+    """JSON text or UTF-8 bytes (a byte order mark is dropped) as Python values: capped in
+    size and nesting before parsing; NaN/Infinity literals and repeated keys refused."""
+    if not isinstance(data, (str, bytes, bytearray, memoryview)):
+        raise error(f"a {what} is text or bytes, got {type(data).__name__}")
+    if len(data) > cap:
+        raise error(f"{what} is {megabytes(len(data))}; the cap is {megabytes(cap)}")
+    if not isinstance(data, str):
+        raw = bytes(data)
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise error(f"{what} is UTF-16 text; save it as UTF-8")
+        try:
+            data = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise error(f"{what} is not UTF-8 text (is it a JSON file?)") from None
+    data = data.removeprefix("\ufeff")
+    if nesting_depth(data) > max_depth:
+        raise error(f"{what} is nested too deeply")
+
+    def refuse_constant(name: str):
+        raise error(f"{what} contains {name}; numbers must be finite")
+
+    def refuse_duplicates(pairs: list) -> dict:
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise error(f"{what} repeats the key {next(k for k in keys if keys.count(k) > 1)!r}")
+        return dict(pairs)
+
+    try:
+        return json.loads(data, parse_constant=refuse_constant, object_pairs_hook=refuse_duplicates)
+    except json.JSONDecodeError as problem:
+        raise error(f"{what} is not valid JSON: {problem}") from None
+    except error:
+        raise
+    except (ValueError, RecursionError) as problem:  # e.g. an integer literal longer than Python converts
+        raise error(f"{what} has a value that cannot be read: {problem}") from None
+
+
+def float_array(value, shape: tuple, where: str, error: type[Exception]) -> np.ndarray:
+    """Nested lists of exactly ``shape``, or an array of that shape, holding only finite
+    real numbers, as float64."""
+    if isinstance(value, np.ndarray):
+        if value.shape != shape or value.dtype.kind not in "fiu":
+            raise error(f"{where} must be {shape} numbers, found {value.shape} {value.dtype.name}")
+        array = value.astype(np.float64)
+    else:
+        rows = [value]
+        for depth, size in enumerate(shape):
+            for row in rows:
+                if not isinstance(row, list) or len(row) != size:
+                    raise error(f"{where} must have shape {shape} (wrong length at depth {depth})")
+            rows = [item for row in rows for item in row]
+        if not all(type(item) is float or type(item) is int for item in rows):  # not bool, str, None, list…
+            raise error(f"{where} must hold only numbers")
+        try:
+            array = np.array(rows, dtype=np.float64).reshape(shape)
+        except OverflowError:
+            raise error(f"{where} holds a number too large to be a float64") from None
+    if not np.isfinite(array).all():
+        raise error(f"{where} holds a number that is not finite")
+    return array
+
+
+def npz_arrays(data, *, cap: int, max_members: int, error: type[Exception]) -> dict[str, np.ndarray]:
+    """The arrays of an .npz archive, each header checked before it is read: no pickles,
+    no object dtypes, no shape that claims more data than its member holds, and the
+    whole archive capped in size and members before anything is inflated."""
+    if len(data) > cap:
+        raise error(f"model file is {megabytes(len(data))}; the cap is {megabytes(cap)}")
+    buffer = io.BytesIO(bytes(data))
+    try:
+        with zipfile.ZipFile(buffer) as archive:
+            members = archive.infolist()
+            names = [member.filename for member in members]
+            if len(names) > max_members or len(set(names)) != len(names):
+                raise error("the .npz has too many or repeated members")
+            if sum(member.file_size for member in members) > cap:  # what it would inflate to
+                raise error(f"the .npz unpacks to more than {megabytes(cap)}")
+            for member in members:
+                check_npy_header(archive, member, error)
+        buffer.seek(0)
+        with np.load(buffer, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except error:
+        raise
+    except (ValueError, OSError, EOFError, KeyError, MemoryError, zipfile.BadZipFile) as problem:
+        raise error(f"not a valid .npz archive: {problem}") from None
+
+
+def check_npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo, error: type[Exception]) -> None:
+    if not member.filename.endswith(".npy"):
+        raise error(f".npz member {member.filename!r} is not an .npy array")
+    with archive.open(member) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise error(f".npz member {member.filename!r} has .npy version {version}")
+    if dtype.hasobject or dtype.kind not in "fiuU":
+        raise error(f".npz member {member.filename!r} has dtype {dtype}")
+    if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > member.file_size:
+        raise error(f".npz member {member.filename!r} claims more data than it holds")
