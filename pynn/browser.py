@@ -1,15 +1,20 @@
 """The Python half of the web page's worker: models, predictions and training.
 
-The worker (web/worker.js) holds one :class:`Session` and calls it with plain
-values (bytes, numbers, dicts of JSON types) and gets plain values back, so
-nothing here knows about JavaScript and all of it is tested natively.
-Anything the user supplies (a model file, training settings) is validated
-here, and a rejected one leaves the session as it was.
+The worker (web/worker.js) holds one :class:`Session` and reaches it only
+through :func:`call`, with plain values (bytes, numbers, dicts of JSON types)
+in and a plain ``{"ok": ...}`` dict out, so nothing here imports Pyodide and
+all of it is tested natively.  Anything the user supplies (a model file,
+training settings) is validated here, and a rejected one leaves the session as
+it was.  Whether a training run is going is known here and nowhere else in the
+worker.
 """
 
 from __future__ import annotations
 
 import io as bytes_io
+import math
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,8 +22,53 @@ from pynn import io
 from pynn.data import Dataset
 from pynn.digits import BlankImageError, normalize_digit
 from pynn.network import Network
-from pynn.settings import INPUTS, OUTPUTS, check_settings
+from pynn.settings import INPUTS, OUTPUTS, SLOW_STEP_SECONDS, SettingsError, check_settings, layer_sizes, step_seconds
 from pynn.training import Trainer
+
+MAX_MODEL_BYTES = io.MAX_BYTES
+UTF8_BOM = b"\xef\xbb\xbf"
+# A test-set evaluation runs in slices of about this many flops (~50 ms in Pyodide), so that
+# Stop, predictions and progress reports get in between; see evaluation_slice.
+EVALUATION_SLICE_FLOPS = 1e8
+EVALUATION_SLICE_MAX = 2000
+
+
+def megabytes(count: int) -> str:
+    """The one way sizes are shown (web/format.js does the same): MiB, called MB, one decimal."""
+    return f"{count / 2**20:.1f} MB"
+
+
+class ModelTooLargeError(ValueError):
+    """A model whose JSON file would be over the cap the page loads models with."""
+
+
+def plain(value):
+    """A value from JavaScript as plain Python: typed arrays as bytes, arrays as lists,
+    objects as dicts.  Duck-typed on Pyodide's JsProxy methods, so this module never imports
+    pyodide: every JsProxy has to_py, a JsBuffer to_bytes too (an int has only to_bytes)."""
+    if hasattr(value, "to_py"):
+        value = value.to_bytes() if hasattr(value, "to_bytes") else value.to_py()
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
+def call(session: Session, method: str, args=()) -> dict:
+    """The worker's one entry point: ``session.method(*args)`` as {"ok": True, "value": ...},
+    or {"ok": False, "name", "message"} (and "fields" for a SettingsError) instead of an
+    exception, so that the page gets errors as data."""
+    try:
+        if method.startswith("_") or not callable(getattr(Session, method, None)):
+            raise AttributeError(f"the session has no method {method!r}")
+        return {"ok": True, "value": getattr(session, method)(*plain(args))}
+    except SettingsError as error:
+        return {"ok": False, "name": "SettingsError", "message": str(error), "fields": error.fields}
+    except Exception as error:
+        return {"ok": False, "name": type(error).__name__, "message": str(error) or type(error).__name__}
 
 
 def read_npz(data: bytes) -> Dataset:
@@ -27,18 +77,60 @@ def read_npz(data: bytes) -> Dataset:
         return Dataset.from_arrays(archive["images"], archive["labels"])
 
 
+def valid_accuracy(value) -> float | None:
+    """An accuracy worth showing: a real number from 0 to 1 (a model file may say anything)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 1:
+        return float(value)
+    return None
+
+
+def evaluation_slice(sizes: list[int]) -> int:
+    """Images per evaluation slice for a network of these sizes."""
+    flops_per_image = 2 * sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return max(1, min(EVALUATION_SLICE_MAX, int(EVALUATION_SLICE_FLOPS // flops_per_image)))
+
+
+@dataclass
+class Run:
+    """One training run: its checked settings, and, once started, its trainer and the
+    end-of-epoch evaluation under way (the epoch's progress record and the count so far)."""
+
+    settings: dict
+    stop: bool = False
+    trainer: Trainer | None = None
+    pending: dict | None = None
+    evaluated: int = 0
+    correct: int = 0
+    step_seconds: float = 0.0
+
+
 class Session:
     """Models by name ("pretrained", "yours"), the active one, and a training run."""
 
     def __init__(self) -> None:
         self.models: dict[str, Network] = {}
         self.active: str | None = None
-        self.trainer: Trainer | None = None
+        self.run: Run | None = None
         self.train_data: Dataset | None = None
         self.test_data: Dataset | None = None
 
+    @property
+    def running(self) -> bool:
+        return self.run is not None
+
+    # --- models
+
     def load_model(self, name: str, text: str | bytes) -> dict:
         """Validate a model file and make it ``name``; on any error nothing changes."""
+        if name == "yours" and self.running:
+            raise RuntimeError("wait for training to finish before replacing your model")
+        if len(text) > MAX_MODEL_BYTES:
+            raise io.ModelFileError(f"the file is {megabytes(len(text))}; model files are capped at "
+                                    f"{megabytes(MAX_MODEL_BYTES)}")
+        if isinstance(text, str):
+            text = text.removeprefix("\ufeff")
+        else:
+            text = bytes(text).removeprefix(UTF8_BOM)  # editors on Windows save JSON with one
         network = io.loads(text)
         if network.sizes[0] != INPUTS or network.sizes[-1] != OUTPUTS:
             raise io.ModelFileError(f"this page needs a {INPUTS} → … → {OUTPUTS} network; "
@@ -49,8 +141,10 @@ class Session:
 
     def describe(self, name: str) -> dict:
         network = self.models[name]
-        return {"name": name, "sizes": network.sizes, "cost": network.cost.name,
-                "meta": getattr(network, "meta", {}) or {}}
+        meta = dict(getattr(network, "meta", {}) or {})
+        if "test_accuracy" in meta:
+            meta["test_accuracy"] = valid_accuracy(meta["test_accuracy"])
+        return {"name": name, "sizes": network.sizes, "cost": network.cost.name, "meta": meta}
 
     def use(self, name: str) -> dict:
         if name not in self.models:
@@ -59,7 +153,14 @@ class Session:
         return self.describe(name)
 
     def model_json(self, name: str) -> str:
-        return io.to_json(self.models[name], getattr(self.models[name], "meta", None))
+        """The model file, or ModelTooLargeError if it would be over the cap load_model enforces
+        (what the page saves or downloads, it must be able to load)."""
+        text = io.to_json(self.models[name], getattr(self.models[name], "meta", None))
+        if len(text) > MAX_MODEL_BYTES:  # ASCII: characters are bytes
+            raise ModelTooLargeError(f"the {name} model is {megabytes(len(text))} as a file, over the "
+                                     f"{megabytes(MAX_MODEL_BYTES)} this page can load back; "
+                                     "a network with fewer weights can be saved")
+        return text
 
     def predict(self, pixels: bytes, width: int, height: int) -> dict:
         """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image.
@@ -80,32 +181,6 @@ class Session:
             "preview": np.rint(x[:, 0] * 255).astype(np.uint8).tobytes(),
         }
 
-    def set_data(self, train_npz: bytes, test_npz: bytes) -> dict:
-        """Keep the training and test sets (uint8) for training runs."""
-        self.train_data, self.test_data = read_npz(train_npz), read_npz(test_npz)
-        return {"train": len(self.train_data), "test": len(self.test_data)}
-
-    def start_training(self, settings: dict) -> dict:
-        """A fresh network and trainer from the page's settings (validated first)."""
-        if self.train_data is None:
-            raise RuntimeError("training data is not loaded yet")
-        s = check_settings(settings)
-        network = Network([INPUTS, *s["hidden"], OUTPUTS], cost=s["cost"], init=s["init"], seed=s["seed"])
-        network.meta = {"settings": s}
-        self.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
-                               s["eta"], lmbda=s["lmbda"], evaluation_data=self.test_data)
-        self.models["yours"] = network
-        return {"batches_per_epoch": self.trainer.batches_per_epoch, "epochs": s["epochs"], "settings": s}
-
-    def train_chunk(self, seconds: float = 0.2) -> dict:
-        """Train for about ``seconds`` (or to the end of the epoch) and report progress."""
-        if self.trainer is None:
-            raise RuntimeError("no training run; start one first")
-        progress = self.trainer.run(max_seconds=seconds).as_dict()
-        if progress["epoch_done"] and progress["accuracy"] is not None:
-            self.trainer.network.meta["test_accuracy"] = progress["accuracy"]
-        return progress
-
     def hidden_units(self, name: str, count: int = 16) -> dict:
         """The first layer's incoming weights of ``count`` hidden units as 28×28 grey images
         (uint8, 128 = 0, each unit scaled by its own largest |w|)."""
@@ -114,3 +189,97 @@ class Session:
         scale[scale == 0] = 1.0
         images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
         return {"count": len(images), "pixels": images.tobytes()}
+
+    # --- training
+
+    def set_data(self, train_npz: bytes, test_npz: bytes) -> dict:
+        """Keep the training and test sets (uint8) for training runs."""
+        self.train_data, self.test_data = read_npz(train_npz), read_npz(test_npz)
+        return {"train": len(self.train_data), "test": len(self.test_data)}
+
+    def prepare_training(self, settings: dict) -> dict:
+        """Check the settings and claim the run (before the data is loaded, so that bad
+        settings are refused at once and Stop works while the data loads)."""
+        if self.running:
+            raise RuntimeError("a training run is already going")
+        checked = check_settings(settings)
+        seconds = step_seconds(layer_sizes(checked), checked["minibatch_size"])
+        self.run = Run(checked, step_seconds=seconds)
+        return {"settings": checked, "needs_data": self.train_data is None, "step_seconds": seconds,
+                "slow": seconds > SLOW_STEP_SECONDS}
+
+    def start_training(self, settings: dict | None = None) -> dict:
+        """A fresh network and trainer for the prepared run (or for ``settings``, prepared
+        first).  If Stop came first, the run ends here: {"stopped": True}."""
+        if settings is not None:
+            self.prepare_training(settings)
+        if self.run is None:
+            raise RuntimeError("no training run was prepared")
+        if self.train_data is None or self.test_data is None:
+            self.run = None
+            raise RuntimeError("training data is not loaded yet")
+        run = self.run
+        if run.stop:
+            self.run = None
+            return {"stopped": True}
+        s = run.settings
+        network = Network(layer_sizes(s), cost=s["cost"], init=s["init"], seed=s["seed"])
+        network.meta = {"settings": s}
+        # The test set is evaluated here, in slices, not by the Trainer in one go.
+        run.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
+                              s["eta"], lmbda=s["lmbda"])
+        self.models["yours"] = network
+        return {"stopped": False, "batches_per_epoch": run.trainer.batches_per_epoch, "epochs": s["epochs"],
+                "settings": s, "step_seconds": run.step_seconds}
+
+    def stop(self) -> dict:
+        """Ask the run to stop: the next train_chunk ends it (the model keeps what it learned)."""
+        if self.run is not None:
+            self.run.stop = True
+        return {"running": self.running}
+
+    def end_run(self) -> dict:
+        """Forget the run whatever its state (after the worker failed mid-run)."""
+        self.run = None
+        return {"running": False}
+
+    def train_chunk(self, seconds: float = 0.05) -> dict:
+        """Train, or evaluate the test set after an epoch, for about ``seconds`` (at least one
+        step or slice), and report progress.  "evaluated" counts the test images done while an
+        epoch's evaluation is under way (else None); "stopped" ends the run after a Stop."""
+        run = self.run
+        if run is None or run.trainer is None:
+            raise RuntimeError("no training run; start one first")
+        deadline = time.perf_counter() + seconds
+        if run.stop:
+            self.run = None
+            record = run.pending or run.trainer.progress(False, None).as_dict()
+            return {**record, "epoch_done": False, "done": False, "evaluated": None, "stopped": True,
+                    "accuracy": None}
+        if run.pending is None:
+            progress = run.trainer.run(max_seconds=seconds).as_dict()
+            if not progress["epoch_done"]:
+                return {**progress, "evaluated": None, "stopped": False}
+            run.pending, run.evaluated, run.correct = progress, 0, 0
+        return self.evaluate(run, deadline)
+
+    def evaluate(self, run: Run, deadline: float) -> dict:
+        """Evaluate slices of the test set until ``deadline`` (at least one slice)."""
+        data, network = self.test_data, run.trainer.network
+        size = evaluation_slice(network.sizes)
+        while run.evaluated < len(data):
+            start, stop = run.evaluated, min(run.evaluated + size, len(data))
+            outputs = network.feedforward(data.inputs(start, stop))
+            run.correct += int(np.count_nonzero(np.argmax(outputs, axis=0) == data.labels[start:stop]))
+            run.evaluated = stop
+            if time.perf_counter() >= deadline:
+                break
+        record = run.pending
+        if run.evaluated < len(data):
+            return {**record, "epoch_done": False, "done": False, "evaluated": run.evaluated, "stopped": False}
+        accuracy = run.correct / len(data)
+        network.meta["test_accuracy"] = accuracy
+        run.pending = None
+        if record["done"]:
+            self.run = None
+        return {**record, "accuracy": accuracy, "evaluated": None, "stopped": False}
