@@ -105,7 +105,7 @@ export class Bridge extends EventTarget {
     const limit = booting ? BOOT_SILENCE_MS : this.#busySilenceMs;
     if (performance.now() - this.#lastHeard > limit) {
       this.worker.terminate();
-      const silence = limit >= 1000 ? `${Math.round(limit / 1000)} s` : `${limit} ms`;
+      const silence = `${+(limit / 1000).toFixed(1)} s`;
       this.#crash(`The Python worker stopped responding for ${silence}.`);
     }
   }

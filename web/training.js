@@ -149,7 +149,7 @@ export class TrainingPanel extends EventTarget {
       return;
     }
     this.#showProgress(progress, false);
-    if (progress.evaluated !== null) {
+    if (progress.evaluated != null) {
       const images = `${progress.evaluated.toLocaleString("en")} test images`;
       this.#status("training", `Testing epoch ${progress.epoch + 1}: ${images} so far…`);
       return;
@@ -188,7 +188,7 @@ export class TrainingPanel extends EventTarget {
     this.elements.epoch.textContent = `${progress.epoch + 1} / ${epochs}`;
     this.elements.eta.textContent = progress.done || stopped ? "–" : duration(progress.eta);
     this.elements.elapsed.textContent = duration(progress.elapsed);
-    if (progress.cost !== null) this.elements.cost.textContent = progress.cost.toPrecision(4);
+    if (progress.cost != null) this.elements.cost.textContent = progress.cost.toPrecision(4);
   }
 
   #message(text) {

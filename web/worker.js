@@ -5,8 +5,8 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 import { CRASH_KINDS, MODEL, REPLY, REQUEST } from "./protocol.js";
 
 // Seconds of training (or test-set evaluation) per chunk: a prediction waits at most this
-// long plus one step.
-const CHUNK_SECONDS = 0.05;
+// long plus one step. (Python's None reaches the page as undefined: test with == null.)
+const CHUNK_SECONDS = 0.03;
 
 const here = (path) => new URL(path, import.meta.url).href;
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
