@@ -243,7 +243,7 @@ def test_evaluation_is_sliced_and_stop_works_during_it(session, monkeypatch):
 
 
 def test_evaluation_slices_shrink_with_the_network():
-    assert evaluation_slice([784, 30, 10]) == 2000
+    assert evaluation_slice([784, 30, 10]) == browser.EVALUATION_SLICE_MAX
     biggest = [784, *[MAX_HIDDEN_UNITS] * MAX_HIDDEN_LAYERS, 10]
     assert 1 <= evaluation_slice(biggest) <= 20  # ~7.6 Mflop an image: tens of ms a slice, not seconds
 
