@@ -1,24 +1,74 @@
 """The Python half of the web page's worker: models, predictions and training.
 
-The worker (web/worker.js) holds one :class:`Session` and calls it with plain
-values (bytes, numbers, dicts of JSON types) and gets plain values back, so
-nothing here knows about JavaScript and all of it is tested natively.
-Anything the user supplies (a model file, training settings) is validated
-here, and a rejected one leaves the session as it was.
+The worker (web/worker.js) holds one :class:`Session` and reaches it only
+through :func:`call`, with plain values (bytes, numbers, dicts of JSON types)
+in and a plain ``{"ok": ...}`` dict out, so nothing here imports Pyodide and
+all of it is tested natively.  Anything the user supplies (a model file,
+training settings) is validated here, and a rejected one leaves the session as
+it was.  Whether a training run is going is known here and nowhere else in the
+worker.
 """
 
 from __future__ import annotations
 
 import io as bytes_io
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from pynn import io
 from pynn.data import Dataset
 from pynn.digits import BlankImageError, normalize_digit
+from pynn.evaluation import evaluate_blocks
 from pynn.network import Network
-from pynn.settings import INPUTS, OUTPUTS, check_settings
+from pynn.settings import INPUTS, OUTPUTS, SLOW_STEP_SECONDS, SettingsError, check_settings, layer_sizes, step_seconds
+from pynn.teaching import TeachingSession
 from pynn.training import Trainer
+from pynn.untrusted import megabytes
+
+MAX_MODEL_BYTES = io.MAX_BYTES
+# A test-set evaluation runs in slices of about this many flops, so that Stop, predictions and
+# progress reports get in between; see evaluation_slice.  Measured in the page: a slice of
+# 2000 images of [784,30,10] took ~400 ms (the uint8 → float64 copy, not the products,
+# dominates small networks), hence the cap.
+EVALUATION_SLICE_FLOPS = 1.5e7
+EVALUATION_SLICE_MAX = 150
+
+
+class ModelTooLargeError(ValueError):
+    """A model whose JSON file would be over the cap the page loads models with."""
+
+
+def plain(value):
+    """A value from JavaScript as plain Python: typed arrays as bytes, arrays as lists,
+    objects as dicts.  Duck-typed on Pyodide's JsProxy methods, so this module never imports
+    pyodide: every JsProxy has to_py, a JsBuffer to_bytes too (an int has only to_bytes)."""
+    if hasattr(value, "to_py"):
+        value = value.to_bytes() if hasattr(value, "to_bytes") else value.to_py()
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
+def call(session: Session, method: str, args=()) -> dict:
+    """The worker's one entry point: ``session.method(*args)`` as {"ok": True, "value": ...},
+    or {"ok": False, "name", "message"} (and "fields" for a SettingsError) instead of an
+    exception, so that the page gets errors as data."""
+    try:
+        if method.startswith("_") or not callable(getattr(Session, method, None)):
+            raise AttributeError(f"the session has no method {method!r}")
+        return {"ok": True, "value": getattr(session, method)(*plain(args))}
+    except SettingsError as error:
+        return {"ok": False, "name": "SettingsError", "message": str(error), "fields": error.fields}
+    except Exception as error:
+        return {"ok": False, "name": type(error).__name__, "message": str(error) or type(error).__name__}
 
 
 def read_npz(data: bytes) -> Dataset:
@@ -27,20 +77,57 @@ def read_npz(data: bytes) -> Dataset:
         return Dataset.from_arrays(archive["images"], archive["labels"])
 
 
-class Session:
+def valid_accuracy(value) -> float | None:
+    """An accuracy worth showing: a real number from 0 to 1 (a model file may say anything)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 1:
+        return float(value)
+    return None
+
+
+def evaluation_slice(sizes: list[int]) -> int:
+    """Images per evaluation slice for a network of these sizes."""
+    flops_per_image = 2 * sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return max(1, min(EVALUATION_SLICE_MAX, int(EVALUATION_SLICE_FLOPS // flops_per_image)))
+
+
+@dataclass
+class Run:
+    """One training run: its checked settings, and, once started, its trainer and the
+    end-of-epoch evaluation under way (the epoch's progress record and the count so far)."""
+
+    settings: dict
+    stop: bool = False
+    trainer: Trainer | None = None
+    pending: dict | None = None  # the finished epoch's record while its test evaluation runs
+    evaluation: Iterator[tuple[int, int]] | None = None  # pynn.evaluation.evaluate_blocks, resumed
+    evaluated: int = 0
+    correct: int = 0
+    step_seconds: float = 0.0
+
+
+class Session(TeachingSession):
     """Models by name ("pretrained", "yours"), the active one, and a training run."""
 
     def __init__(self) -> None:
         self.models: dict[str, Network] = {}
         self.active: str | None = None
-        self.trainer: Trainer | None = None
+        self.run: Run | None = None
         self.train_data: Dataset | None = None
         self.test_data: Dataset | None = None
+        super().__init__()
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None
+
+    # --- models
 
     def load_model(self, name: str, text: str | bytes) -> dict:
         """Validate a model file and make it ``name``; on any error nothing changes."""
-        network = io.loads_npz(text) if io.is_npz(text) else io.loads(text)
-        if network.sizes[0] != INPUTS or network.sizes[-1] != OUTPUTS:
+        if name == "yours" and self.running:
+            raise RuntimeError("wait for training to finish before replacing your model")
+        network = io.loads(text)  # size-capped; a UTF-8 byte order mark (Windows editors add one) is fine
+        if network.n_in != INPUTS or network.n_out != OUTPUTS:
             raise io.ModelFileError(f"this page needs a {INPUTS} → … → {OUTPUTS} network; "
                                     f"the file has sizes {network.sizes}")
         self.models[name] = network
@@ -49,8 +136,11 @@ class Session:
 
     def describe(self, name: str) -> dict:
         network = self.models[name]
-        return {"name": name, "sizes": network.sizes, "cost": network.cost.name,
-                "meta": network.meta}
+        meta = dict(network.meta)
+        if "test_accuracy" in meta:
+            meta["test_accuracy"] = valid_accuracy(meta["test_accuracy"])
+        return {"name": name, "kind": io.spec_and_params(network)[0]["kind"], "sizes": network.sizes,
+                "cost": network.cost.name, "meta": meta}
 
     def use(self, name: str) -> dict:
         if name not in self.models:
@@ -59,7 +149,14 @@ class Session:
         return self.describe(name)
 
     def model_json(self, name: str) -> str:
-        return io.to_json(self.models[name], self.models[name].meta)
+        """The model file, or ModelTooLargeError if it would be over the cap load_model enforces
+        (what the page saves or downloads, it must be able to load)."""
+        text = io.to_json(self.models[name])
+        if len(text) > MAX_MODEL_BYTES:  # ASCII: characters are bytes
+            raise ModelTooLargeError(f"the {name} model is {megabytes(len(text))} as a file, over the "
+                                     f"{megabytes(MAX_MODEL_BYTES)} this page can load back; "
+                                     "a network with fewer weights can be saved")
+        return text
 
     def predict(self, pixels: bytes, width: int, height: int) -> dict:
         """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image.
@@ -80,32 +177,6 @@ class Session:
             "preview": np.rint(x[:, 0] * 255).astype(np.uint8).tobytes(),
         }
 
-    def set_data(self, train_npz: bytes, test_npz: bytes) -> dict:
-        """Keep the training and test sets (uint8) for training runs."""
-        self.train_data, self.test_data = read_npz(train_npz), read_npz(test_npz)
-        return {"train": len(self.train_data), "test": len(self.test_data)}
-
-    def start_training(self, settings: dict) -> dict:
-        """A fresh network and trainer from the page's settings (validated first)."""
-        if self.train_data is None:
-            raise RuntimeError("training data is not loaded yet")
-        s = check_settings(settings)
-        network = Network([INPUTS, *s["hidden"], OUTPUTS], cost=s["cost"], init=s["init"], seed=s["seed"],
-                          meta={"settings": s})
-        self.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
-                               s["eta"], lmbda=s["lmbda"], evaluation_data=self.test_data)
-        self.models["yours"] = network
-        return {"batches_per_epoch": self.trainer.batches_per_epoch, "epochs": s["epochs"], "settings": s}
-
-    def train_chunk(self, seconds: float = 0.2) -> dict:
-        """Train for about ``seconds`` (or to the end of the epoch) and report progress."""
-        if self.trainer is None:
-            raise RuntimeError("no training run; start one first")
-        progress = self.trainer.run(max_seconds=seconds).as_dict()
-        if progress["epoch_done"] and progress["accuracy"] is not None:
-            self.trainer.network.meta["test_accuracy"] = progress["accuracy"]
-        return progress
-
     def hidden_units(self, name: str, count: int = 16) -> dict:
         """The first layer's incoming weights of ``count`` hidden units as 28×28 grey images
         (uint8, 128 = 0, each unit scaled by its own largest |w|)."""
@@ -115,144 +186,94 @@ class Session:
         images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
         return {"count": len(images), "pixels": images.tobytes()}
 
-    # ---------------------------------------------------------------- teaching it your handwriting
-    # (Imports are local to keep this block additive while the rest of the module is refactored.)
+    # --- training
 
-    def label_digit(self, pixels: bytes, width: int, height: int, label: int, strokes: list | None = None) -> dict:
-        """Normalise a drawing as ``predict`` does and add it to your digits with ``label``.
-        A blank drawing raises BlankImageError (its message says to draw first); a bad label
-        or strokes raise DigitsFileError.  Returns the new digit's index, the per-label
-        counts and the 28×28 preview that was stored."""
-        from pynn import your_digits
+    def set_data(self, train_npz: bytes, test_npz: bytes) -> dict:
+        """Keep the training and test sets (uint8) for training runs."""
+        self.train_data, self.test_data = read_npz(train_npz), read_npz(test_npz)
+        return {"train": len(self.train_data), "test": len(self.test_data)}
 
-        ink = np.frombuffer(bytes(pixels), dtype=np.uint8)
-        if ink.size != width * height:
-            raise ValueError(f"got {ink.size} pixels for a {width}×{height} image")
-        x = normalize_digit(ink.reshape(height, width))  # raises BlankImageError
-        preview = np.rint(x[:, 0] * 255).astype(np.uint8).tobytes()
-        digits = getattr(self, "your_digits", [])
-        if len(digits) >= your_digits.MAX_DIGITS:
-            raise your_digits.DigitsFileError(f"you have {len(digits)} digits, the most a file holds; "
-                                              "remove some first")
-        digit = your_digits.check_digit({"label": label, "pixels": preview, "strokes": strokes or []})
-        self.your_digits = [*digits, digit]
-        return {"index": len(self.your_digits) - 1, "count": len(self.your_digits),
-                "per_label": your_digits.counts(self.your_digits), "preview": preview}
+    def prepare_training(self, settings: dict) -> dict:
+        """Check the settings and claim the run (before the data is loaded, so that bad
+        settings are refused at once and Stop works while the data loads)."""
+        if self.running:
+            raise RuntimeError("a training run is already going")
+        checked = check_settings(settings)
+        seconds = step_seconds(layer_sizes(checked), checked["minibatch_size"])
+        self.run = Run(checked, step_seconds=seconds)
+        return {"settings": checked, "needs_data": self.train_data is None, "step_seconds": seconds,
+                "slow": seconds > SLOW_STEP_SECONDS}
 
-    def digits_summary(self) -> dict:
-        """Your digits for the page: labels, previews (784 bytes each) and strokes, and counts."""
-        from pynn import your_digits
+    def start_training(self, settings: dict | None = None) -> dict:
+        """A fresh network and trainer for the prepared run (or for ``settings``, prepared
+        first).  If Stop came first, the run ends here: {"stopped": True}."""
+        if settings is not None:
+            self.prepare_training(settings)
+        if self.run is None:
+            raise RuntimeError("no training run was prepared")
+        if self.train_data is None or self.test_data is None:
+            self.run = None
+            raise RuntimeError("training data is not loaded yet")
+        run = self.run
+        if run.stop:
+            self.run = None
+            return {"stopped": True}
+        s = run.settings
+        network = Network(layer_sizes(s), cost=s["cost"], init=s["init"], seed=s["seed"], meta={"settings": s})
+        # The test set is evaluated here, in slices, not by the Trainer in one go.
+        run.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
+                              s["eta"], lmbda=s["lmbda"])
+        self.models["yours"] = network
+        return {"stopped": False, "batches_per_epoch": run.trainer.batches_per_epoch, "epochs": s["epochs"],
+                "settings": s, "step_seconds": run.step_seconds}
 
-        digits = getattr(self, "your_digits", [])
-        return {"count": len(digits), "per_label": your_digits.counts(digits),
-                "digits": [{"label": d["label"], "preview": d["pixels"], "strokes": d["strokes"]} for d in digits]}
+    def stop(self) -> dict:
+        """Ask the run to stop: the next train_chunk ends it (the model keeps what it learned)."""
+        if self.run is not None:
+            self.run.stop = True
+        return {"running": self.running}
 
-    def remove_digit(self, index: int) -> dict:
-        digits = list(getattr(self, "your_digits", []))
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(digits):
-            raise IndexError(f"no digit number {index!r}")
-        del digits[index]
-        self.your_digits = digits
-        return self.digits_summary()
+    def end_run(self) -> dict:
+        """Forget the run whatever its state (after the worker failed mid-run)."""
+        self.run = None
+        return {"running": False}
 
-    def digits_file(self) -> bytes:
-        """Your digits as the downloadable file (pynn.your_digits format)."""
-        from pynn import your_digits
+    def train_chunk(self, seconds: float = 0.05) -> dict:
+        """Train, or evaluate the test set after an epoch, for about ``seconds`` (at least one
+        step or slice), and report progress.  "evaluated" counts the test images done while an
+        epoch's evaluation is under way (else None); "stopped" ends the run after a Stop."""
+        run = self.run
+        if run is None or run.trainer is None:
+            raise RuntimeError("no training run; start one first")
+        deadline = time.perf_counter() + seconds
+        if run.stop:
+            self.run = None
+            record = run.pending or run.trainer.progress(False, None).as_dict()
+            return {**record, "epoch_done": False, "done": False, "evaluated": None, "stopped": True,
+                    "accuracy": None}
+        if run.pending is None:
+            progress = run.trainer.run(max_seconds=seconds).as_dict()
+            if not progress["epoch_done"]:
+                return {**progress, "evaluated": None, "stopped": False}
+            run.pending = progress
+        return self.evaluate(run, deadline)
 
-        return your_digits.dumps(getattr(self, "your_digits", []))
-
-    def load_digits(self, data: bytes, replace: bool = True) -> dict:
-        """Read a digits file (validated; on error nothing changes), replacing or adding to yours."""
-        from pynn import your_digits
-
-        loaded = your_digits.loads(data)
-        digits = loaded if replace else [*getattr(self, "your_digits", []), *loaded]
-        your_digits.check_digits(digits, "digits")  # the count cap, for the merged list
-        self.your_digits = digits
-        return self.digits_summary()
-
-    def start_finetune(self, digits_bytes: bytes | None = None, settings: dict | None = None) -> dict:
-        """Start fine-tuning a copy of the active model on your digits (the file ``digits_bytes``,
-        or the ones labelled in this session if None) with MNIST replay.  Settings are
-        pynn.settings.FINETUNE_FIELDS (missing ones take defaults).  The copy becomes the
-        model "finetuned" when the run is done; the active model is not changed."""
-        from pynn import your_digits
-        from pynn.finetune import FineTune
-
-        if self.active is None:
-            raise RuntimeError("no model is loaded to fine-tune")
-        if self.train_data is None:
-            raise RuntimeError("MNIST is not loaded yet: fine-tuning mixes in MNIST images so it does not forget")
-        digits = getattr(self, "your_digits", []) if digits_bytes is None else your_digits.loads(digits_bytes)
-        self.finetune = FineTune(self.models[self.active], digits, self.train_data, self.test_data, settings)
-        self.finetune_base = self.active
-        run = self.finetune
-        return {"base": self.active, "digits": len(digits), "held_out": len(run.held_index),
-                "trained_on": len(run.train_index), "total_batches": run.total_batches,
-                "settings": dict(run.settings), "notes": run.notes()}
-
-    def finetune_chunk(self, seconds: float = 0.2) -> dict:
-        """Fine-tune for about ``seconds``; the progress, with ``result`` (before → after) once done.
-        To stop, simply stop calling: the model in use was never touched."""
-        run = getattr(self, "finetune", None)
-        if run is None:
-            raise RuntimeError("no fine-tune; start one first")
-        progress = run.run(max_seconds=seconds)
-        if run.done:
-            result = run.result()
-            if "finetuned" not in self.models or self.models["finetuned"] is not run.model:
-                run.model.meta = {**getattr(run.model, "meta", {}), "name": "finetuned",
-                                  "finetuned_from": self.finetune_base, "finetune": {
-                                      k: result[k] for k in ("before", "after", "per_label", "settings")}}
-                self.models["finetuned"] = run.model
-            progress["result"] = result
-        return progress
-
-    def evaluate_start(self, name: str | None = None) -> dict:
-        """Start evaluating model ``name`` (default: the active one) on the MNIST test set."""
-        from pynn.report import Evaluation
-
-        name = self.active if name is None else name
-        if name not in self.models:
-            raise KeyError(f"no model named {name!r}")
-        if self.test_data is None:
-            raise RuntimeError("the MNIST test set is not loaded yet")
-        self.evaluation = Evaluation(self.models[name], self.test_data)
-        return {"name": name, **self.evaluation.progress()}
-
-    def evaluate_chunk(self, seconds: float = 0.2, max_mistakes: int | None = 200) -> dict:
-        """Evaluate for about ``seconds``; the progress, with ``result`` once done (see pynn.report)."""
-        evaluation = getattr(self, "evaluation", None)
-        if evaluation is None:
-            raise RuntimeError("no evaluation; start one first")
-        progress = evaluation.run(max_seconds=seconds)
-        if evaluation.done:
-            progress["result"] = evaluation.result(max_mistakes)
-        return progress
-
-    def test_image(self, index: int) -> bytes:
-        """Test image ``index`` as 784 bytes (to show a mistake)."""
-        if self.test_data is None:
-            raise RuntimeError("the MNIST test set is not loaded yet")
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.test_data):
-            raise IndexError(f"no test image number {index!r}")
-        row = self.test_data.x[index]
-        if row.dtype == np.uint8:
-            return row.tobytes()
-        return np.clip(np.rint(row * self.test_data.scale * 256), 0, 255).astype(np.uint8).tobytes()
-
-    def explain(self, pixels: bytes, width: int, height: int, name: str | None = None) -> dict:
-        """Why the model (default: the active one) answers as it does for this drawing: the
-        answer, the saliency of each input pixel and the first hidden layer's activations
-        (see pynn.explain), with the 28×28 preview.  A blank drawing gives ``{"blank": True}``."""
-        from pynn.explain import explain
-
-        ink = np.frombuffer(bytes(pixels), dtype=np.uint8)
-        if ink.size != width * height:
-            raise ValueError(f"got {ink.size} pixels for a {width}×{height} image")
-        try:
-            x = normalize_digit(ink.reshape(height, width))
-        except BlankImageError:
-            return {"blank": True}
-        result = explain(self.models[self.active if name is None else name], x)
-        return {"blank": False, **result, "preview": np.rint(x[:, 0] * 255).astype(np.uint8).tobytes()}
+    def evaluate(self, run: Run, deadline: float) -> dict:
+        """Evaluate slices of the test set until ``deadline`` (at least one slice)."""
+        data, network = self.test_data, run.trainer.network
+        if run.evaluation is None:
+            run.evaluation = evaluate_blocks(network, data, evaluation_slice(network.sizes))
+        blocks = run.evaluation
+        for done, correct in blocks:  # both cumulative
+            run.evaluated, run.correct = done, correct
+            if done == len(data) or time.perf_counter() >= deadline:
+                break
+        record = run.pending
+        if run.evaluated < len(data):
+            return {**record, "epoch_done": False, "done": False, "evaluated": run.evaluated, "stopped": False}
+        accuracy = run.correct / len(data)
+        network.meta["test_accuracy"] = accuracy
+        run.pending, run.evaluation, run.evaluated, run.correct = None, None, 0, 0
+        if record["done"]:
+            self.run = None
+        return {**record, "accuracy": accuracy, "evaluated": None, "stopped": False}

@@ -87,7 +87,8 @@ def check_field(field: Field, value) -> object:
 
 
 def check_settings(settings: dict) -> dict:
-    """Every field checked (a missing one is an error): SettingsError names each bad field."""
+    """Every field checked (a missing one is an error), then the cost of one step (see
+    check_step_time): SettingsError names each bad field."""
     if not isinstance(settings, dict):
         raise SettingsError({"settings": "must be a dict of field → value"})
     errors, clean = {}, {}
@@ -101,7 +102,42 @@ def check_settings(settings: dict) -> dict:
         errors["settings"] = f"unknown field {unknown[0]!r}"
     if errors:
         raise SettingsError(errors)
+    check_step_time(clean)
     return clean
+
+
+# One SGD step's cost, measured in Pyodide 0.27.7 under Node on this project's 2-core machine:
+# [784,1000,10] with mini-batch 1000 took 1.1 s, [784,1000,1000,1000,1000,10] with 100 took 0.9 s.
+# A step costs about 6 flops per weight per sample (forward 2, backward 4); the first layer
+# counts half because its inputs are sparse (the kernel skips pixels no sample in the batch
+# inks). Fitting those two runs gives this rate.
+STEP_FLOPS_PER_SECOND = 2.3e9
+# Stop and predictions wait for the step under way: above this the form refuses the settings,
+MAX_STEP_SECONDS = 1.5
+# and above this the page warns that Stop and predictions will lag.
+SLOW_STEP_SECONDS = 0.25
+
+
+def layer_sizes(settings: dict) -> list[int]:
+    return [INPUTS, *settings["hidden"], OUTPUTS]
+
+
+def step_seconds(sizes: list[int], minibatch_size: int) -> float:
+    """Estimated seconds of one mini-batch step in the page's worker."""
+    first, *rest = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    return 6.0 * minibatch_size * (first / 2 + sum(rest)) / STEP_FLOPS_PER_SECOND
+
+
+def check_step_time(settings: dict) -> float:
+    """The estimated step time of checked settings, or SettingsError on the two fields that set
+    it when one step would outlast MAX_STEP_SECONDS (Stop could not act in between)."""
+    seconds = step_seconds(layer_sizes(settings), settings["minibatch_size"])
+    if seconds > MAX_STEP_SECONDS:
+        message = (f"with these layers and mini-batch size one training step would take about {seconds:.1f} s "
+                   f"(at most {MAX_STEP_SECONDS:g} s, so that Stop acts at once); "
+                   "use a smaller mini-batch or smaller layers")
+        raise SettingsError({"hidden": message, "minibatch_size": message})
+    return seconds
 
 
 def page_config() -> dict:
@@ -114,6 +150,7 @@ def page_config() -> dict:
         "inputs": INPUTS,
         "outputs": OUTPUTS,
         "max_upload_bytes": MAX_BYTES,
+        "slow_step_seconds": SLOW_STEP_SECONDS,
         "csp": CSP,
         "csp_meta": CSP_META,
     }

@@ -6,9 +6,17 @@ import json
 import numpy as np
 import pytest
 
-from pynn import Network, io
-from pynn.browser import Session
-from pynn.settings import SettingsError, check_settings
+from pynn import Network, browser, io
+from pynn.browser import Session, call, evaluation_slice, megabytes
+from pynn.settings import (
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    MAX_STEP_SECONDS,
+    SettingsError,
+    check_settings,
+    layer_sizes,
+    step_seconds,
+)
 
 SETTINGS = {"hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2, "minibatch_size": 10,
             "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1}
@@ -87,14 +95,20 @@ def test_non_finite_settings_are_field_errors_not_crashes():
 def test_training_needs_data_first(session):
     with pytest.raises(RuntimeError, match="not loaded"):
         session.start_training(SETTINGS)
+    assert not session.running  # the failed start does not leave a run claimed
+
+
+def run_to_end(session: Session, seconds: float = 0.0) -> list[dict]:
+    records = [session.train_chunk(seconds)]
+    while not records[-1]["done"]:
+        records.append(session.train_chunk(seconds))
+    return records
 
 
 def test_chunked_training_equals_uninterrupted_training(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
     session.start_training(SETTINGS)
-    records = [session.train_chunk(0.0)]  # tiny budget: one batch per chunk
-    while not records[-1]["done"]:
-        records.append(session.train_chunk(0.0))
+    records = run_to_end(session)  # tiny budget: one batch or evaluation slice per chunk
     chunked = session.models["yours"]
 
     other = Session()
@@ -128,3 +142,166 @@ def test_hidden_units_are_grey_images(session):
     assert (images[w > 0] >= 128).all() and (images[w < 0] <= 127).all()  # 128 is zero weight
     strongest = np.abs(w).argmax(axis=1)
     assert set(images[np.arange(5), strongest]) <= {0, 255}  # each unit scaled by its own largest |w|
+
+
+# --- the worker's entry point
+
+
+class FakeJsBuffer:
+    """What Pyodide hands Python for a Uint8Array: a proxy with to_bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def to_bytes(self) -> bytes:
+        return self.data
+
+    def to_py(self) -> memoryview:
+        return memoryview(self.data)
+
+
+class FakeJsProxy:
+    """A JS array or object: to_py converts one level here, the rest is left to plain()."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def to_py(self):
+        return self.value
+
+
+def test_call_converts_js_values_and_answers_with_data(session):
+    args = FakeJsProxy([FakeJsBuffer(ink_square()), 280, 280])
+    reply = call(session, "predict", args)
+    assert reply["ok"] is True and reply["value"]["blank"] is False
+    assert call(session, "predict", [memoryview(ink_square()), 280, 280])["value"]["digit"] == reply["value"]["digit"]
+
+
+def test_call_turns_errors_into_data(session):
+    reply = call(session, "prepare_training", [FakeJsProxy({**SETTINGS, "eta": -1})])
+    assert reply["ok"] is False and reply["name"] == "SettingsError" and set(reply["fields"]) == {"eta"}
+    assert not session.running
+    reply = call(session, "use", ["nobody"])
+    assert reply == {"ok": False, "name": "KeyError", "message": "\"no model named 'nobody'\""}
+    for bad in ("__init__", "_private", "models", "no_such_method"):
+        assert call(session, bad, [])["name"] == "AttributeError"
+
+
+# --- training runs: one at a time, Stop, evaluation in slices
+
+
+def test_one_run_at_a_time_and_yours_is_kept_while_it_runs(session):
+    session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
+    session.start_training(SETTINGS)
+    assert session.running
+    with pytest.raises(RuntimeError, match="already"):
+        session.prepare_training(SETTINGS)
+    with pytest.raises(RuntimeError, match="wait for training"):
+        session.load_model("yours", session.model_json("pretrained"))
+    run_to_end(session)
+    assert not session.running
+    session.load_model("yours", session.model_json("pretrained"))  # allowed once the run is over
+
+
+def test_stop_during_data_loading_ends_the_run_before_it_starts(session):
+    prepared = session.prepare_training(SETTINGS)
+    assert prepared["needs_data"] is True and prepared["settings"]["hidden"] == [8]
+    assert session.stop() == {"running": True}
+    session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
+    assert session.start_training() == {"stopped": True}
+    assert not session.running and "yours" not in session.models
+
+
+def test_stop_mid_epoch_ends_the_run_at_the_next_chunk(session):
+    session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
+    session.start_training(SETTINGS)
+    session.train_chunk(0.0)
+    session.stop()
+    record = session.train_chunk(60.0)  # a long budget: Stop still wins before any work
+    assert record["stopped"] is True and record["done"] is False and record["batch"] == 1
+    assert not session.running
+    with pytest.raises(RuntimeError, match="no training run"):
+        session.train_chunk(0.0)
+
+
+def test_evaluation_is_sliced_and_stop_works_during_it(session, monkeypatch):
+    monkeypatch.setattr(browser, "EVALUATION_SLICE_MAX", 7)
+    session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
+    session.start_training({**SETTINGS, "epochs": 1})
+    records = run_to_end(session)
+    evaluating = [r for r in records if r["evaluated"] is not None]
+    assert [r["evaluated"] for r in evaluating] == list(range(7, 100, 7))  # one slice per chunk, reported
+    assert all(not r["epoch_done"] and not r["done"] and r["batch"] == 30 for r in evaluating)
+    assert records[-1]["epoch_done"] and records[-1]["done"] and records[-1]["accuracy"] is not None
+
+    session.start_training({**SETTINGS, "epochs": 1})
+    while session.train_chunk(0.0)["evaluated"] is None:
+        pass
+    session.stop()
+    record = session.train_chunk(0.0)
+    assert record["stopped"] and record["accuracy"] is None and not session.running
+
+
+def test_evaluation_slices_shrink_with_the_network():
+    assert evaluation_slice([784, 30, 10]) == browser.EVALUATION_SLICE_MAX
+    biggest = [784, *[MAX_HIDDEN_UNITS] * MAX_HIDDEN_LAYERS, 10]
+    assert 1 <= evaluation_slice(biggest) <= 20  # ~7.6 Mflop an image: tens of ms a slice, not seconds
+
+
+# --- settings whose single step is too slow to stop
+
+
+def test_a_step_that_would_outlast_stop_is_a_field_error():
+    biggest = {**SETTINGS, "hidden": [MAX_HIDDEN_UNITS] * MAX_HIDDEN_LAYERS, "minibatch_size": 1000}
+    with pytest.raises(SettingsError) as error:
+        check_settings(biggest)
+    assert set(error.value.fields) == {"hidden", "minibatch_size"}
+    assert "Stop" in error.value.fields["minibatch_size"]
+    check_settings({**biggest, "minibatch_size": 10})  # the same network with small batches is fine
+    check_settings({**SETTINGS, "hidden": [MAX_HIDDEN_UNITS], "minibatch_size": 1000})  # measured 1.1 s a step
+
+
+def test_step_estimate_grows_with_weights_and_batch():
+    small = step_seconds(layer_sizes({"hidden": [30]}), 10)
+    assert small < 0.01
+    assert step_seconds(layer_sizes({"hidden": [30]}), 100) == pytest.approx(10 * small)
+    assert step_seconds(layer_sizes({"hidden": [1000] * 4}), 200) > MAX_STEP_SECONDS
+
+
+def test_the_largest_first_layer_product_fits_pyodides_32_bit_iterator():
+    """Pyodide's einsum failed with "iterator is too large" at batch × hidden × inputs ≥ 2³¹
+    (hidden 1000, batch 5000); the form's maxima keep every product below that."""
+    from pynn.settings import BY_NAME, INPUTS
+
+    assert BY_NAME["minibatch_size"].maximum * MAX_HIDDEN_UNITS * INPUTS < 2**31
+
+
+# --- what is saved must load; what is shown must be valid
+
+
+def test_a_model_too_big_to_load_back_is_refused_before_saving(session, monkeypatch):
+    size = len(io.to_json(session.models["pretrained"]))
+    monkeypatch.setattr(browser, "MAX_MODEL_BYTES", size - 1)
+    with pytest.raises(browser.ModelTooLargeError, match=r"over the .* MB this page can load back"):
+        session.model_json("pretrained")
+    monkeypatch.setattr(browser, "MAX_MODEL_BYTES", size + 100)
+    assert Session().load_model("yours", session.model_json("pretrained"))["sizes"] == [784, 12, 10]
+
+
+def test_an_oversized_upload_is_refused_in_mb(session):
+    with pytest.raises(io.ModelFileError, match=r"model file is 50\.0 MB; the cap is 50\.0 MB"):
+        session.load_model("yours", b" " * (browser.MAX_MODEL_BYTES + 1))
+    assert megabytes(78 * 2**20) == "78.0 MB"
+
+
+def test_a_utf8_bom_is_accepted(session):
+    text = session.model_json("pretrained")
+    assert session.load_model("yours", b"\xef\xbb\xbf" + text.encode())["sizes"] == [784, 12, 10]
+    assert session.load_model("yours", "\ufeff" + text)["sizes"] == [784, 12, 10]
+
+
+@pytest.mark.parametrize(("claimed", "shown"), [(1e308, None), (-5, None), (float("nan"), None), (True, None),
+                                                ("0.9", None), (0.9731, 0.9731), (1, 1.0), (0, 0.0)])
+def test_only_valid_accuracies_are_described(session, claimed, shown):
+    session.models["pretrained"].meta = {"test_accuracy": claimed}
+    assert session.describe("pretrained")["meta"]["test_accuracy"] == shown

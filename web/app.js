@@ -1,17 +1,22 @@
-// Wiring: the worker, the pad and prediction, the model and training panels, the status
-// line, and window.pynnApp for tests and benchmarks.
+// Wiring: every part is made first, then connected by events, so state flows one way: the
+// pad → prediction; the model panel → prediction and the weight images; the training panel →
+// the model panel, the weight images and the status line; the worker → the status line.
 import { DrawingPad } from "./canvas.js";
 import { TrainingCharts } from "./charts.js";
 import { ModelPanel } from "./models.js";
-import { enableOffline } from "./offline.js";
+import { enableOffline, keepsOwnVersion } from "./offline.js";
 import { Predictor } from "./predict.js";
+import { CONFIG } from "./config.js";
+import { MODEL, checkModelNames } from "./protocol.js";
 import { SettingsForm } from "./settings.js";
-import { TrainingPanel } from "./training.js";
 import { bridge, workerCreatedAt } from "./start.js";
-import { UNIT_COUNT, showHiddenUnits } from "./weights.js";
+import { installTestHooks } from "./testhooks.js";
+import { TrainingPanel } from "./training.js";
+import { UnitsPanel } from "./weights.js";
+
+checkModelNames(CONFIG);
 
 const $ = (id) => document.getElementById(id);
-
 const timings = { workerCreated: workerCreatedAt };
 
 function setStatus(state, text) {
@@ -21,47 +26,58 @@ function setStatus(state, text) {
   $("restart").hidden = state !== "error";
 }
 
-const pad = new DrawingPad($("pad"), (kind) => predictor.padChanged(kind));
+/** Before a lazy load (a fresh worker, MNIST): if the server or service worker now has another
+ * build, reload into it (the settings live in the address) rather than mix two builds. */
+async function reloadIfStale() {
+  if (await keepsOwnVersion()) return true;
+  setStatus("loading", "This page was updated on the server; reloading to use the new version…");
+  location.reload();
+  return false;
+}
+
+// --- the parts
+
+const pad = new DrawingPad($("pad"));
 const predictor = new Predictor(pad, bridge, {
   prediction: $("prediction"), hint: $("prediction-hint"), preview: $("preview"),
   bars: $("probabilities"), announcer: $("announcer"),
 });
-$("clear").addEventListener("click", () => pad.clear());
-
-async function showUnits(name, units, when = "") {
-  try {
-    const shown = units ?? await bridge.call("hiddenUnits", { name, count: UNIT_COUNT });
-    showHiddenUnits($("units"), shown);
-    const total = models.descriptions[name]?.sizes[1];
-    const some = total > shown.count ? `, ${shown.count} of its ${total} units` : "";
-    $("units-caption").textContent = `Showing ${name}${when}${some}.`;
-  } catch (error) {
-    if (error.name !== "WorkerCrash") $("units-caption").textContent = `Could not show the units: ${error.message}`;
-  }
-}
-
 const models = new ModelPanel(bridge, {
   select: $("model-select"), info: $("model-info"), save: $("save-model"), download: $("download-model"),
   upload: $("upload-model"), note: $("model-note"), error: $("model-error"),
-}, (name) => {
-  predictor.request();
-  if (!training.running) showUnits(name);
 });
-
-const settings = new SettingsForm($("train-form"));
-const charts = new TrainingCharts($("cost-chart"), $("accuracy-chart"));
-const training = new TrainingPanel(bridge, settings, charts, {
+const units = new UnitsPanel(bridge, $("units"), $("units-caption"));
+const training = new TrainingPanel(bridge, new SettingsForm($("train-form")),
+                                   new TrainingCharts($("cost-chart"), $("accuracy-chart")), {
   start: $("train"), stop: $("stop"), progress: $("progress"), progressFill: $("progress-fill"),
   epoch: $("stat-epoch"), eta: $("stat-eta"), cost: $("stat-cost"), accuracy: $("accuracy"),
   elapsed: $("stat-elapsed"), message: $("train-message"),
-}, {
-  status: setStatus,
-  started: (run, units) => {
-    models.trainingStarted(run);
-    showUnits("yours", units, " before training");
-  },
-  epochDone: (progress, units) => units && showUnits("yours", units, ` after epoch ${progress.epoch + 1}`),
-  finished: (result) => models.trainingEnded(result.stopped),
+}, { beforeRun: reloadIfStale });
+
+const firstHidden = (name) => models.descriptions[name]?.sizes[1];
+
+// --- how they are connected
+
+pad.addEventListener("change", ({ detail }) => predictor.padChanged(detail));
+$("clear").addEventListener("click", () => pad.clear());
+
+models.addEventListener("switch", ({ detail: name }) => {
+  predictor.request();
+  if (!training.running) units.show(name, firstHidden(name));
+});
+
+training.addEventListener("status", ({ detail }) => setStatus(detail.state, detail.text));
+training.addEventListener("starting", () => delete $("status").dataset.stopped);
+training.addEventListener("started", ({ detail: run }) => {
+  models.trainingStarted(run);
+  units.show(MODEL.yours, firstHidden(MODEL.yours), " before training");
+});
+training.addEventListener("epoch", ({ detail: progress }) => {
+  units.show(MODEL.yours, firstHidden(MODEL.yours), ` after epoch ${progress.epoch + 1}`);
+});
+training.addEventListener("finished", ({ detail }) => {
+  if (detail.byStop) $("status").dataset.stopped = "true";
+  models.trainingEnded(detail.stopped);
 });
 
 bridge.addEventListener("status", ({ detail }) => {
@@ -76,18 +92,21 @@ function setAvailable(available) {
 function crashed(message) {
   predictor.disable();
   setAvailable(false);
-  if (training.running) training.abandon();
+  training.abandon();
   const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
   setStatus("error", `${sentence} Press Restart to start Python again.`);
 }
 
 bridge.addEventListener("crash", ({ detail }) => crashed(detail.message));
 
-$("restart").addEventListener("click", () => {
+$("restart").addEventListener("click", async () => {
+  if (!(await reloadIfStale())) return;
   bridge.restart();
   startApp();
   $("pad").focus();
 });
+
+// --- start
 
 let appReady;
 
@@ -105,7 +124,7 @@ function startApp(startedAt = performance.now()) {
     setStatus("ready", `Ready in ${seconds.toFixed(1)} s (${worker.summary}). Draw a digit!`);
     setAvailable(true);
     predictor.enable();
-    showUnits(models.active);
+    units.show(models.active, firstHidden(models.active));
   })();
   appReady.catch((error) => {
     if (!bridge.crashed) setStatus("error", `The page could not start: ${error.message}`);
@@ -120,14 +139,4 @@ if (bridge.crashed) crashed(bridge.crashMessage); // before this module was ther
 const offlineReady = appReady.then(enableOffline);
 offlineReady.catch(() => {}); // without a service worker the page still works online
 
-window.pynnApp = {
-  bridge,
-  timings,
-  offlineReady,
-  get ready() {
-    return appReady;
-  },
-  get lastPredictionMs() {
-    return predictor.lastLatencyMs;
-  },
-};
+installTestHooks({ bridge, timings, offlineReady, ready: () => appReady, predictor });

@@ -1,8 +1,10 @@
 // The page's side of the worker: requests with ids, answered as promises, and a worker
 // that dies or stops answering turns into a "crash" event instead of a hung page.
+import { REPLY, REQUEST } from "./protocol.js";
 
 const BOOT_SILENCE_MS = 120_000;
-// A single chunk can include a test-set evaluation of a large network: allow it time.
+// The worker reports between chunks of well under a few seconds (pynn.settings caps a step's
+// estimated time and evaluation runs in slices), so a long silence means it is stuck.
 const BUSY_SILENCE_MS = 60_000;
 
 export class WorkerCrash extends Error {
@@ -15,6 +17,7 @@ export class Bridge extends EventTarget {
   #pending = new Map();
   #watchdog = 0;
   #lastHeard = 0;
+  #busySilenceMs = BUSY_SILENCE_MS;
 
   constructor(url) {
     super();
@@ -26,12 +29,6 @@ export class Bridge extends EventTarget {
   start() {
     this.crashed = false;
     const worker = new Worker(this.#url, { type: "module" });
-    // A terminated worker sends no event at all; treat terminate() as a crash so
-    // that whoever terminates it (tests included) sees the same path as a real one.
-    worker.terminate = () => {
-      Worker.prototype.terminate.call(worker);
-      this.#crash("The Python worker was stopped.");
-    };
     worker.addEventListener("message", (event) => this.#receive(event.data));
     worker.addEventListener("error", (event) => {
       event.preventDefault();
@@ -40,9 +37,8 @@ export class Bridge extends EventTarget {
     worker.addEventListener("messageerror", () => this.#crash("The Python worker sent an unreadable message."));
     this.worker = worker;
     this.#lastHeard = performance.now();
-    clearInterval(this.#watchdog);
-    this.#watchdog = setInterval(() => this.#checkSilence(), 1000);
-    this.ready = this.call("boot");
+    this.#startWatchdog();
+    this.ready = this.call(REQUEST.boot);
     this.ready.catch(() => {}); // reported through the "crash" event
     return this.ready;
   }
@@ -61,32 +57,35 @@ export class Bridge extends EventTarget {
     return this.#pending.size > 0;
   }
 
-  terminate() {
-    this.worker.terminate();
+  /** How long the worker may be silent with a request pending before it counts as crashed
+   * (after it has booted). For tests; the default is BUSY_SILENCE_MS. */
+  setWatchdogMs(ms) {
+    this.#busySilenceMs = ms;
+    if (!this.crashed) this.#startWatchdog();
   }
 
   /** A fresh worker, whatever state the old one is in (requests to it are rejected). */
   restart() {
-    Worker.prototype.terminate.call(this.worker);
+    this.worker.terminate();
     this.#rejectAll(new WorkerCrash("The Python worker was restarted."));
     return this.start();
   }
 
   #receive(message) {
     this.#lastHeard = performance.now();
-    if (message.kind === "status") {
+    if (message.kind === REPLY.status) {
       this.dispatchEvent(new CustomEvent("status", { detail: message }));
       return;
     }
-    if (message.kind === "fatal") {
+    if (message.kind === REPLY.fatal) {
       this.#crash(message.message);
       return;
     }
     const request = this.#pending.get(message.id);
     if (!request) return;
-    if (message.kind === "progress") {
+    if (message.kind === REPLY.progress) {
       request.onProgress?.(message.value);
-    } else if (message.kind === "result") {
+    } else if (message.kind === REPLY.result) {
       this.#pending.delete(message.id);
       request.resolve(message.value);
     } else {
@@ -95,13 +94,19 @@ export class Bridge extends EventTarget {
     }
   }
 
+  #startWatchdog() {
+    clearInterval(this.#watchdog);
+    this.#watchdog = setInterval(() => this.#checkSilence(), Math.min(1000, this.#busySilenceMs / 2));
+  }
+
   #checkSilence() {
     if (!this.#pending.size) return;
-    const booting = [...this.#pending.values()].some((request) => request.type === "boot");
-    const limit = booting ? BOOT_SILENCE_MS : BUSY_SILENCE_MS;
+    const booting = [...this.#pending.values()].some((request) => request.type === REQUEST.boot);
+    const limit = booting ? BOOT_SILENCE_MS : this.#busySilenceMs;
     if (performance.now() - this.#lastHeard > limit) {
-      Worker.prototype.terminate.call(this.worker);
-      this.#crash(`The Python worker stopped responding for ${Math.round(limit / 1000)} s.`);
+      this.worker.terminate();
+      const silence = `${+(limit / 1000).toFixed(1)} s`;
+      this.#crash(`The Python worker stopped responding for ${silence}.`);
     }
   }
 

@@ -5,16 +5,16 @@ export const PAD_SIZE = 280;
 const LINE_WIDTH = 20;
 const CLEAR_KEYS = new Set(["Escape", "Delete", "Backspace"]);
 
-export class DrawingPad {
+export class DrawingPad extends EventTarget {
   #pointer = null;
   #last = null;
   #visible;
   #ink;
 
-  /** `onChange(kind)` is called with "draw" while a stroke grows, "end" when it ends, "clear". */
-  constructor(canvas, onChange) {
+  /** Dispatches "change" with detail "draw" while a stroke grows, "end" when it ends, "clear". */
+  constructor(canvas) {
+    super();
     this.canvas = canvas;
-    this.onChange = onChange;
     this.blank = true;
     // The prediction reads a separate, CPU-side copy at PAD_SIZE: reading back the
     // visible (GPU, devicePixelRatio-sized) canvas on every move would be slower.
@@ -49,7 +49,11 @@ export class DrawingPad {
     this.#ink.clearRect(0, 0, PAD_SIZE, PAD_SIZE);
     this.#visible.clearRect(0, 0, PAD_SIZE, PAD_SIZE);
     this.blank = true;
-    this.onChange("clear");
+    this.#changed("clear");
+  }
+
+  #changed(kind) {
+    this.dispatchEvent(new CustomEvent("change", { detail: kind }));
   }
 
   /** Sizes the visible canvas for the screen's pixel density, again whenever it changes. */
@@ -91,7 +95,7 @@ export class DrawingPad {
       context.fill();
     }
     this.blank = false;
-    this.onChange("draw");
+    this.#changed("draw");
   }
 
   #move(event) {
@@ -105,12 +109,12 @@ export class DrawingPad {
       context.stroke();
     }
     this.#last = points.at(-1);
-    this.onChange("draw");
+    this.#changed("draw");
   }
 
   #up(event) {
     if (event.pointerId !== this.#pointer) return;
     this.#pointer = null;
-    this.onChange("end");
+    this.#changed("end");
   }
 }

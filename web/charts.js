@@ -61,12 +61,12 @@ export class TrainingCharts {
   }
 
   add(progress) {
-    if (progress.cost !== null) {
+    if (progress.cost != null) {
       this.cost.x.push(progress.epoch + progress.batch / progress.batches_per_epoch);
       this.cost.y.push(progress.cost);
       this.#dirty.add("cost");
     }
-    if (progress.epoch_done && progress.accuracy !== null) {
+    if (progress.epoch_done && progress.accuracy != null) {
       this.accuracy.x.push(progress.epoch + 1);
       this.accuracy.y.push(progress.accuracy);
       this.#dirty.add("accuracy");

@@ -1,48 +1,9 @@
-// The model panel (select, Save, Download, Upload) and where your model lives outside the
-// worker: IndexedDB across visits, network2-style JSON files. Python validates what comes in.
-
-const DATABASE = "pynn";
-const STORE = "models";
-// pynn.io caps model files at 50 MB too; checking here avoids reading a huge file at all.
-export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
-
-function openDatabase() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DATABASE, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-async function transaction(mode, action) {
-  const database = await openDatabase();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = database.transaction(STORE, mode);
-      const request = action(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    database.close();
-  }
-}
-
-/** Stores a model's JSON text under `name`, with when and what it was. */
-export function saveModel(name, json, description) {
-  const record = { json, savedAt: new Date().toISOString(), description };
-  return transaction("readwrite", (store) => store.put(record, name));
-}
-
-/** The saved record {json, savedAt, description} for `name`, or undefined. */
-export function loadSavedModel(name) {
-  return transaction("readonly", (store) => store.get(name));
-}
-
-export function forgetModel(name) {
-  return transaction("readwrite", (store) => store.delete(name));
-}
+// The model panel (select, Save, Download, Upload). Python validates what comes in and
+// refuses to hand out a file it could not load back; storage.js keeps yours across visits.
+import { CONFIG } from "./config.js";
+import { megabytes, percent } from "./format.js";
+import { MODEL, REQUEST } from "./protocol.js";
+import { loadSavedModel, rememberedModel, saveModel } from "./storage.js";
 
 export function downloadText(filename, text) {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
@@ -57,44 +18,42 @@ export function downloadText(filename, text) {
 
 /** The file's bytes, or an Error with a message for the user when it cannot be a model. */
 export async function readUpload(file) {
-  if (file.size > MAX_UPLOAD_BYTES) {
-    throw new Error(`${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB; model files are capped at 50 MB.`);
+  const cap = CONFIG.max_upload_bytes;
+  if (file.size > cap) {
+    throw new Error(`it is ${megabytes(file.size)}; model files are capped at ${megabytes(cap)}.`);
   }
-  if (file.size === 0) throw new Error(`${file.name} is empty.`);
+  if (file.size === 0) throw new Error("the file is empty.");
   return new Uint8Array(await file.arrayBuffer());
 }
 
-const ACTIVE_KEY = "pynn.active-model";
-
-// The last model chosen; storage may be unavailable (private modes), which only forgets it.
-const remembered = {
-  get: () => { try { return localStorage.getItem(ACTIVE_KEY); } catch { return null; } },
-  set: (name) => { try { localStorage.setItem(ACTIVE_KEY, name); } catch { /* not remembered */ } },
-};
-
 function describe({ sizes, cost, meta }) {
   const parts = [sizes.join(" → "), cost];
-  if (typeof meta?.test_accuracy === "number") parts.push(`test accuracy ${(meta.test_accuracy * 100).toFixed(2)}%`);
+  const accuracy = percent(meta?.test_accuracy);
+  if (accuracy) parts.push(`test accuracy ${accuracy}`);
   return parts.join(" · ");
 }
 
-/** The model select, Save, Download and Upload; Python holds the models themselves. */
-export class ModelPanel {
-  /** elements: select, info, save, download, upload, note, error. `onSwitch(name)` after a switch. */
-  constructor(bridge, elements, onSwitch) {
-    Object.assign(this, { bridge, elements, onSwitch });
+/** The model select, Save, Download and Upload; Python holds the models themselves.
+ * Dispatches "switch" (detail: the model's name) after the active model changes. */
+export class ModelPanel extends EventTarget {
+  #training = false;
+
+  /** elements: select, info, save, download, upload, note, error. */
+  constructor(bridge, elements) {
+    super();
+    Object.assign(this, { bridge, elements });
     this.descriptions = {};
-    this.yoursOrigin = "";
     elements.select.addEventListener("change", () => this.use(elements.select.value, { remember: true }));
     elements.save.addEventListener("click", () => this.save());
     elements.download.addEventListener("click", () => this.download());
     elements.upload.addEventListener("change", () => this.upload());
   }
 
-  /** Whether Python is up: switching and uploading need it. */
+  /** Whether Python is up: switching and uploading need it (uploading, no run either). */
   set available(available) {
     this.elements.select.disabled = !available;
-    this.elements.upload.disabled = !available;
+    this.elements.upload.disabled = !available || this.#training;
+    if (this.#training) this.elements.save.disabled = true;
   }
 
   get active() {
@@ -103,14 +62,19 @@ export class ModelPanel {
 
   /** After Python (re)starts: only the pretrained model, plus yours if one was saved. */
   async reset(pretrained) {
-    this.descriptions = { pretrained };
+    this.descriptions = { [MODEL.pretrained]: pretrained };
     this.#setYoursOption(null);
-    this.elements.select.value = "pretrained";
+    this.elements.select.value = MODEL.pretrained;
     this.#showInfo();
-    const saved = await loadSavedModel("yours").catch(() => undefined);
+    let saved;
+    try {
+      saved = await loadSavedModel(MODEL.yours);
+    } catch (error) {
+      this.#note(`Saving is unavailable: ${error.message}. The page works without it.`);
+    }
     if (saved) {
       try {
-        this.descriptions.yours = await this.bridge.call("loadModel", { name: "yours", bytes: saved.json });
+        this.descriptions.yours = await this.bridge.call(REQUEST.loadModel, { name: MODEL.yours, bytes: saved.json });
         this.#setYoursOption(`saved ${new Date(saved.savedAt).toLocaleDateString()}`);
         this.#note(`Your model, saved ${new Date(saved.savedAt).toLocaleString()}, is restored.`);
       } catch (error) {
@@ -118,16 +82,16 @@ export class ModelPanel {
         this.#note(`Your saved model could not be restored: ${error.message}`);
       }
     }
-    if (remembered.get() === "yours" && this.descriptions.yours) await this.use("yours");
+    if (rememberedModel.get() === MODEL.yours && this.descriptions.yours) await this.use(MODEL.yours);
   }
 
   async use(name, { remember = false } = {}) {
     try {
-      this.descriptions[name] = await this.bridge.call("use", { name });
+      this.descriptions[name] = await this.bridge.call(REQUEST.use, { name });
       this.elements.select.value = name;
-      if (remember) remembered.set(name);
+      if (remember) rememberedModel.set(name);
       this.#showInfo();
-      this.onSwitch(name);
+      this.dispatchEvent(new CustomEvent("switch", { detail: name }));
     } catch (error) {
       if (error.name !== "WorkerCrash") this.#error(error.message);
     }
@@ -135,25 +99,29 @@ export class ModelPanel {
 
   /** `run` is Session.start_training's answer: the new network's settings. */
   trainingStarted({ settings }) {
-    this.descriptions.yours = { sizes: [784, ...settings.hidden, 10], cost: settings.cost, meta: {} };
+    this.#training = true;
+    this.descriptions.yours = { sizes: [CONFIG.inputs, ...settings.hidden, CONFIG.outputs], cost: settings.cost,
+                                meta: {} };
     this.#setYoursOption("training…");
     this.#showInfo();
-    this.elements.upload.disabled = true;
-    this.elements.save.disabled = true;
+    this.available = !this.elements.select.disabled;
   }
 
-  /** Training leaves a usable model whether it finished or was stopped. */
+  /** Training leaves a usable model whether it finished or was stopped; the user's choice of
+   * model stays as it is. */
   async trainingEnded(stopped) {
-    this.elements.upload.disabled = false;
+    this.#training = false;
+    this.available = !this.elements.select.disabled;
+    if (!this.descriptions.yours) return; // the run never began
     this.#setYoursOption(stopped ? "stopped early" : "trained here");
-    await this.use("yours");
+    if (this.active === MODEL.yours) await this.use(MODEL.yours); // its description changed
   }
 
   async save() {
     try {
-      const json = await this.bridge.call("modelJson", { name: "yours" });
-      await saveModel("yours", json, this.descriptions.yours);
-      this.#note(`Saved your model in this browser (${(json.length / 1e6).toFixed(1)} MB). It comes back on your next visit.`);
+      const json = await this.bridge.call(REQUEST.modelJson, { name: MODEL.yours });
+      await saveModel(MODEL.yours, json, this.descriptions.yours);
+      this.#note(`Saved your model in this browser (${megabytes(json.length)}). It comes back on your next visit.`);
     } catch (error) {
       this.#error(`Could not save: ${error.message}`);
     }
@@ -162,7 +130,7 @@ export class ModelPanel {
   async download() {
     const name = this.active;
     try {
-      downloadText(`pynn-${name}.json`, await this.bridge.call("modelJson", { name }));
+      downloadText(`pynn-${name}.json`, await this.bridge.call(REQUEST.modelJson, { name }));
     } catch (error) {
       this.#error(`Could not download: ${error.message}`);
     }
@@ -175,10 +143,10 @@ export class ModelPanel {
     this.#error("");
     try {
       const bytes = await readUpload(file);
-      this.descriptions.yours = await this.bridge.call("loadModel", { name: "yours", bytes },
+      this.descriptions.yours = await this.bridge.call(REQUEST.loadModel, { name: MODEL.yours, bytes },
                                                        { transfer: [bytes.buffer] });
       this.#setYoursOption(`from ${file.name}`);
-      await this.use("yours");
+      await this.use(MODEL.yours);
       this.#note(`Loaded ${file.name} as your model.`);
     } catch (error) {
       if (error.name !== "WorkerCrash") this.#error(`${file.name} was not loaded: ${error.message}`);
@@ -189,17 +157,17 @@ export class ModelPanel {
 
   #setYoursOption(origin) {
     const { select, save } = this.elements;
-    let option = select.querySelector('option[value="yours"]');
+    let option = select.querySelector(`option[value="${MODEL.yours}"]`);
     if (origin === null) {
       option?.remove();
       save.disabled = true;
       return;
     }
     if (!option) {
-      option = new Option("yours", "yours");
+      option = new Option(MODEL.yours, MODEL.yours);
       select.append(option);
     }
-    option.textContent = `yours (${origin})`;
+    option.textContent = `${MODEL.yours} (${origin})`;
     save.disabled = origin === "training…";
   }
 

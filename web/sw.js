@@ -1,6 +1,7 @@
 // Offline support: on install, cache every file precache.json lists; then answer from that
 // cache first. The cache is named by the site version (the ?v= this script is registered
-// with), so a rebuilt site installs a fresh cache and the old one is dropped.
+// with). A new version does not skip waiting: it activates (and drops the old cache) only
+// once no page of the old version is open, so an open page never gets another build's files.
 const VERSION = new URL(self.location.href).searchParams.get("v") ?? "unversioned";
 const CACHE = `pynn-${VERSION}`;
 const LISTING = new URL("precache.json", self.location.href).href;
@@ -9,11 +10,12 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const response = await fetch(LISTING, { cache: "no-cache" });
     if (!response.ok) throw new Error(`precache.json: HTTP ${response.status}`);
-    const { files } = await response.clone().json();
+    const { version, files } = await response.clone().json();
+    // The server was rebuilt between the page's look and this one: install nothing.
+    if (version !== VERSION) throw new Error(`precache.json is version ${version}, not ${VERSION}`);
     const cache = await caches.open(CACHE);
     await cache.addAll(files.map((file) => new Request(new URL(file, self.location.href), { cache: "no-cache" })));
     await cache.put(LISTING, response);
-    await self.skipWaiting();
   })());
 });
 

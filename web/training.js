@@ -1,25 +1,28 @@
 // The training panel: Start and Stop, the run's progress, and its live charts. The loop
-// itself runs in the worker; this side only shows each chunk's progress.
-import { UNIT_COUNT } from "./weights.js";
+// itself runs in the worker; this side shows each chunk's progress and tells the rest of the
+// page what happens through events:
+//   "status"   {state, text}        for the status line
+//   "starting"                      Start was pressed with valid settings
+//   "started"  run                  Session.start_training's answer (the run has begun)
+//   "epoch"    progress             an epoch ended and its test accuracy is known
+//   "finished" {stopped, byStop, began}  the run is over: stopped early, by the Stop button,
+//                                   and whether a network was made at all
+// Whether a run is going is `running`, here and nowhere else on the page.
+import { CONFIG } from "./config.js";
+import { duration } from "./format.js";
+import { REQUEST } from "./protocol.js";
 
-function duration(seconds) {
-  if (seconds === null || !Number.isFinite(seconds)) return "–";
-  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-
-export class TrainingPanel {
+export class TrainingPanel extends EventTarget {
   #available = false;
+  #running = false;
+  #began = false;
+  #stopPressed = false;
 
-  /**
-   * elements: start, stop, progress, progressFill, epoch, eta, cost, accuracy, elapsed, message.
-   * hooks: status(state, text), started(run, units), epochDone(progress, units), finished(result).
-   */
-  constructor(bridge, settings, charts, elements, hooks) {
-    Object.assign(this, { bridge, settings, charts, elements, hooks });
-    this.running = false;
-    this.available = false;
+  /** elements: start, stop, progress, progressFill, epoch, eta, cost, accuracy, elapsed, message.
+   * beforeRun: async () → whether the run may go ahead (the page may reload instead). */
+  constructor(bridge, settings, charts, elements, { beforeRun = async () => true } = {}) {
+    super();
+    Object.assign(this, { bridge, settings, charts, elements, beforeRun });
     elements.start.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.start();
@@ -27,18 +30,30 @@ export class TrainingPanel {
     elements.stop.addEventListener("click", () => this.stop());
   }
 
+  get running() {
+    return this.#running;
+  }
+
   /** Whether Python is up: Start waits for it. */
   set available(available) {
     this.#available = available;
-    if (!this.running) this.elements.start.disabled = !available;
+    if (!this.#running) this.elements.start.disabled = !available;
   }
 
   get available() {
     return this.#available;
   }
 
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #status(state, text) {
+    this.#emit("status", { state, text });
+  }
+
   async start() {
-    if (this.running || !this.available) return;
+    if (this.#running || !this.available) return;
     const { settings, errors } = this.settings.read();
     if (errors) {
       this.settings.showErrors(errors)?.focus();
@@ -48,31 +63,35 @@ export class TrainingPanel {
     this.settings.showErrors({});
     this.settings.writeHash(); // the run, repeatable from the address bar
     this.#setRunning(true);
-    this.started = false;
+    if (!(await this.beforeRun())) {
+      this.#setRunning(false);
+      return;
+    }
+    this.#began = false;
+    this.#stopPressed = false;
+    this.#emit("starting");
     this.#message("");
     this.#clearProgress();
-    this.hooks.status("training", "Preparing the training data…");
+    this.#status("training", "Preparing the training data…");
+    let result = { progress: null, stopped: true };
     try {
-      const result = await this.bridge.call("train", { settings, unitCount: UNIT_COUNT },
-                                            { onProgress: (report) => this.#report(report) });
+      result = await this.bridge.call(REQUEST.train, { settings }, { onProgress: (report) => this.#report(report) });
       this.charts.flush();
       if (result.progress) this.#showProgress(result.progress, result.stopped);
       const summary = this.#summary(result);
       this.#message(summary);
-      if (this.started) await this.hooks.finished(result);
-      this.hooks.status("ready", summary);
+      this.#status("ready", summary);
     } catch (error) {
       if (error.name === "WorkerCrash") return; // the page's crash handler takes over
-      if (this.started) await this.hooks.finished({ stopped: true });
       if (error.name === "SettingsError") {
         this.settings.showErrors(error.fields ?? {})?.focus();
         this.#message("Python rejected some settings: see the highlighted fields.");
       } else {
         this.#message(`Training failed: ${error.message}`);
       }
-      this.hooks.status("ready", "Training did not run; see the training panel.");
+      this.#status("ready", "Training did not run; see the training panel.");
     } finally {
-      this.#setRunning(false);
+      this.#end(result.stopped); // unless abandon() ended the run already
     }
   }
 
@@ -86,20 +105,28 @@ export class TrainingPanel {
   }
 
   async stop() {
-    if (!this.running) return;
+    if (!this.#running) return;
     this.elements.stop.disabled = true;
     this.elements.stop.textContent = "Stopping…";
-    await this.bridge.call("stop").catch(() => {});
+    this.#stopPressed = true;
+    await this.bridge.call(REQUEST.stop).catch(() => {});
   }
 
   /** After a worker crash: the run is gone. */
   abandon() {
-    this.#setRunning(false);
+    if (!this.#running) return;
     this.#message("The run ended with the worker. Start again when Python is back.");
+    this.#end(true);
+  }
+
+  #end(stopped) {
+    if (!this.#running) return;
+    this.#setRunning(false);
+    this.#emit("finished", { stopped, byStop: stopped && this.#stopPressed, began: this.#began });
   }
 
   #setRunning(running) {
-    this.running = running;
+    this.#running = running;
     const { start, stop } = this.elements;
     start.disabled = running || !this.available;
     stop.disabled = !running;
@@ -107,22 +134,32 @@ export class TrainingPanel {
     this.settings.disabled = running;
   }
 
-  #report({ started, progress, units }) {
+  #report({ started, progress }) {
     if (started) {
-      this.started = true;
+      if (started.stopped) return;
+      this.#began = true;
       this.lastAccuracy = null;
       this.charts.reset();
-      this.hooks.started(started, units);
-      this.hooks.status("training", `Training epoch 1 of ${started.epochs}…`);
+      if (started.step_seconds > CONFIG.slow_step_seconds) {
+        this.#message(`Each training step takes about ${duration(started.step_seconds)} here, so Stop and `
+                      + "predictions wait up to that long.");
+      }
+      this.#emit("started", started);
+      this.#status("training", `Training epoch 1 of ${started.epochs}…`);
+      return;
+    }
+    this.#showProgress(progress, false);
+    if (progress.evaluated != null) {
+      const images = `${progress.evaluated.toLocaleString("en")} test images`;
+      this.#status("training", `Testing epoch ${progress.epoch + 1}: ${images} so far…`);
       return;
     }
     this.charts.add(progress);
-    this.#showProgress(progress, false);
     if (progress.epoch_done) {
       this.lastAccuracy = progress.accuracy;
       this.elements.accuracy.textContent = progress.accuracy.toFixed(4);
-      this.hooks.epochDone(progress, units);
-      if (!progress.done) this.hooks.status("training", `Training epoch ${progress.epoch + 2} of ${progress.number_of_epochs}…`);
+      this.#emit("epoch", progress);
+      if (!progress.done) this.#status("training", `Training epoch ${progress.epoch + 2} of ${progress.number_of_epochs}…`);
     }
   }
 
@@ -151,7 +188,7 @@ export class TrainingPanel {
     this.elements.epoch.textContent = `${progress.epoch + 1} / ${epochs}`;
     this.elements.eta.textContent = progress.done || stopped ? "–" : duration(progress.eta);
     this.elements.elapsed.textContent = duration(progress.elapsed);
-    if (progress.cost !== null) this.elements.cost.textContent = progress.cost.toPrecision(4);
+    if (progress.cost != null) this.elements.cost.textContent = progress.cost.toPrecision(4);
   }
 
   #message(text) {

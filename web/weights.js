@@ -1,5 +1,6 @@
 // "What the net learned": each first-layer hidden unit's 784 incoming weights as a 28×28
 // image, blue for negative, orange for positive (pynn sends 128 for zero, scaled per unit).
+import { REQUEST } from "./protocol.js";
 
 export const UNIT_COUNT = 30; // shown at most: all of a 30-unit layer, Nielsen's usual size
 const SIDE = 28;
@@ -21,7 +22,7 @@ function paint(canvas, unit) {
 }
 
 /** Shows `count` units from `pixels` (count × 784 bytes) in `container`, reusing its canvases. */
-export function showHiddenUnits(container, { count, pixels }) {
+function showHiddenUnits(container, { count, pixels }) {
   while (container.children.length > count) container.lastElementChild.remove();
   while (container.children.length < count) {
     const canvas = document.createElement("canvas");
@@ -33,4 +34,27 @@ export function showHiddenUnits(container, { count, pixels }) {
     canvas.title = `hidden unit ${index + 1}`;
     paint(canvas, pixels.subarray(index * SIDE * SIDE, (index + 1) * SIDE * SIDE));
   });
+}
+
+/** The panel: asks the worker for a model's units and shows them with a caption. */
+export class UnitsPanel {
+  #asked = 0;
+
+  constructor(bridge, container, caption) {
+    Object.assign(this, { bridge, container, caption });
+  }
+
+  /** `total`: the model's first hidden layer size; `when`: e.g. " after epoch 2". */
+  async show(name, total, when = "") {
+    const asked = ++this.#asked;
+    try {
+      const units = await this.bridge.call(REQUEST.hiddenUnits, { name, count: UNIT_COUNT });
+      if (asked !== this.#asked) return; // a later request has the newer picture
+      showHiddenUnits(this.container, units);
+      const some = total > units.count ? `, ${units.count} of its ${total} units` : "";
+      this.caption.textContent = `Showing ${name}${when}${some}.`;
+    } catch (error) {
+      if (error.name !== "WorkerCrash") this.caption.textContent = `Could not show the units: ${error.message}`;
+    }
+  }
 }

@@ -1,39 +1,16 @@
-// The Python side of the page: Pyodide, numpy and pynn.browser.Session, in a module worker.
-//
-// Protocol (see bridge.js for the other side):
-//   page → worker  {id, type, ...payload}
-//   worker → page  {id, kind: "result", value}            the request is answered
-//                  {id, kind: "error", error: {name, message, fields?}}
-//                  {id, kind: "progress", value}          a step of a long request ("train")
-//                  {kind: "status", stage, message}       boot and data-loading stages
-//                  {kind: "fatal", message}               the worker cannot go on
+// The Python side of the page: Pyodide, numpy and a pynn.browser.Session, in a module worker.
+// Every request is one pynn.browser.call; training runs as a loop of short chunks with the
+// message queue served in between, so Stop and predictions cut in. The protocol: protocol.js.
 import { bootPython, describeBoot } from "./boot.js";
+import { CRASH_KINDS, MODEL, REPLY, REQUEST } from "./protocol.js";
+
+// Seconds of training (or test-set evaluation) per chunk: a prediction waits at most this
+// long plus one step. (Python's None reaches the page as undefined: test with == null.)
+const CHUNK_SECONDS = 0.03;
 
 const here = (path) => new URL(path, import.meta.url).href;
-
-// One Python entry point, so that Python errors come back as plain data
-// (SettingsError.fields included) instead of a JS exception holding only text.
-const GLUE = `
-from pyodide.ffi import JsBuffer, JsProxy
-from pynn.browser import Session
-from pynn.settings import SettingsError
-
-session = Session()
-
-def python_value(arg):
-    if isinstance(arg, JsBuffer):
-        return arg.to_bytes()
-    return arg.to_py() if isinstance(arg, JsProxy) else arg
-
-def call(method, *args):
-    args = [python_value(arg) for arg in args]
-    try:
-        return {"ok": True, "value": getattr(session, method)(*args)}
-    except SettingsError as error:
-        return {"ok": False, "name": "SettingsError", "message": str(error), "fields": error.fields}
-    except Exception as error:
-        return {"ok": False, "name": type(error).__name__, "message": str(error) or type(error).__name__}
-`;
+const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
+const since = (start) => Math.round(performance.now() - start);
 
 class PythonCallError extends Error {
   constructor({ name, message, fields }) {
@@ -43,24 +20,23 @@ class PythonCallError extends Error {
   }
 }
 
-const status = (stage, message) => postMessage({ kind: "status", stage, message });
-const since = (start) => Math.round(performance.now() - start);
-
-let callPython = null;
-let wasmMemory = null;
+let python = null; // (method, ...args) → the value, or throws PythonCallError
+let heapBytes = null;
 let dataLoaded = null;
-let stopRequested = false;
-let training = false;
 
-function call(method, ...args) {
-  const proxy = callPython(method, ...args);
-  try {
-    const reply = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
-    if (!reply.ok) throw new PythonCallError(reply);
-    return reply.value;
-  } finally {
-    proxy.destroy();
-  }
+function makeCaller(pyodide) {
+  const browser = pyodide.pyimport("pynn.browser");
+  const session = browser.Session();
+  return (method, ...args) => {
+    const proxy = browser.call(session, method, args);
+    try {
+      const reply = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+      if (!reply.ok) throw new PythonCallError(reply);
+      return reply.value;
+    } finally {
+      proxy.destroy();
+    }
+  };
 }
 
 async function fetchOk(path, as) {
@@ -71,12 +47,12 @@ async function fetchOk(path, as) {
 
 async function boot() {
   const { pyodide, timings, modelBytes } = await bootPython(status);
-  pyodide.runPython(GLUE);
-  callPython = pyodide.globals.get("call");
-  wasmMemory = () => pyodide._module?.HEAPU8?.byteLength ?? null; // private API: for benchmarks only
+  python = makeCaller(pyodide);
+  // Private Pyodide API (the Emscripten module's heap): for memory benchmarks only.
+  heapBytes = () => pyodide._module?.HEAPU8?.byteLength ?? null;
   status("model", "Loading the pretrained model…");
   const start = performance.now();
-  const model = call("load_model", "pretrained", modelBytes);
+  const model = python("load_model", MODEL.pretrained, modelBytes);
   timings.model = since(start);
   timings.summary = describeBoot(timings);
   return { timings, model };
@@ -89,61 +65,68 @@ function briefly(error) {
 }
 
 const booted = boot();
-booted.catch((error) => postMessage({ kind: "fatal", message: `Python did not start: ${briefly(error)}` }));
+booted.catch((error) => postMessage({ kind: REPLY.fatal, message: `Python did not start: ${briefly(error)}` }));
 
 async function loadData() {
   status("data", "Loading MNIST (60,000 digits, 10 MB)…");
   const [train, test] = await Promise.all([fetchOk("data/mnist-train.npz"), fetchOk("data/mnist-test.npz")]);
-  return call("set_data", train, test);
+  return python("set_data", train, test);
 }
 
-function hiddenUnits(name, count) {
-  const units = call("hidden_units", name, count);
-  return { count: units.count, pixels: units.pixels };
+// A task boundary without setTimeout's 4 ms clamp: messages that came during a chunk
+// (stop, predict) are queued before this one, so they run first.
+const channel = new MessageChannel();
+function nextTask() {
+  return new Promise((resolve) => {
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
 }
 
-async function train({ settings, unitCount }, report) {
-  if (training) throw new Error("a training run is already going");
-  training = true;
-  stopRequested = false;
+async function train({ settings }, report) {
+  const prepared = python("prepare_training", settings); // bad settings fail here, before any download
   try {
-    dataLoaded ??= loadData().catch((error) => {
-      dataLoaded = null;
-      throw error;
-    });
-    await dataLoaded;
-    if (stopRequested) return { progress: null, stopped: true };
-    const run = call("start_training", settings);
-    report({ started: run, units: hiddenUnits("yours", unitCount) });
+    if (prepared.needs_data) {
+      dataLoaded ??= loadData().catch((error) => {
+        dataLoaded = null;
+        throw error;
+      });
+      await dataLoaded;
+    }
+    const started = python("start_training");
+    report({ started });
+    if (started.stopped) return { progress: null, stopped: true };
     for (;;) {
-      const progress = call("train_chunk", 0.2);
-      const units = progress.epoch_done ? hiddenUnits("yours", unitCount) : null;
-      report({ progress, units });
-      if (progress.done || stopRequested) return { progress, stopped: !progress.done };
-      // Let "stop" and "predict" messages in between chunks.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      const progress = python("train_chunk", CHUNK_SECONDS);
+      report({ progress });
+      if (progress.done || progress.stopped) return { progress, stopped: progress.stopped };
+      await nextTask();
     }
   } finally {
-    training = false;
+    python("end_run"); // after an error too; a no-op once the run has ended
   }
 }
 
+// Test seam (driven only by testhooks.js): fail in each way a real worker can.
+function crash({ kind }) {
+  if (!CRASH_KINDS.includes(kind)) throw new Error(`unknown crash kind ${kind}`);
+  if (kind === "error") setTimeout(() => { throw new Error("crash requested by a test hook"); });
+  if (kind === "fatal") postMessage({ kind: REPLY.fatal, message: "The Python worker gave up (test hook)." });
+  if (kind === "hang") for (;;); // eslint-disable-line no-empty
+  return new Promise(() => {}); // never answered: the page's crash handling takes over
+}
+
 const handlers = {
-  boot: () => booted,
-  predict: ({ pixels, width, height }) => call("predict", pixels, width, height),
-  use: ({ name }) => call("use", name),
-  loadModel: ({ name, bytes }) => {
-    if (training && name === "yours") throw new Error("wait for training to finish before replacing your model");
-    return call("load_model", name, bytes);
-  },
-  modelJson: ({ name }) => call("model_json", name),
-  hiddenUnits: ({ name, count }) => hiddenUnits(name, count),
-  train,
-  memory: () => ({ wasmHeapBytes: wasmMemory() }),
-  stop: () => {
-    stopRequested = true;
-    return { training };
-  },
+  [REQUEST.boot]: () => booted,
+  [REQUEST.predict]: ({ pixels, width, height }) => python("predict", pixels, width, height),
+  [REQUEST.use]: ({ name }) => python("use", name),
+  [REQUEST.loadModel]: ({ name, bytes }) => python("load_model", name, bytes),
+  [REQUEST.modelJson]: ({ name }) => python("model_json", name),
+  [REQUEST.hiddenUnits]: ({ name, count }) => python("hidden_units", name, count),
+  [REQUEST.train]: train,
+  [REQUEST.stop]: () => python("stop"),
+  [REQUEST.memory]: () => ({ wasmHeapBytes: heapBytes() }),
+  [REQUEST.crash]: crash,
 };
 
 function transferables(value) {
@@ -157,18 +140,18 @@ function transferables(value) {
 }
 
 self.addEventListener("message", async ({ data: { id, type, ...payload } }) => {
-  const report = (value) => postMessage({ id, kind: "progress", value }, transferables(value));
+  const report = (value) => postMessage({ id, kind: REPLY.progress, value }, transferables(value));
   try {
     const handler = handlers[type];
     if (!handler) throw new Error(`unknown request ${type}`);
-    if (type !== "boot" && type !== "stop") await booted;
+    if (type !== REQUEST.boot) await booted;
     const value = await handler(payload, report);
-    postMessage({ id, kind: "result", value }, transferables(value));
+    postMessage({ id, kind: REPLY.result, value }, transferables(value));
   } catch (error) {
-    postMessage({ id, kind: "error", error: { name: error.name, message: error.message, fields: error.fields } });
+    postMessage({ id, kind: REPLY.error, error: { name: error.name, message: error.message, fields: error.fields } });
   }
 });
 
 self.addEventListener("unhandledrejection", (event) => {
-  postMessage({ kind: "fatal", message: String(event.reason?.message ?? event.reason) });
+  postMessage({ kind: REPLY.fatal, message: String(event.reason?.message ?? event.reason) });
 });

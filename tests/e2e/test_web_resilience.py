@@ -15,7 +15,7 @@ def test_worker_crash_and_restart(app, screenshot_dir):
     draw(page, STROKES[7])
     assert wait_prediction(page).text == "7"
 
-    page.evaluate("() => { const b = window.pynnApp.bridge; b.terminate ? b.terminate() : b.worker.terminate(); }")
+    page.evaluate("() => window.pynnApp.crash('error')")
     status = by_id(page, "status")
     expect(status).to_have_attribute("data-state", "error", timeout=5_000)
     expect(status).not_to_be_empty()

@@ -1,0 +1,90 @@
+// Where your model lives across visits: IndexedDB (database "pynn", store "models"), and the
+// last model chosen in localStorage. Either may be missing or broken (private modes, full
+// disks, a browser that never answers): every failure becomes a StorageError with a reason,
+// and the page goes on without storage.
+
+const DATABASE = "pynn";
+const STORE = "models";
+// An open() that is blocked or never answers must not hold the page up.
+const OPEN_TIMEOUT_MS = 4000;
+
+export class StorageError extends Error {
+  name = "StorageError";
+}
+
+function reason(error, doing) {
+  if (error?.name === "QuotaExceededError") {
+    return new StorageError(`the browser's storage is full (${error.message || "quota exceeded"})`);
+  }
+  return new StorageError(`${doing} failed: ${error?.message || error?.name || "no reason given"}`);
+}
+
+let opening = null; // the one open attempt; a failure is kept, so the page asks only once
+
+function openDatabase() {
+  opening ??= new Promise((resolve, reject) => {
+    if (typeof indexedDB === "undefined") {
+      reject(new StorageError("this browser has no IndexedDB"));
+      return;
+    }
+    const timer = setTimeout(() => {
+      reject(new StorageError(`the browser's storage did not answer in ${OPEN_TIMEOUT_MS / 1000} s`));
+    }, OPEN_TIMEOUT_MS);
+    let request;
+    try {
+      request = indexedDB.open(DATABASE, 1);
+    } catch (error) {
+      clearTimeout(timer);
+      reject(reason(error, "opening the storage"));
+      return;
+    }
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onsuccess = () => {
+      clearTimeout(timer);
+      const database = request.result;
+      database.onversionchange = () => database.close();
+      resolve(database);
+    };
+    request.onerror = () => {
+      clearTimeout(timer);
+      reject(reason(request.error, "opening the storage"));
+    };
+  });
+  return opening;
+}
+
+async function transaction(mode, action, doing) {
+  const database = await openDatabase();
+  return new Promise((resolve, reject) => {
+    let tx;
+    try {
+      tx = database.transaction(STORE, mode);
+    } catch (error) {
+      reject(reason(error, doing));
+      return;
+    }
+    const request = action(tx.objectStore(STORE));
+    tx.oncomplete = () => resolve(request.result);
+    // An abort may carry no error at all (tx.error is null then).
+    tx.onerror = tx.onabort = () => reject(reason(tx.error ?? request.error, doing));
+  });
+}
+
+/** Stores a model's JSON text under `name`, with when and what it was. */
+export function saveModel(name, json, description) {
+  const record = { json, savedAt: new Date().toISOString(), description };
+  return transaction("readwrite", (store) => store.put(record, name), "saving");
+}
+
+/** The saved record {json, savedAt, description} for `name`, or undefined. */
+export function loadSavedModel(name) {
+  return transaction("readonly", (store) => store.get(name), "reading the saved model");
+}
+
+const ACTIVE_KEY = "pynn.active-model";
+
+/** The last model chosen; without localStorage it is simply not remembered. */
+export const rememberedModel = {
+  get: () => { try { return localStorage.getItem(ACTIVE_KEY); } catch { return null; } },
+  set: (name) => { try { localStorage.setItem(ACTIVE_KEY, name); } catch { /* not remembered */ } },
+};
