@@ -111,46 +111,45 @@ def conv_backward(cols: np.ndarray, dz: np.ndarray, wmat: np.ndarray, grad_w: np
 
 
 def maxpool_forward(z: np.ndarray, pool_area: int, out: np.ndarray | None = None,
-                    winner: np.ndarray | None = None, scratch: np.ndarray | None = None) -> tuple:
+                    beats: np.ndarray | None = None) -> tuple:
     """Max over each pooling window of pool-blocked ``z`` (F, p·p·G): returns (pooled (F, G),
-    winner).  ``winner`` (F, p·p, G) bool is the argmax bookkeeping, one-hot over each
-    window's candidates; pass ``winner=False`` to skip it (inference).  On a tie the
-    first candidate in row-major window order wins, as in PyTorch, so the gradient goes
-    to exactly one input (ties are common: blank MNIST margins give equal outputs).
-    Everything is branch-free elementwise work: ``np.copyto(..., where=)`` on a random
-    mask measured ~5× slower than the comparisons and logical ops used here."""
+    beats).  ``beats`` (F, p·p, G) bool is the argmax bookkeeping: ``beats[:, k]`` says
+    candidate k is strictly larger than every candidate before it, so the window's
+    argmax is the last k for which it holds (0 if none) — the first maximum in
+    row-major window order, as PyTorch picks it, so on a tie (common: blank MNIST
+    margins give equal outputs) the gradient goes to exactly one input.  Pass
+    ``beats=False`` to skip it (inference).  Two elementwise calls per candidate and
+    no boolean chains: fewest passes, which matters most in Pyodide (no SIMD there)."""
     f = z.shape[0]
     z3 = z.reshape(f, pool_area, -1)
     g = z3.shape[2]
     if out is None:
         out = np.empty((f, g))
-    np.maximum(z3[:, 0], z3[:, 1], out=out) if pool_area > 1 else np.copyto(out, z3[:, 0])
-    for k in range(2, pool_area):
-        np.maximum(out, z3[:, k], out=out)
-    if winner is False:
-        return out, None
-    if winner is None:
-        winner = np.empty((f, pool_area, g), dtype=bool)
-    if scratch is None:
-        scratch = np.empty((f, g), dtype=bool)
-    free = scratch  # windows whose winner is not found yet
-    free.fill(True)
-    for k in range(pool_area):
-        won = winner[:, k]
-        np.equal(z3[:, k], out, out=won)
-        if k:
-            won &= free
-        if k < pool_area - 1:
-            free ^= won
-    return out, winner
+    if beats is None:
+        beats = np.empty((f, pool_area, g), dtype=bool)
+    if pool_area == 1:
+        np.copyto(out, z3[:, 0])
+    for k in range(1, pool_area):
+        best = z3[:, 0] if k == 1 else out
+        if beats is not False:
+            np.greater(z3[:, k], best, out=beats[:, k])
+        np.maximum(best, z3[:, k], out=out)
+    return out, (None if beats is False else beats)
 
 
-def maxpool_backward(dpooled: np.ndarray, winner: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Route ∂C/∂pooled (F, G) to the winning candidate of each window: (F, p·p·G), zeros elsewhere."""
-    f, pool_area, g = winner.shape
+def maxpool_backward(dpooled: np.ndarray, beats: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Route ∂C/∂pooled (F, G) to each window's argmax: (F, p·p·G), zeros elsewhere.  From the
+    last candidate down, candidate k takes what is left if it beat those before it;
+    ``rest − rest·1`` is exactly 0, so the routing is exact."""
+    f, pool_area, g = beats.shape
     if out is None:
         out = np.empty((f, pool_area * g))
-    np.multiply(dpooled[:, None, :], winner, out=out.reshape(f, pool_area, g))
+    out3 = out.reshape(f, pool_area, g)
+    rest = out3[:, 0]
+    np.copyto(rest, dpooled)
+    for k in range(pool_area - 1, 0, -1):
+        np.multiply(rest, beats[:, k], out=out3[:, k])
+        rest -= out3[:, k]
     return out
 
 

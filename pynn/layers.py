@@ -248,9 +248,8 @@ class ConvPoolLayer(Layer):
     def make_buffers(self, m: int) -> dict:
         rows, g, f = m * self.groups * self.pool ** 2, m * self.groups, self.filter_shape[0]
         return {"cols": np.empty((self.k, rows)), "z": np.empty((f, rows)), "pooled": np.empty((f, g)),
-                "a": np.empty((m, self.n_out)), "winner": np.empty((f, self.pool ** 2, g), dtype=bool),
-                "free": np.empty((f, g), dtype=bool), "s": np.empty((m, self.n_out)), "ones": np.ones((g, 1)),
-                "dz": None, "dcols": None, "below": None}
+                "a": np.empty((m, self.n_out)), "s": np.empty((m, self.n_out)), "ones": np.ones((g, 1)),
+                "beats": np.empty((f, self.pool ** 2, g), dtype=bool), "dz": None, "dcols": None, "below": None}
 
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
                 grad: bool = True) -> np.ndarray:
@@ -260,7 +259,7 @@ class ConvPoolLayer(Layer):
         conv.im2col(np.ascontiguousarray(x).reshape(m, *self.image_shape), kh, kw, self.pool, b["cols"])
         conv.conv_forward(b["cols"], self.params[0].reshape(f, -1), b["z"])
         pooled = b["pooled"]
-        conv.maxpool_forward(b["z"], self.pool ** 2, pooled, b["winner"] if grad else False, b["free"])
+        conv.maxpool_forward(b["z"], self.pool ** 2, pooled, b["beats"] if grad else False)
         b["grad"] = grad
         a = b["a"]  # (F, m, PH·PW) → (m, F, PH·PW), adding the bias on the way: one call
         np.add(pooled.reshape(f, m, self.groups).transpose(1, 0, 2), self.params[1].reshape(1, f, 1),
@@ -279,7 +278,7 @@ class ConvPoolLayer(Layer):
         np.matmul(dpooled, b["ones"], out=self.grads[1].reshape(f, 1))
         if b["dz"] is None:  # backward-only buffers: inference never makes them
             b["dz"] = np.empty_like(b["z"])
-        conv.maxpool_backward(dpooled, b["winner"], b["dz"])
+        conv.maxpool_backward(dpooled, b["beats"], b["dz"])
         if need_input and b["dcols"] is None:
             b["dcols"], b["below"] = np.empty_like(b["cols"]), np.empty((m, self.n_in))
         wmat = self.params[0].reshape(f, -1)

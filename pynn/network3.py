@@ -88,6 +88,9 @@ class Network:
                      for layer in self.layers)
         check_bytes(f"a mini-batch of {m}", floats)
 
+    def __repr__(self) -> str:
+        return "Network([" + ", ".join(layer.shape_text() for layer in self.layers) + "])"
+
     def describe(self) -> dict:
         """The architecture as a JSON-able dict (no parameters); ``from_description`` rebuilds it."""
         return {"layers": [layer.describe() for layer in self.layers]}

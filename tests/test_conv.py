@@ -126,12 +126,12 @@ def test_maxpool_forward_and_backward_match_loops(p, ties):
     rng = np.random.default_rng(p + 10 * ties)
     shape = (3, 4, 2 * p, 3 * p)
     z4 = rng.integers(-1, 2, shape).astype(float) if ties else rng.standard_normal(shape)
-    pooled, winner = conv.maxpool_forward(block(z4, p), p * p)
+    pooled, beats = conv.maxpool_forward(block(z4, p), p * p)
     expected, where = pool_oracle(z4, p)
     np.testing.assert_array_equal(pooled, per_map(expected))
-    assert np.array_equal(winner.sum(axis=1), np.ones(pooled.shape))  # exactly one winner per window
     dp = rng.standard_normal(expected.shape)
-    dz = conv.maxpool_backward(per_map(dp), winner)
+    dz = conv.maxpool_backward(per_map(dp), beats)
+    assert np.count_nonzero(dz) == dp.size  # exactly one input per window receives its gradient
     routed = conv.unblock(dz, 3, 2 * p, 3 * p, p)
     np.testing.assert_array_equal(routed, pool_backward_oracle(dp, where, shape))
     if ties:  # the test means something only if some windows really tie
@@ -141,8 +141,8 @@ def test_maxpool_forward_and_backward_match_loops(p, ties):
 
 def test_maxpool_without_bookkeeping_gives_the_same_max():
     z = np.random.default_rng(3).standard_normal((5, 32))
-    pooled, winner = conv.maxpool_forward(z, 4, winner=False)
-    assert winner is None
+    pooled, beats = conv.maxpool_forward(z, 4, beats=False)
+    assert beats is None
     np.testing.assert_array_equal(pooled, z.reshape(5, 4, 8).max(axis=1))
 
 

@@ -163,6 +163,7 @@ def test_model_contract():
     net = Network([ConvPoolLayer((2, 1, 5, 5), (1, 28, 28)), FullyConnectedLayer(288, 10),
                    SoftmaxLayer(10, 10)], seed=1)
     assert (net.n_in, net.n_out, net.sparse_inputs, net.cost.name) == (784, 10, False, "log-likelihood")
+    assert "2 5×5 filters, 2×2 max-pool → 288" in repr(net)
     out = net.feedforward(np.random.default_rng(0).random((784, 300)))  # more than one feedforward chunk
     assert out.shape == (10, 300)
     np.testing.assert_allclose(out.sum(axis=0), 1.0, rtol=1e-13)
