@@ -19,12 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pynn import io
+from pynn import io, network3
+from pynn.architectures import forward_multiply_adds, network_for, step_seconds, summary
 from pynn.data import Dataset
 from pynn.digits import BlankImageError, normalize_digit
 from pynn.evaluation import evaluate_blocks
+from pynn.layers import ConvPoolLayer
 from pynn.network import Network
-from pynn.settings import INPUTS, OUTPUTS, SLOW_STEP_SECONDS, SettingsError, check_settings, layer_sizes, step_seconds
+from pynn.settings import INPUTS, OUTPUTS, SLOW_STEP_SECONDS, SettingsError, check_settings
 from pynn.teaching import TeachingSession
 from pynn.training import Trainer
 from pynn.untrusted import megabytes
@@ -84,10 +86,20 @@ def valid_accuracy(value) -> float | None:
     return None
 
 
-def evaluation_slice(sizes: list[int]) -> int:
-    """Images per evaluation slice for a network of these sizes."""
-    flops_per_image = 2 * sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+def evaluation_slice(model) -> int:
+    """Images per evaluation slice for this model."""
+    flops_per_image = 2 * forward_multiply_adds(model)
     return max(1, min(EVALUATION_SLICE_MAX, int(EVALUATION_SLICE_FLOPS // flops_per_image)))
+
+
+def first_layer_images(model, count: int) -> tuple[np.ndarray, int, str]:
+    """(count, side²) weights of the first layer's units or filters, their side, and what they are."""
+    first = model.layers[0] if isinstance(model, network3.Network) else None
+    if isinstance(first, ConvPoolLayer) and first.filter_shape[1] == 1:
+        filters = first.params[0][:count]
+        return filters.reshape(len(filters), -1), first.filter_shape[2], "filters"
+    weights = first.params[0].T[:count] if first is not None else model.weights[0][:count]
+    return weights, 28, "units"
 
 
 @dataclass
@@ -140,7 +152,7 @@ class Session(TeachingSession):
         if "test_accuracy" in meta:
             meta["test_accuracy"] = valid_accuracy(meta["test_accuracy"])
         return {"name": name, "kind": io.spec_and_params(network)[0]["kind"], "sizes": network.sizes,
-                "cost": network.cost.name, "meta": meta}
+                "summary": summary(network), "cost": network.cost.name, "meta": meta}
 
     def use(self, name: str) -> dict:
         if name not in self.models:
@@ -178,13 +190,13 @@ class Session(TeachingSession):
         }
 
     def hidden_units(self, name: str, count: int = 16) -> dict:
-        """The first layer's incoming weights of ``count`` hidden units as 28×28 grey images
-        (uint8, 128 = 0, each unit scaled by its own largest |w|)."""
-        weights = self.models[name].weights[0][:count]
+        """What the first layer learned, as grey images (uint8, 128 = 0, each scaled by its own
+        largest |w|): a conv net's filters, or the incoming weights of ``count`` hidden units."""
+        weights, side, kind = first_layer_images(self.models[name], count)
         scale = np.abs(weights).max(axis=1, keepdims=True)
         scale[scale == 0] = 1.0
         images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
-        return {"count": len(images), "pixels": images.tobytes()}
+        return {"count": len(images), "side": side, "kind": kind, "pixels": images.tobytes()}
 
     # --- training
 
@@ -199,7 +211,7 @@ class Session(TeachingSession):
         if self.running:
             raise RuntimeError("a training run is already going")
         checked = check_settings(settings)
-        seconds = step_seconds(layer_sizes(checked), checked["minibatch_size"])
+        seconds = step_seconds(checked)
         self.run = Run(checked, step_seconds=seconds)
         return {"settings": checked, "needs_data": self.train_data is None, "step_seconds": seconds,
                 "slow": seconds > SLOW_STEP_SECONDS}
@@ -219,13 +231,13 @@ class Session(TeachingSession):
             self.run = None
             return {"stopped": True}
         s = run.settings
-        network = Network(layer_sizes(s), cost=s["cost"], init=s["init"], seed=s["seed"], meta={"settings": s})
+        network = network_for(s, meta={"settings": s})
         # The test set is evaluated here, in slices, not by the Trainer in one go.
         run.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
                               s["eta"], lmbda=s["lmbda"])
         self.models["yours"] = network
         return {"stopped": False, "batches_per_epoch": run.trainer.batches_per_epoch, "epochs": s["epochs"],
-                "settings": s, "step_seconds": run.step_seconds}
+                "settings": s, "step_seconds": run.step_seconds, "model": self.describe("yours")}
 
     def stop(self) -> dict:
         """Ask the run to stop: the next train_chunk ends it (the model keeps what it learned)."""
@@ -262,7 +274,7 @@ class Session(TeachingSession):
         """Evaluate slices of the test set until ``deadline`` (at least one slice)."""
         data, network = self.test_data, run.trainer.network
         if run.evaluation is None:
-            run.evaluation = evaluate_blocks(network, data, evaluation_slice(network.sizes))
+            run.evaluation = evaluate_blocks(network, data, evaluation_slice(network))
         blocks = run.evaluation
         for done, correct in blocks:  # both cumulative
             run.evaluated, run.correct = done, correct

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from pynn import io, mnist
+from pynn.architectures import ARCHITECTURES, network_for
 from pynn.costs import COSTS
-from pynn.evaluation import count_correct
+from pynn.evaluation import count_correct, summed_cost
 from pynn.network import INITS, Network
 from pynn.training import Trainer
 
@@ -32,10 +33,13 @@ def layer_sizes(text: str) -> list[int]:
 
 
 def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(prog="python -m pynn", description="Train and use small sigmoid networks on MNIST.")
+    cli = argparse.ArgumentParser(prog="python -m pynn", description="Train and use small networks on MNIST.")
     commands = cli.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a network on MNIST and save it as JSON")
+    train.add_argument("--architecture", choices=list(ARCHITECTURES), default="mlp",
+                       help="mlp: sigmoid layers of --sizes; conv: 20 5x5 filters, 2x2 max-pool, a ReLU layer of "
+                            "the first hidden size (100 if none), softmax (network3)")
     train.add_argument("--sizes", type=layer_sizes, default=[784, 30, 10], help="layer sizes (default 784,30,10)")
     train.add_argument("--epochs", type=int, default=30)
     train.add_argument("--minibatch-size", type=int, default=10)
@@ -70,7 +74,12 @@ def train(args: argparse.Namespace) -> None:
         raise ValueError(f"--out {args.out} is a folder; give a file name")
     if not 1 <= args.train_size <= mnist.SPLITS["train"]:
         raise ValueError(f"--train-size must be between 1 and {mnist.SPLITS['train']}, got {args.train_size}")
-    network = Network(args.sizes, cost=args.cost, init=args.init, seed=args.seed)
+    if args.architecture == "conv":
+        if args.sizes[0] != 784 or args.sizes[-1] != 10:
+            raise ValueError("--architecture conv reads 28×28 digits: --sizes must start with 784 and end with 10")
+        network = network_for({"architecture": "conv", "hidden": args.sizes[1:-1][:1], "seed": args.seed})
+    else:
+        network = Network(args.sizes, cost=args.cost, init=args.init, seed=args.seed)
     trainer = Trainer(network, mnist.load_dataset("train", limit=args.train_size), args.epochs, args.minibatch_size,
                       args.eta, lmbda=args.lmbda, evaluation_data=mnist.load_dataset(args.eval))
     with tqdm(total=trainer.batches_per_epoch * args.epochs, unit="batch", dynamic_ncols=True) as bar:
@@ -92,7 +101,7 @@ def evaluate(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     correct = count_correct(network, data)
     print(f"{args.split} accuracy {correct / len(data):.4f} ({correct} / {len(data)}), "
-          f"mean cost {network.total_cost(data):.4f}, {time.perf_counter() - start:.2f} s")
+          f"mean cost {summed_cost(network, data) / len(data):.4f}, {time.perf_counter() - start:.2f} s")
 
 
 def predict(args: argparse.Namespace) -> None:

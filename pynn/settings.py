@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from pynn.architectures import ARCHITECTURES, INPUTS, OUTPUTS, step_seconds
 from pynn.costs import COSTS
 from pynn.io import MAX_BYTES
 from pynn.network import INITS
 
-INPUTS, OUTPUTS = 784, 10
 MODEL_NAMES = ("pretrained", "yours")
 MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
 CSP = "; ".join([
@@ -42,10 +42,12 @@ class Field:
 
 
 FIELDS = (
+    Field("architecture", "Network", "choice", "mlp", choices=ARCHITECTURES,
+          help="mlp: sigmoid layers (Nielsen ch. 1–3); conv: 20 5×5 filters, 2×2 max-pool, ReLU, softmax (ch. 6)"),
     Field("hidden", "Hidden layers", "layers", [30], 1, MAX_HIDDEN_UNITS,
-          help=f"up to {MAX_HIDDEN_LAYERS} sizes, like 30 or 100,30"),
-    Field("cost", "Cost", "choice", "quadratic", choices=tuple(COSTS)),
-    Field("init", "Initial weights", "choice", "standard", choices=INITS),
+          help=f"up to {MAX_HIDDEN_LAYERS} sizes, like 30 or 100,30 (conv: the first is its ReLU layer)"),
+    Field("cost", "Cost", "choice", "quadratic", choices=tuple(COSTS), help="mlp only (conv: log-likelihood)"),
+    Field("init", "Initial weights", "choice", "standard", choices=INITS, help="mlp only"),
     Field("epochs", "Epochs", "int", 5, 1, 1000),
     Field("minibatch_size", "Mini-batch size", "int", 10, 1, 1000),
     Field("eta", "Learning rate η", "float", 3.0, 1e-6, 1000.0),
@@ -106,32 +108,16 @@ def check_settings(settings: dict) -> dict:
     return clean
 
 
-# One SGD step's cost, measured in Pyodide 0.27.7 under Node on this project's 2-core machine:
-# [784,1000,10] with mini-batch 1000 took 1.1 s, [784,1000,1000,1000,1000,10] with 100 took 0.9 s.
-# A step costs about 6 flops per weight per sample (forward 2, backward 4); the first layer
-# counts half because its inputs are sparse (the kernel skips pixels no sample in the batch
-# inks). Fitting those two runs gives this rate.
-STEP_FLOPS_PER_SECOND = 2.3e9
 # Stop and predictions wait for the step under way: above this the form refuses the settings,
 MAX_STEP_SECONDS = 1.5
 # and above this the page warns that Stop and predictions will lag.
 SLOW_STEP_SECONDS = 0.25
 
 
-def layer_sizes(settings: dict) -> list[int]:
-    return [INPUTS, *settings["hidden"], OUTPUTS]
-
-
-def step_seconds(sizes: list[int], minibatch_size: int) -> float:
-    """Estimated seconds of one mini-batch step in the page's worker."""
-    first, *rest = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    return 6.0 * minibatch_size * (first / 2 + sum(rest)) / STEP_FLOPS_PER_SECOND
-
-
 def check_step_time(settings: dict) -> float:
     """The estimated step time of checked settings, or SettingsError on the two fields that set
     it when one step would outlast MAX_STEP_SECONDS (Stop could not act in between)."""
-    seconds = step_seconds(layer_sizes(settings), settings["minibatch_size"])
+    seconds = step_seconds(settings)
     if seconds > MAX_STEP_SECONDS:
         message = (f"with these layers and mini-batch size one training step would take about {seconds:.1f} s "
                    f"(at most {MAX_STEP_SECONDS:g} s, so that Stop acts at once); "

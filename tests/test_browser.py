@@ -7,19 +7,13 @@ import numpy as np
 import pytest
 
 from pynn import Network, browser, io
-from pynn.browser import Session, call, evaluation_slice, megabytes
-from pynn.settings import (
-    MAX_HIDDEN_LAYERS,
-    MAX_HIDDEN_UNITS,
-    MAX_STEP_SECONDS,
-    SettingsError,
-    check_settings,
-    layer_sizes,
-    step_seconds,
-)
+from pynn.architectures import network_for, step_seconds
+from pynn.browser import Session, call, evaluation_slice
+from pynn.settings import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_STEP_SECONDS, SettingsError, check_settings
+from pynn.untrusted import megabytes
 
-SETTINGS = {"hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2, "minibatch_size": 10,
-            "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1}
+SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2,
+            "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1}
 
 
 def npz_bytes(count: int, seed: int) -> bytes:
@@ -243,9 +237,33 @@ def test_evaluation_is_sliced_and_stop_works_during_it(session, monkeypatch):
 
 
 def test_evaluation_slices_shrink_with_the_network():
-    assert evaluation_slice([784, 30, 10]) == browser.EVALUATION_SLICE_MAX
-    biggest = [784, *[MAX_HIDDEN_UNITS] * MAX_HIDDEN_LAYERS, 10]
+    assert evaluation_slice(Network([784, 30, 10])) == browser.EVALUATION_SLICE_MAX
+    biggest = Network([784, *[MAX_HIDDEN_UNITS] * MAX_HIDDEN_LAYERS, 10])
     assert 1 <= evaluation_slice(biggest) <= 20  # ~7.6 Mflop an image: tens of ms a slice, not seconds
+    conv = network_for({"architecture": "conv", "hidden": [], "seed": 0})
+    assert 1 <= evaluation_slice(conv) < evaluation_slice(Network([784, 30, 10]))
+
+
+def test_a_conv_run_trains_and_shows_its_filters(session):
+    session.set_data(npz_bytes(200, 1), npz_bytes(50, 2))
+    session.prepare_training({**SETTINGS, "architecture": "conv", "hidden": [16], "epochs": 1, "train_size": 200,
+                              "eta": 0.05})
+    started = session.start_training()
+    assert started["batches_per_epoch"] == 20
+    while session.running:
+        record = session.train_chunk(0.5)
+    assert record["done"] and 0 <= record["accuracy"] <= 1
+    described = session.describe("yours")
+    assert described["kind"] == "network3" and described["cost"] == "log-likelihood"
+    filters = session.hidden_units("yours", 30)
+    assert (filters["kind"], filters["count"], filters["side"]) == ("filters", 20, 5)
+    assert len(filters["pixels"]) == 20 * 25
+    units = session.hidden_units("pretrained", 4)
+    assert (units["kind"], units["count"], units["side"], len(units["pixels"])) == ("units", 4, 28, 4 * 784)
+    reloaded = Session()
+    reloaded.load_model("yours", session.model_json("yours"))
+    x = np.random.default_rng(0).random((784, 3))
+    np.testing.assert_array_equal(reloaded.models["yours"].feedforward(x), session.models["yours"].feedforward(x))
 
 
 # --- settings whose single step is too slow to stop
@@ -262,10 +280,12 @@ def test_a_step_that_would_outlast_stop_is_a_field_error():
 
 
 def test_step_estimate_grows_with_weights_and_batch():
-    small = step_seconds(layer_sizes({"hidden": [30]}), 10)
+    small = step_seconds({"hidden": [30], "minibatch_size": 10})
     assert small < 0.01
-    assert step_seconds(layer_sizes({"hidden": [30]}), 100) == pytest.approx(10 * small)
-    assert step_seconds(layer_sizes({"hidden": [1000] * 4}), 200) > MAX_STEP_SECONDS
+    assert step_seconds({"hidden": [30], "minibatch_size": 100}) == pytest.approx(10 * small)
+    assert step_seconds({"hidden": [1000] * 4, "minibatch_size": 200}) > MAX_STEP_SECONDS
+    conv = step_seconds({"architecture": "conv", "hidden": [], "minibatch_size": 10})
+    assert 0.005 < conv < 0.03  # measured 11–20 ms a step in Pyodide
 
 
 def test_the_largest_first_layer_product_fits_pyodides_32_bit_iterator():

@@ -112,3 +112,15 @@ def test_missing_output_folder_fails_before_training(tmp_path, capsys):
     assert main(["train", "--epochs", "1", "--train-size", "10", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Epoch" not in err
+
+
+def test_train_builds_a_conv_net_too(tmp_path, capsys):
+    out = tmp_path / "conv.json"
+    assert main(["train", "--architecture", "conv", "--sizes", "784,16,10", "--epochs", "1", "--train-size", "50",
+                 "--eta", "0.05", "--seed", "3", "--out", str(out)]) == 0
+    network = io.load(out)
+    assert network.describe()["layers"][0]["type"] == "ConvPoolLayer"
+    assert network.describe()["layers"][1]["n_out"] == 16
+    assert main(["evaluate", str(out)]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    assert main(["train", "--architecture", "conv", "--sizes", "100,10", "--out", str(out)]) == 2

@@ -26,8 +26,8 @@ export async function readUpload(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
-function describe({ sizes, cost, meta }) {
-  const parts = [sizes.join(" → "), cost];
+function describe({ summary, cost, meta }) {
+  const parts = [summary, cost];
   const accuracy = percent(meta?.test_accuracy);
   if (accuracy) parts.push(`test accuracy ${accuracy}`);
   return parts.join(" · ");
@@ -97,11 +97,10 @@ export class ModelPanel extends EventTarget {
     }
   }
 
-  /** `run` is Session.start_training's answer: the new network's settings. */
-  trainingStarted({ settings }) {
+  /** `run` is Session.start_training's answer: the new network's description. */
+  trainingStarted({ model }) {
     this.#training = true;
-    this.descriptions.yours = { sizes: [CONFIG.inputs, ...settings.hidden, CONFIG.outputs], cost: settings.cost,
-                                meta: {} };
+    this.descriptions.yours = model;
     this.#setYoursOption("training…");
     this.#showInfo();
     this.available = !this.elements.select.disabled;

@@ -1,16 +1,16 @@
 // "What the net learned": each first-layer hidden unit's 784 incoming weights as a 28×28
-// image, blue for negative, orange for positive (pynn sends 128 for zero, scaled per unit).
+// image, or a conv net's 5×5 filters, blue for negative, orange for positive (pynn sends 128
+// for zero, scaled per unit or filter).
 import { REQUEST } from "./protocol.js";
 
 export const UNIT_COUNT = 30; // shown at most: all of a 30-unit layer, Nielsen's usual size
-const SIDE = 28;
 const NEGATIVE = [8, 119, 189];
 const POSITIVE = [245, 147, 34];
 const ZERO = [250, 250, 250];
 
-function paint(canvas, unit) {
+function paint(canvas, unit, side) {
   const context = canvas.getContext("2d");
-  const image = context.createImageData(SIDE, SIDE);
+  const image = context.createImageData(side, side);
   for (let i = 0; i < unit.length; i++) {
     const signed = (unit[i] - 127.5) / 127.5;
     const towards = signed < 0 ? NEGATIVE : POSITIVE;
@@ -21,19 +21,21 @@ function paint(canvas, unit) {
   context.putImageData(image, 0, 0);
 }
 
-/** Shows `count` units from `pixels` (count × 784 bytes) in `container`, reusing its canvases. */
-function showHiddenUnits(container, { count, pixels }) {
+/** Shows `count` images of side × side from `pixels` in `container`, reusing its canvases. */
+function showHiddenUnits(container, { count, side, kind, pixels }) {
   while (container.children.length > count) container.lastElementChild.remove();
   while (container.children.length < count) {
     const canvas = document.createElement("canvas");
-    canvas.width = canvas.height = SIDE;
     canvas.className = "unit";
     container.append(canvas);
   }
+  const what = kind === "filters" ? "filter" : "hidden unit";
   [...container.children].forEach((canvas, index) => {
-    canvas.title = `hidden unit ${index + 1}`;
-    paint(canvas, pixels.subarray(index * SIDE * SIDE, (index + 1) * SIDE * SIDE));
+    if (canvas.width !== side) canvas.width = canvas.height = side;
+    canvas.title = `${what} ${index + 1}`;
+    paint(canvas, pixels.subarray(index * side * side, (index + 1) * side * side), side);
   });
+  container.dataset.kind = kind;
 }
 
 /** The panel: asks the worker for a model's units and shows them with a caption. */
@@ -51,8 +53,10 @@ export class UnitsPanel {
       const units = await this.bridge.call(REQUEST.hiddenUnits, { name, count: UNIT_COUNT });
       if (asked !== this.#asked) return; // a later request has the newer picture
       showHiddenUnits(this.container, units);
-      const some = total > units.count ? `, ${units.count} of its ${total} units` : "";
-      this.caption.textContent = `Showing ${name}${when}${some}.`;
+      const things = units.kind === "filters" ? "5×5 convolution filters" : "units";
+      const some = units.kind === "units" && total > units.count ? `, ${units.count} of its ${total} ${things}` : "";
+      const all = units.kind === "filters" ? `, its ${units.count} ${things}` : "";
+      this.caption.textContent = `Showing ${name}${when}${some}${all}.`;
     } catch (error) {
       if (error.name !== "WorkerCrash") this.caption.textContent = `Could not show the units: ${error.message}`;
     }

@@ -35,8 +35,8 @@ from playwright.sync_api import expect
 from pynn.browser import Session
 
 TRAIN_TIMEOUT = 180_000  # ms
-SHORT_RUN = {"hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1, "minibatch_size": 10, "eta": 3.0,
-             "lmbda": 0.0, "train_size": 10_000, "seed": 1}
+SHORT_RUN = {"architecture": "mlp", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
+             "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 10_000, "seed": 1}
 
 
 @pytest.fixture(scope="module")
