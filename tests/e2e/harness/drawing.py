@@ -34,11 +34,11 @@ def draw(page: Page, strokes, steps: int = 4) -> None:
     """Draw polylines with real mouse down/move/up events."""
     box = pad_box(page)
     for stroke in strokes:
-        points = _points(box, stroke[:1], 1)
-        page.mouse.move(*points[0])
+        at = _points(box, stroke, 1)  # the stroke's own points; mouse.move adds the steps between
+        page.mouse.move(*at[0])
         page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=steps)
+        for x, y in at[1:]:
+            page.mouse.move(x, y, steps=steps)
         page.mouse.up()
 
 
