@@ -4,7 +4,7 @@
 
 [784, 30, 10], quadratic cost, standard init, mini-batch 10, η 3.0, λ 0, all 50,000 training
 images, evaluated on the 10,000 test images after every epoch.  The page is driven through its
-form (as bench/browser_epoch.py does) and its accuracy element is read after each epoch; the
+form (with the harness bench/browser_epoch.py uses) and its accuracy element is read after each epoch; the
 native run is what the page's worker does (pynn.browser.Session.start_training: Network(sizes,
 seed=seed), whose generator also shuffles, and a Trainer over the first train_size samples),
 with this checkout's pynn.  Prints both per epoch side by side, the largest difference, and the
@@ -25,9 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import browser_epoch as be
-
-note = be.note
+from browser_bench import RESULTS, ROOT
+from browser_bench.common import INIT_SCRIPT, VIEWPORT, build_site, launch, note, site_matches_checkout, visit
+from browser_bench.epoch import max_difference, native_run, page_model, train_in_page
+from harness.monitor import Monitor
+from harness.server import serving
 
 
 def main() -> None:
@@ -38,28 +40,28 @@ def main() -> None:
     parser.add_argument("--native-product", choices=["default", "einsum", "matmul"], default="default",
                         help="natively, compute the first layer's product this way (default: as pynn does natively, "
                              "matmul; einsum is what pynn uses in Pyodide)")
-    parser.add_argument("--output", type=Path, default=be.RESULTS / "browser_accuracy.json")
+    parser.add_argument("--output", type=Path, default=RESULTS / "browser_accuracy.json")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
     import build
 
-    requests = be.Requests()
     results: dict = {"settings": {"sizes": [784, 30, 10], "cost": "quadratic", "init": "standard", "minibatch": 10,
                                   "eta": 3.0, "lmbda": 0.0, "train_size": 50_000, "epochs": args.epochs,
                                   "seed": args.seed, "native_product": args.native_product}}
     with tempfile.TemporaryDirectory(prefix="pynn-bench-") as tmp, sync_playwright() as playwright:
-        site = be.build_site(not args.no_build, Path(tmp) / "site")
-        results["site_matches_checkout"] = be.site_matches_checkout(site)
+        site = build_site(not args.no_build, Path(tmp) / "site")
+        results["site_matches_checkout"] = site_matches_checkout(site)
         if results["site_matches_checkout"] is False:
             note("WARNING: site/'s pynn wheel differs from this checkout's pynn/ (rebuild with python3 build.py)")
-        with be.serving(build.make_server("127.0.0.1", 0, site)) as url:
-            browser = be.launch(playwright)
-            context = browser.new_context(viewport=be.VIEWPORT)
-            requests.watch(context)
-            context.add_init_script(be.INIT_SCRIPT)
-            page, record = be.visit(context, url)
+        with serving(build.make_server("127.0.0.1", 0, site)) as url:
+            monitor = Monitor(None, url.rstrip("/"), intercept=False)  # watched, not intercepted
+            browser = launch(playwright)
+            context = browser.new_context(viewport=VIEWPORT)
+            monitor.watch(context)
+            context.add_init_script(INIT_SCRIPT)
+            page, record = visit(context, url)
             note(f"Chromium {browser.version}: page ready in {record['ready_s']:.1f} s; training {args.epochs} "
                  f"epoch(s) in the page …")
             shown = [0]
@@ -70,8 +72,8 @@ def main() -> None:
                     shown[0] += 1
                     note(f"  page, epoch {shown[0]}: {text}")
 
-            run = be.train_in_page(page, args.seed, epochs=args.epochs, timeout=args.epochs * 600.0, on_wait=progress)
-            browser_params = be.page_model(page)
+            run = train_in_page(page, args.seed, epochs=args.epochs, timeout=args.epochs * 600.0, on_wait=progress)
+            browser_params = page_model(page)
             browser.close()
 
     note("natively …")
@@ -81,7 +83,7 @@ def main() -> None:
         from pynn import kernel
 
         kernel.input_product = kernel.einsum_product if args.native_product == "einsum" else np.matmul
-    network, trainer = be.native_run(args.seed, args.epochs)
+    network, trainer = native_run(args.seed, args.epochs)
     native, native_elapsed = [], []
     start = time.perf_counter()
     for record in trainer.each_epoch():
@@ -94,7 +96,7 @@ def main() -> None:
     browser_acc = [float(text) for text in run["accuracies"]]
     rows = max(len(browser_acc), len(native))
     differences = [abs(b - n) for b, n in zip(browser_acc, native)]
-    weights = be.max_difference(browser_params, native_params)
+    weights = max_difference(browser_params, native_params)
     note(f"\n{'epoch':>5}  {'browser':>8}  {'native':>8}  {'|Δ|':>7}  {'browser Σs':>10}  {'native Σs':>9}")
     for i in range(rows):
         b = f"{browser_acc[i]:.4f}" if i < len(browser_acc) else "–"
@@ -111,19 +113,19 @@ def main() -> None:
     note(f"best: browser {best[0]:.4f}, native {best[1]:.4f}; "
          f"training time: browser {run['elapsed']:.1f} s (wall {run['wall_s']:.1f} s), native "
          f"{trainer.elapsed:.1f} s (wall {native_wall:.1f} s)")
-    note(f"requests to hosts other than 127.0.0.1: {len(requests.foreign)}; page errors: {len(requests.errors)}"
-         f"{'  ' + str(requests.errors[:3]) if requests.errors else ''}")
+    note(f"requests to hosts other than 127.0.0.1: {len(monitor.foreign)}; page errors: {len(monitor.errors)}"
+         f"{'  ' + str(monitor.errors[:3]) if monitor.errors else ''}")
     results.update({
         "browser_accuracy": browser_acc, "native_accuracy": native,
         "max_accuracy_difference": max(differences, default=None), "identical_epochs": identical,
         "max_weight_difference": weights,
         "browser_elapsed_per_epoch_s": run["epochElapsed"], "native_elapsed_per_epoch_s": native_elapsed,
         "browser_training_s": run["elapsed"], "browser_wall_s": run["wall_s"], "native_training_s": trainer.elapsed,
-        "foreign_requests": requests.foreign[:20], "page_errors": requests.errors[:20],
+        "foreign_requests": monitor.foreign[:20], "page_errors": monitor.errors[:20],
     })
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1))
-    note(f"wrote {args.output.relative_to(be.ROOT) if args.output.is_relative_to(be.ROOT) else args.output}")
+    note(f"wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
 
 
 if __name__ == "__main__":

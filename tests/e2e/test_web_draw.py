@@ -1,4 +1,5 @@
-"""Drawing on the pad: the pretrained model's predictions, checked against pynn run natively."""
+"""Drawing on the pad with a mouse, a finger and a pen: the pretrained model's predictions,
+checked against pynn run natively."""
 
 from __future__ import annotations
 
@@ -6,20 +7,21 @@ import time
 
 import numpy as np
 import pytest
-from digits import STROKES
-from helpers import (
-    SITE,
+from harness import SITE
+from harness.app import shoot
+from harness.digits import STROKES
+from harness.drawing import (
     canvas_pixels,
-    check_against_native,
     clear_pad,
     draw,
-    last_predict_call,
+    draw_pen,
+    draw_touch,
+    log_pointer_types,
     pad_box,
     pad_ink,
-    shoot,
-    tap_predictions,
-    wait_prediction,
+    pointer_types,
 )
+from harness.predictions import check_against_native, last_predict_call, tap_predictions, wait_prediction
 from playwright.sync_api import expect
 
 from pynn import io
@@ -148,4 +150,31 @@ def test_a_single_tap_is_not_read_as_a_digit(module_app):
     assert last_predict_call(page)["value"].get("blank") is True
     expect(page.get_by_test_id("prediction")).to_have_text("")
     expect(draw_prompt(page)).to_be_visible()
+    module_app.monitor.assert_clean()
+
+
+@pytest.mark.parametrize(("pointer", "digit"), [("touch", 7), ("pen", 3)])
+def test_touch_and_pen_draw_like_a_mouse(module_app, pretrained, pointer, digit):
+    """A finger (Input.dispatchTouchEvent) and a stylus (Input.dispatchMouseEvent, pointerType pen)
+    draw the same digit a mouse does, and the page reads it the same way."""
+    page = module_app.page
+    tap_predictions(page)
+    clear_pad(page)
+    draw(page, STROKES[digit])
+    by_mouse = wait_prediction(page)
+    assert by_mouse.text == str(digit)
+    mouse_ink = pad_ink(page)
+
+    clear_pad(page)
+    log_pointer_types(page)
+    (draw_touch if pointer == "touch" else draw_pen)(page, STROKES[digit])
+    result = wait_prediction(page)
+    types = pointer_types(page)
+    assert types and set(types) == {pointer}, f"the pad saw pointerdowns of types {types}, not {pointer!r}"
+    assert result.text == str(digit), f"drew a {digit} by {pointer}, the page says {result.text!r}"
+    check_against_native(page, pretrained, result)
+    ink = pad_ink(page)
+    # The same polyline, rasterised from other events: nearly the same pixels.
+    overlap = ((ink > 127) & (mouse_ink > 127)).sum() / max((mouse_ink > 127).sum(), 1)
+    assert overlap > 0.8, f"{pointer} ink covers only {overlap:.0%} of the mouse's"
     module_app.monitor.assert_clean()

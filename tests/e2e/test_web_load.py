@@ -1,12 +1,18 @@
-"""The page gets ready from its own origin alone, without errors."""
+"""The page gets ready from its own origin alone, without errors, under a strict CSP."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import time
 import urllib.request
 
-from helpers import READY_TIMEOUT, Monitor, by_id, wait_ready
+from harness.app import by_id, wait_ready, wait_service_worker
+from harness.monitor import Monitor
 from playwright.sync_api import expect
+
+from pynn.settings import CSP, CSP_META
 
 
 def test_ready_with_no_other_origin_and_no_errors(new_context, site_server):
@@ -27,13 +33,11 @@ def test_ready_with_no_other_origin_and_no_errors(new_context, site_server):
     expect(by_id(page, "status")).not_to_be_empty()
     assert page.evaluate("() => typeof window.pynnApp === 'object' && !!window.pynnApp.bridge"), \
         "window.pynnApp.bridge is missing"
-    # The service worker installs (and precaches) after load: its requests count too.
-    has_service_worker = page.evaluate("() => 'serviceWorker' in navigator && "
-                                       "navigator.serviceWorker.getRegistration().then(r => !!r)")
-    if has_service_worker:
-        page.wait_for_function("() => navigator.serviceWorker.ready.then(r => !!r.active)", timeout=READY_TIMEOUT)
-        page.wait_for_function("() => navigator.serviceWorker.ready.then(r => r.active.state === 'activated')",
-                               timeout=READY_TIMEOUT)
+    # The service worker registers and precaches after ready: wait for it, so that its requests count
+    # too (and this check cannot pass by looking before it exists).
+    registration = wait_service_worker(page)
+    print(f"service worker: {registration}")
+    assert registration["scope"] == site_server.url, registration
     time.sleep(0.5)
 
     urls = [url for _, _, url in monitor.requests]
@@ -43,14 +47,74 @@ def test_ready_with_no_other_origin_and_no_errors(new_context, site_server):
     for needed in ("pyodide/pyodide.asm.wasm", "models/pretrained.npz"):
         assert any(url.endswith(needed) for url in urls), f"no request for {needed} was seen: {urls}"
     assert any(kind == "worker" for kind, _ in monitor.workers), f"no dedicated worker started: {monitor.workers}"
-    if has_service_worker:
-        assert sources.get("service worker", 0) > 0, "the service worker's requests were not seen"
+    assert any(kind == "service worker" for kind, _ in monitor.workers), \
+        f"no service worker was seen: {monitor.workers}"
+    assert sources.get("service worker", 0) > 0, "the service worker's requests (its precaching) were not seen"
     monitor.assert_clean()
 
 
-def test_served_with_a_strict_content_security_policy(site_server):
-    """The second line of defence: the browser itself refuses any other origin."""
-    for path in ("", "worker.js", "pyodide/pyodide.mjs"):
-        with urllib.request.urlopen(site_server.url + path) as response:
-            policy = response.headers.get("Content-Security-Policy", "")
-        assert "default-src 'self'" in policy and "connect-src 'self'" in policy, f"/{path}: {policy!r}"
+# --- the Content-Security-Policy
+
+# The only sources a directive may name: no other origin, no 'unsafe-inline', no 'unsafe-eval'.
+SAFE_SOURCES = {"'self'", "'none'", "'wasm-unsafe-eval'", "data:", "blob:"}
+REQUIRED = {"default-src": ["'self'"], "script-src": ["'self'", "'wasm-unsafe-eval'"], "connect-src": ["'self'"],
+            "worker-src": ["'self'"], "object-src": ["'none'"], "base-uri": ["'none'"], "form-action": ["'none'"]}
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parsed = {}
+    for part in policy.split(";"):
+        words = part.split()
+        if words:
+            assert words[0].lower() not in parsed, f"{words[0]} given twice in {policy!r}"
+            parsed[words[0].lower()] = words[1:]
+    return parsed
+
+
+def strictness_problems(policy: str) -> list[str]:
+    """What makes ``policy`` weaker than the site's promise (empty when it is strict)."""
+    parsed = directives(policy)
+    problems = [f"{name} allows {source}" for name, sources in parsed.items() for source in sources
+                if source not in SAFE_SOURCES]
+    problems += [f"{name} is {parsed.get(name)}, not {sources}" for name, sources in REQUIRED.items()
+                 if parsed.get(name) != sources]
+    return problems
+
+
+def test_the_strictness_check_catches_weaker_policies():
+    assert strictness_problems(CSP) == [] and strictness_problems(CSP_META) == []
+    weaker = [CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'"),
+              CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+              CSP.replace("connect-src 'self'", "connect-src 'self' https://cdn.example.org"),
+              CSP.replace("img-src 'self'", "img-src 'self' *"),
+              CSP.replace("script-src 'self' 'wasm-unsafe-eval'", "script-src 'self' 'unsafe-eval'"),
+              CSP.replace("object-src 'none'; ", "")]
+    for policy in weaker:
+        assert policy != CSP and strictness_problems(policy), f"not caught: {policy}"
+
+
+def served(url: str) -> tuple[str, bytes]:
+    with urllib.request.urlopen(url) as response:
+        return response.headers.get("Content-Security-Policy", ""), response.read()
+
+
+def test_served_with_the_exact_content_security_policy(site_server):
+    """The second line of defence: the browser itself refuses any other origin.  The header and
+    the <meta> copy in index.html are pynn.settings' policy, to the character."""
+    for path in ("", "index.html", "worker.js", "pyodide/pyodide.mjs", "models/pretrained.json", "config.json"):
+        header, _ = served(site_server.url + path)
+        assert header == CSP, f"/{path}: header {header!r}\n  expected {CSP!r}"
+    assert strictness_problems(CSP) == [], strictness_problems(CSP)
+
+    _, body = served(site_server.url)
+    metas = re.findall(r"<meta\s+http-equiv=[\"']?content-security-policy[\"']?\s+content=\"([^\"]*)\"",
+                       body.decode(), re.IGNORECASE)
+    assert len(metas) == 1, f"expected one CSP <meta> in index.html, found {len(metas)}"
+    meta = html.unescape(metas[0])
+    assert meta == CSP_META, f"<meta> {meta!r}\n  expected {CSP_META!r}"
+    assert "frame-ancestors" not in meta and "frame-ancestors 'none'" in CSP
+    assert strictness_problems(meta) == [], strictness_problems(meta)
+
+    _, config = served(site_server.url + "config.json")
+    config = json.loads(config)
+    assert (config["csp"], config["csp_meta"]) == (CSP, CSP_META), "config.json disagrees with pynn.settings"

@@ -11,8 +11,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from digits import STROKES
-from helpers import Monitor, by_id, draw, wait_prediction, wait_ready
+from harness.app import by_id, wait_ready
+from harness.digits import STROKES
+from harness.drawing import draw
+from harness.monitor import Monitor
+from harness.predictions import wait_prediction
 from playwright.sync_api import expect
 
 SNAPSHOT_CACHE = "python-snapshot"
