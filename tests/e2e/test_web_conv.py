@@ -1,0 +1,56 @@
+"""A conv net (network3's layers) trained in the page: it trains, shows its filters, predicts
+exactly as pynn does natively with the same weights, and equals a native run of the same
+settings to the weight."""
+
+from __future__ import annotations
+
+import numpy as np
+from harness import SITE
+from harness.app import by_id, model_json
+from harness.digits import STROKES
+from harness.drawing import clear_pad, draw
+from harness.models import model_in_use
+from harness.predictions import check_against_native, tap_predictions, wait_prediction
+from harness.training import train
+
+from pynn import io
+from pynn.browser import Session
+
+CONV_RUN = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
+            "minibatch_size": 10, "eta": 0.05, "lmbda": 0.0, "train_size": 1000, "seed": 3}
+
+
+def native_conv_run():
+    session = Session()
+    session.set_data((SITE / "data" / "mnist-train.npz").read_bytes(), (SITE / "data" / "mnist-test.npz").read_bytes())
+    session.start_training(CONV_RUN)
+    while not (result := session.train_chunk(10.0))["done"]:
+        pass
+    return result, session.models["yours"]
+
+
+def test_the_page_trains_a_conv_net_and_predicts_with_it(module_app):
+    page = module_app.page
+    final = train(page, CONV_RUN)
+    assert final["done"] == "true"
+    trained = io.loads(model_json(page, "yours"))
+    assert trained.describe()["layers"][0]["type"] == "ConvPoolLayer"
+
+    native_result, native = native_conv_run()
+    for ours, theirs in zip([p for layer in trained.layers for p in layer.params],
+                            [p for layer in native.layers for p in layer.params]):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+    accuracy = float(by_id(page, "accuracy").text_content())
+    assert abs(accuracy - native_result["accuracy"]) < 1e-4 and accuracy > 0.5  # 1,000 images, one epoch
+
+    units = by_id(page, "units")
+    assert units.get_attribute("data-kind") == "filters"
+    assert units.locator("canvas").count() == 20
+    assert units.locator("canvas").first.get_attribute("width") == "5"
+
+    assert model_in_use(page) == "yours"
+    tap_predictions(page)
+    clear_pad(page)
+    draw(page, STROKES[7])
+    result = wait_prediction(page)
+    check_against_native(page, trained, result)
