@@ -119,6 +119,39 @@ class Network:
                 out[:, start:start + CHUNK] = block.T
         return out
 
+    def copy(self) -> Network:
+        """An independent copy: the same layers, parameters (copied), meta and generator state."""
+        layers = [Layer.from_description(layer.describe()) for layer in self.layers]
+        for copied, layer in zip(layers, self.layers):
+            copied.set_params([p.copy() for p in layer.params])
+        twin = Network(layers, meta=dict(self.meta))
+        twin.rng.bit_generator.state = self.rng.bit_generator.state
+        return twin
+
+    def input_gradient(self, x: np.ndarray, unit: int) -> np.ndarray:
+        """∂a_unit/∂x, a (n_in, 1) column, for one input column ``x``: the softmax output's own
+        derivative, ∂a_k/∂z = a_k(e_k − a), sent back through every layer to the input."""
+        row = np.asarray(x, dtype=np.float64).reshape(1, self.n_in)
+        a = row
+        with np.errstate(over="ignore"):
+            for layer in self.layers:
+                a = layer.forward(a, training=False, grad=True)
+            delta = -a[0, unit] * a
+            delta[0, unit] += a[0, unit]
+            for layer in reversed(self.layers):
+                delta = layer.backward(delta, need_input=True)
+        return delta.reshape(-1, 1)
+
+    def hidden_activations(self, x: np.ndarray) -> np.ndarray:
+        """How strongly each unit of the first layer fires for one input column ``x``: a conv
+        layer's filters by the mean of their pooled map, a fully connected layer's units as they are."""
+        out = self.layers[0].forward(np.asarray(x, dtype=np.float64).reshape(1, self.n_in), training=False,
+                                     grad=False)
+        first = self.layers[0]
+        if isinstance(first, ConvPoolLayer):
+            return out.reshape(first.filter_shape[0], -1).mean(axis=1)
+        return out[0].copy()
+
     def stepper(self, batch_size: int) -> Stepper:
         return Stepper(self, check_count("batch_size", batch_size, 1))
 

@@ -326,3 +326,35 @@ def hostile():
 def test_hostile_files_are_refused(name):
     with pytest.raises(ModelFileError):
         loads_network3(hostile()[name])
+
+
+def test_copy_is_independent_and_identical():
+    net = small_net()
+    twin = net.copy()
+    x = np.random.default_rng(1).random((net.n_in, 3))
+    np.testing.assert_array_equal(twin.feedforward(x), net.feedforward(x))
+    twin.layers[0].params[0] += 1.0
+    assert not np.array_equal(twin.feedforward(x), net.feedforward(x))
+
+
+def test_input_gradient_matches_finite_differences():
+    net = small_net()
+    x = np.random.default_rng(2).random((net.n_in, 1))
+    unit = int(np.argmax(net.feedforward(x)))
+    grad = net.input_gradient(x, unit)
+    eps = 1e-6
+    for i in np.random.default_rng(3).choice(net.n_in, 12, replace=False):
+        step = np.zeros_like(x)
+        step[i] = eps
+        numeric = (net.feedforward(x + step)[unit, 0] - net.feedforward(x - step)[unit, 0]) / (2 * eps)
+        assert grad[i, 0] == pytest.approx(numeric, rel=1e-5, abs=1e-9)
+
+
+def test_hidden_activations_are_the_first_layers_output():
+    net = small_net()
+    x = np.random.default_rng(4).random((net.n_in, 1))
+    activity = net.hidden_activations(x)
+    first = net.layers[0]
+    out = first.forward(x.reshape(1, -1), training=False, grad=False)
+    expected = out.reshape(first.filter_shape[0], -1).mean(axis=1) if hasattr(first, "filter_shape") else out[0]
+    np.testing.assert_array_equal(activity, expected)

@@ -449,3 +449,19 @@ def test_session_evaluates_in_chunks_and_explains_a_drawing(session):
     why = session.explain(drawing(), 140, 140)
     assert why["digit"] == session.predict(drawing(), 140, 140)["digit"]
     assert len(why["hidden"]) == 16 and len(why["preview"]) == 784
+
+
+def test_a_conv_net_fine_tunes_and_explains_itself(replay):
+    from pynn.architectures import network_for
+
+    conv = network_for({"architecture": "conv", "hidden": [12], "seed": 5})
+    run = FineTune(conv, make_digits(np.arange(20) % 10), replay, None, FAST, augment=shifts)
+    while not run.done:
+        run.run(max_seconds=0.5)
+    assert type(run.model) is type(conv) and run.model is not conv
+    changed = run.model.layers[0].params[0]
+    assert not np.array_equal(changed, conv.layers[0].params[0])  # the copy trained, the original did not
+    x = np.random.default_rng(6).random(784)
+    result = explain(conv, x)
+    assert len(result["saliency"]) == 784 and len(result["hidden"]) == 20  # one activity per filter
+    assert abs(sum(result["probabilities"]) - 1) < 1e-12
