@@ -17,7 +17,7 @@ from pynn import io
 from pynn.browser import Session
 
 CONV_RUN = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
-            "minibatch_size": 10, "eta": 0.05, "lmbda": 0.0, "train_size": 1000, "seed": 3}
+            "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 2000, "seed": 3}
 
 
 def native_conv_run():
@@ -41,7 +41,7 @@ def test_the_page_trains_a_conv_net_and_predicts_with_it(module_app):
                             [p for layer in native.layers for p in layer.params]):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
     accuracy = float(by_id(page, "accuracy").text_content())
-    assert abs(accuracy - native_result["accuracy"]) < 1e-4 and accuracy > 0.5  # 1,000 images, one epoch
+    assert abs(accuracy - native_result["accuracy"]) < 1e-4 and accuracy > 0.6  # natively 0.7564
 
     units = by_id(page, "units")
     assert units.get_attribute("data-kind") == "filters"

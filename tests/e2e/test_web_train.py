@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 
 from pynn import Network, io
 from pynn.browser import Session, read_npz
+from pynn.evaluation import count_correct
 from pynn.settings import BY_NAME, DEFAULTS
 
 
@@ -133,8 +134,8 @@ def test_stop_mid_run(module_app, test_data, screenshot_dir):
     assert "yours" in model_options(page), model_options(page)
     model = io.loads(model_json(page, "yours"))
     untrained = Network(model.sizes, cost=model.cost.name, seed=int(by_id(page, "seed").input_value()))
-    accuracy = test_data.count_correct(model) / len(test_data)
-    chance = test_data.count_correct(untrained) / len(test_data)
+    accuracy = count_correct(model, test_data) / len(test_data)
+    chance = count_correct(untrained, test_data) / len(test_data)
     print(f"stopped after {stopped['batch']} mini-batches: test accuracy {accuracy:.4f} (untrained {chance:.4f})")
     assert accuracy > 0.6 and accuracy > chance + 0.4, (accuracy, chance)
 
