@@ -227,12 +227,14 @@ def retrain() -> None:
 
 def write_npz(json_model: Path, target: Path) -> None:
     """The same model as .npz (pynn.io.to_npz), checked to load back identical."""
+    import numpy as np
+
     from pynn import io
 
     network = io.load(json_model)
-    data = io.to_npz(network, network.meta)
-    again = io.loads_npz(data)
-    if not all((a == b).all() for a, b in zip(network.weights + network.biases, again.weights + again.biases)):
+    data = io.to_npz(network)
+    (spec, params), (spec_again, params_again) = io.spec_and_params(network), io.spec_and_params(io.loads_npz(data))
+    if spec != spec_again or not all(np.array_equal(a, b) for a, b in zip(params, params_again, strict=True)):
         sys.exit(f"{target.name} does not load back as the model in {json_model.name}")
     if not target.exists() or target.read_bytes() != data:
         target.write_bytes(data)
