@@ -95,7 +95,7 @@ def spec_text(**changes) -> np.ndarray:
     (changed(meta=np.array("{not json")), "meta is not valid JSON"),
     (changed(meta=np.array("[" * 1000 + "]" * 1000)), "nested too deeply"),
     (changed(p0=np.array([None, 1.0], dtype=object)), "dtype object"),
-], ids=lambda value: value if isinstance(value, str) else None)
+], ids=lambda value: value if isinstance(value, str) else "npz")
 def test_hostile_files_are_refused_clearly(data, message):
     with pytest.raises(ModelFileError, match=message):
         io.loads_npz(data)
@@ -195,7 +195,7 @@ def changed_conv(**changes) -> bytes:
     (changed_conv(spec=conv_spec(filter_shape=[3, 1, 3, 3])), "parameter arrays|params\\[0\\]|n_in"),
     (changed_conv(p0=np.full((2, 1, 3, 3), np.nan)), "not finite"),
     (changed_conv(p1=np.zeros(7)), "params\\[0\\]\\[1\\] must be"),
-], ids=lambda value: value if isinstance(value, str) else None)
+], ids=lambda value: value if isinstance(value, str) else "npz")
 def test_hostile_layered_npz_files_are_refused(data, message):
     with pytest.raises(ModelFileError, match=message):
         io.loads_npz(data)
