@@ -16,11 +16,22 @@ fully connected 100 (sigmoid or ReLU), softmax 10, log-likelihood cost, SGD with
 Rounds are interleaved (the machine is shared and noisy) and medians reported; times
 for --samples < 50000 are scaled to the full epoch.  numpy's BLAS is held to one
 thread too (OPENBLAS_NUM_THREADS=1, unless already set), so both sides use one core.
+
+--browser adds the browser half, in the same run (bench/browser_bench/conv.py): the page's own
+conv net — the same one with ReLU (so --activation relu), FC 100 from the form's first hidden
+size, seed --seed — trained through the page's form in its worker (Pyodide), natively by the
+same code path (Session's network_for and Trainer; final weights compared), by torch (relu)
+if installed, and by ConvNetJS 0.3.0 and TensorFlow.js 4.22 (wasm backend) from the bench-only
+peers page (bench/peers/conv.js), all in one headless Chromium; plus pointer-up → probabilities
+with the shipped pretrained model.  Writes bench/results/conv_browser.json.
+
+    .venv/bin/python bench/conv_epoch.py --browser [--samples 5000] [--rounds 3] [--peers ...] [--no-build]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -90,8 +101,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--activation", choices=("sigmoid", "relu"), default="sigmoid")
     parser.add_argument("--no-torch", action="store_true")
+    browser = parser.add_argument_group("the browser half (--browser)")
+    browser.add_argument("--browser", action="store_true", help="also the page, ConvNetJS and TF.js, in Chromium")
+    browser.add_argument("--seed", type=int, default=0, help="the page's and native pynn's seed (default 0)")
+    browser.add_argument("--peers", default="conv-convnetjs,conv-tfjs-wasm",
+                         help="comma-separated conv peers (also conv-tfjs-cpu; empty: none)")
+    browser.add_argument("--strokes", type=int, default=12, help="strokes for the latency median (0: none)")
+    browser.add_argument("--slow", type=float, default=120.0, help="a peer slower than this (s, measured) runs once")
+    browser.add_argument("--no-build", action="store_true", help="reuse site/ as it is")
+    browser.add_argument("--output", type=Path, default=None, help="default bench/results/conv_browser.json")
     args = parser.parse_args()
     samples = max(MINIBATCH, min(EPOCH, args.samples))
+    if args.browser:
+        samples = max(100, samples)  # the form's smallest training set
+        if args.activation == "sigmoid":
+            print("--browser: the page's conv net uses ReLU; timing relu")
+            args.activation = "relu"
     scale = EPOCH / samples
     data = mnist.load_dataset("train").subset(samples)
 
@@ -108,6 +133,9 @@ def main() -> None:
         labels = torch.from_numpy(data.labels)
         order = torch.from_numpy(np.random.default_rng(SEED).permutation(samples))
         runs.update({"torch f64": [], "torch f32": []})
+    if args.browser:
+        browser_half(args, samples, torch, x if torch else None, labels if torch else None, order if torch else None)
+        return
     print(f"{samples} images (×{scale:g} → one 50k epoch), {args.activation}, mini-batch {MINIBATCH}, "
           f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}"
           + (f", torch {torch.__version__} threads={torch.get_num_threads()}" if torch is not None else ""))
@@ -123,6 +151,23 @@ def main() -> None:
         print(f"median s/epoch ({what}): " + ", ".join(f"{k} {v:.2f}" for k, v in medians.items())
               + "".join(f"; pynn / {k} = {medians['pynn'] / medians[k]:.2f}" for k in runs if k != "pynn"))
     print("(a ratio below 1: pynn is faster)")
+
+
+def browser_half(args, samples: int, torch, x, labels, order) -> None:
+    from browser_bench.conv import CONV_PEERS, OPTIONAL_CONV_PEERS, run
+
+    args.samples = samples
+    args.peer_list = [p for p in args.peers.split(",") if p]
+    unknown = set(args.peer_list) - set(CONV_PEERS + OPTIONAL_CONV_PEERS)
+    if unknown:
+        sys.exit(f"unknown conv peers {sorted(unknown)}; choose from {CONV_PEERS + OPTIONAL_CONV_PEERS}")
+    natives = {}
+    if torch is not None:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
+        for name, dtype in (("torch f64", torch.float64), ("torch f32", torch.float32)):
+            natives[name] = functools.partial(torch_epoch, torch, x, labels, order, "relu", dtype)
+    print(f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+    run(args, natives)
 
 
 if __name__ == "__main__":

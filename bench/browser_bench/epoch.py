@@ -19,15 +19,16 @@ EPOCH_SETTINGS = {"hidden": [30], "epochs": 1, "minibatch_size": 10, "eta": 3, "
                   "cost": "quadratic", "init": "standard"}
 
 
-def fill_epoch_settings(page, seed: int, epochs: int | None = None) -> None:
-    fill_settings(page, EPOCH_SETTINGS, epochs=epochs or EPOCH_SETTINGS["epochs"], seed=seed)
+def fill_epoch_settings(page, seed: int, epochs: int | None = None, settings: dict | None = None) -> None:
+    settings = settings or EPOCH_SETTINGS
+    fill_settings(page, settings, epochs=epochs or settings["epochs"], seed=seed)
 
 
 def train_in_page(page, seed: int, epochs: int = 1, probe: WorkerProbe | None = None, sample_every: float = 0.5,
-                  timeout: float = 3600.0, on_wait=None) -> dict:
-    """Fill the form, press Start training, wait for data-done=true; read the page's figures.
-    ``on_wait(marks)`` is called while waiting."""
-    fill_epoch_settings(page, seed, epochs)
+                  timeout: float = 3600.0, on_wait=None, settings: dict | None = None) -> dict:
+    """Fill the form (``settings`` by pynn's names, default EPOCH_SETTINGS), press Start training,
+    wait for data-done=true; read the page's figures.  ``on_wait(marks)`` is called while waiting."""
+    fill_epoch_settings(page, seed, epochs, settings)
     marks = page.evaluate("() => ({ submits: window.__bench.submits.length, done: window.__bench.done.length, "
                           "accuracies: window.__bench.accuracies.length })")
     samples = []

@@ -1,4 +1,4 @@
-// Bench only: one peer's epoch of [784, 30, 10] (sigmoid, quadratic cost C = ½‖a − y‖²,
+// Bench only (conv-* peers: conv.js): one peer's epoch of [784, 30, 10] (sigmoid, quadratic cost C = ½‖a − y‖²,
 // plain SGD with Nielsen's mean-gradient step η = 3.0, mini-batch 10) on MNIST, in a dedicated
 // worker like the site's Python. A classic worker, so the peers' UMD bundles load with importScripts.
 //
@@ -507,7 +507,9 @@ async function run({ peer, samples, seed, hidden = 30, batch = 10, eta = 3.0, th
 
 self.addEventListener("message", async ({ data }) => {
   try {
-    postMessage({ ok: true, result: await run(data) });
+    // The conv net's peers (conv-*) live in conv.js, which shares this script's globals.
+    if (String(data.peer).startsWith("conv-") && typeof runConv !== "function") importScripts("conv.js");
+    postMessage({ ok: true, result: await (String(data.peer).startsWith("conv-") ? runConv(data) : run(data)) });
   } catch (error) {
     postMessage({ ok: false, error: String(error?.stack ?? error) });
   }
