@@ -16,7 +16,7 @@ from pynn.io import MAX_BYTES
 from pynn.network import INITS
 
 INPUTS, OUTPUTS = 784, 10
-MODEL_NAMES = ("pretrained", "yours")
+MODEL_NAMES = ("pretrained", "yours", "finetuned")  # "finetuned": yours, fine-tuned (pynn.teaching)
 MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
 CSP = "; ".join([
     "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'",
@@ -153,6 +153,7 @@ def page_config() -> dict:
         "slow_step_seconds": SLOW_STEP_SECONDS,
         "csp": CSP,
         "csp_meta": CSP_META,
+        "teach": teach_config(),
     }
 
 
