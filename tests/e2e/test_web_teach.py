@@ -147,7 +147,7 @@ def test_full_finetune_makes_the_finetuned_model_the_one_in_use(page):
     result = by_id(page, "finetune-result")
     expect(result.locator("tr")).to_have_count(3)
     assert re.search(r"\d+\.\d\d%.*→.*\d+\.\d\d%", result.locator("[data-measure=mnist_test]").inner_text())
-    expect(by_id(page, "finetune-notes")).to_contain_text("no 3, 6, 9")  # the digits not drawn
+    expect(by_id(page, "finetune-notes")).to_contain_text("no 3, 6, 7, 9")  # the digits not drawn (7 was deleted)
     # It can be saved and downloaded like any model.
     by_id(page, "save-model").click()
     expect(page.locator("#model-note")).to_contain_text("Saved your fine-tuned model")
@@ -176,6 +176,7 @@ def test_evaluate_shows_accuracy_confusion_per_digit_and_mistakes(page):
     expect(page.locator("#confusion-readout")).to_contain_text(f"True 4, read as 9: {matrix[4][9]} image")
     by_id(page, "confusion").locator("[data-true='0'][data-pred='0']").focus()
     page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
     expect(page.locator("#confusion-readout")).to_contain_text(f"True 1, read correctly: {matrix[1][1]:,} images")
     # The mistakes, most confident first; choosing one (Enter) shows its probabilities.
     mistakes = by_id(page, "mistakes").locator("> [data-true][data-pred]")
