@@ -71,7 +71,7 @@ def read_all(page, drawings) -> float:
     right = 0
     for d in drawings:
         clear_pad(page)
-        draw(page, d["strokes"])
+        draw(page, d["strokes"], steps=1)  # dense already: one mouse move per point
         right += wait_prediction(page, settle=0.4).text == str(d["digit"])
     clear_pad(page)
     return right / len(drawings)
@@ -93,6 +93,10 @@ def evaluate(page) -> tuple[float, float, float]:
     return percent, seconds, wall
 
 
+def stage(text: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--style", help="a family of bench/style_set.py (default: the one read worst)")
@@ -102,7 +106,7 @@ def main() -> None:
 
     data = style_set.load()
     worst, scores = hardest_style(data)
-    style = args.style or worst
+    style = str(args.style or worst)
     print("shipped model on style_set.json, natively: "
           + ", ".join(f"{s} {100 * v:.0f}%" for s, v in sorted(scores.items(), key=lambda kv: kv[1])))
     teach = [d for d in data["drawings"] if d["style"] == style]
@@ -118,10 +122,13 @@ def main() -> None:
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         open_app(page, url)
         mnist_before, eval_seconds, eval_wall = evaluate(page)
+        stage(f"evaluated: {mnist_before:.2f}% in {eval_seconds:.2f} s in the worker")
         style_before = read_all(page, test)
+        stage(f"read {len(test)} fresh drawings before: {100 * style_before:.1f}%")
         for d in teach:
             draw_and_label(page, d["strokes"], d["digit"])
         clear_pad(page)
+        stage("labelled; fine-tuning")
         start = time.perf_counter()
         by_id(page, "fine-tune").click()
         expect(by_id(page, "status")).to_have_attribute("data-state", "training")
@@ -131,6 +138,7 @@ def main() -> None:
         assert page.evaluate("() => document.querySelector('[data-testid=model-select]').value") == "finetuned", message
         worker_seconds = float(re.search(r"Fine-tuned in ([\d.]+) s", message).group(1))
         held = by_id(page, "finetune-result").locator("[data-measure=yours_held_out]").inner_text()
+        stage(f"fine-tuned in {finetune_wall:.1f} s")
         style_after = read_all(page, test)
         mnist_after, eval_seconds_after, eval_wall_after = evaluate(page)
         browser.close()
