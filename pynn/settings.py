@@ -16,7 +16,7 @@ from pynn.costs import COSTS
 from pynn.io import MAX_BYTES
 from pynn.network import INITS
 
-MODEL_NAMES = ("pretrained", "yours")
+MODEL_NAMES = ("pretrained", "yours", "finetuned")  # "finetuned": yours, fine-tuned (pynn.teaching)
 MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
 CSP = "; ".join([
     "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'",
@@ -139,6 +139,7 @@ def page_config() -> dict:
         "slow_step_seconds": SLOW_STEP_SECONDS,
         "csp": CSP,
         "csp_meta": CSP_META,
+        "teach": teach_config(),
     }
 
 

@@ -61,6 +61,11 @@ class TeachingSession:
         self.your_digits = digits
         return self.digits_summary()
 
+    def clear_digits(self) -> dict:
+        """Forget all your digits (the page keeps a copy of the file until it is sure)."""
+        self.your_digits = []
+        return self.digits_summary()
+
     def digits_file(self) -> bytes:
         """Your digits as the downloadable file (pynn.your_digits format)."""
         return your_digits.dumps(self.your_digits)

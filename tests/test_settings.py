@@ -4,10 +4,11 @@ import json
 
 import pytest
 
+from pynn import your_digits
 from pynn.costs import COSTS
 from pynn.io import MAX_BYTES
 from pynn.network import INITS
-from pynn.settings import CSP, CSP_META, DEFAULTS, FIELDS, SettingsError, check_settings, page_config
+from pynn.settings import CSP, CSP_META, DEFAULTS, FIELDS, FINETUNE_FIELDS, SettingsError, check_settings, page_config
 
 
 def test_defaults_pass_their_own_checks():
@@ -50,9 +51,11 @@ def test_hidden_layers():
 def test_page_config_is_json_and_complete():
     config = json.loads(json.dumps(page_config()))
     assert [field["name"] for field in config["fields"]] == [field.name for field in FIELDS]
-    assert config["models"] == ["pretrained", "yours"]
+    assert config["models"] == ["pretrained", "yours", "finetuned"]
     assert (config["inputs"], config["outputs"], config["max_upload_bytes"]) == (784, 10, MAX_BYTES)
     assert config["csp"] == CSP
+    assert [field["name"] for field in config["teach"]["finetune_fields"]] == [f.name for f in FINETUNE_FIELDS]
+    assert config["teach"]["your_digits"]["max_digits"] == your_digits.MAX_DIGITS
 
 
 def test_csp_allows_no_other_origin_and_nothing_inline():

@@ -411,6 +411,7 @@ def test_session_labels_digits_and_round_trips_the_file(session):
     with pytest.raises(DigitsFileError):
         session.load_digits(b"nonsense")
     assert session.digits_summary()["count"] == 2
+    assert session.clear_digits()["count"] == 0 and session.load_digits(file)["count"] == 2
 
 
 def test_session_finetune_runs_in_chunks_to_a_new_model(session):

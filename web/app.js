@@ -1,8 +1,12 @@
 // Wiring: every part is made first, then connected by events, so state flows one way: the
-// pad → prediction; the model panel → prediction and the weight images; the training panel →
-// the model panel, the weight images and the status line; the worker → the status line.
+// pad → prediction and explanation; the model panel → prediction, explanation and the weight
+// images; the training and fine-tune panels → the model panel, the weight images and the
+// status line; the worker → the status line.
 import { DrawingPad } from "./canvas.js";
 import { TrainingCharts } from "./charts.js";
+import { EvaluatePanel } from "./evaluate.js";
+import { Explainer } from "./explain.js";
+import { FineTunePanel } from "./finetune.js";
 import { ModelPanel } from "./models.js";
 import { enableOffline, keepsOwnVersion } from "./offline.js";
 import { Predictor } from "./predict.js";
@@ -10,9 +14,11 @@ import { CONFIG } from "./config.js";
 import { MODEL, checkModelNames } from "./protocol.js";
 import { SettingsForm } from "./settings.js";
 import { bridge, workerCreatedAt } from "./start.js";
+import { TeachPanel } from "./teach.js";
 import { installTestHooks } from "./testhooks.js";
 import { TrainingPanel } from "./training.js";
 import { UnitsPanel } from "./weights.js";
+import { DigitsStore } from "./yourdigits.js";
 
 checkModelNames(CONFIG);
 
@@ -54,19 +60,44 @@ const training = new TrainingPanel(bridge, new SettingsForm($("train-form")),
   elapsed: $("stat-elapsed"), message: $("train-message"),
 }, { beforeRun: reloadIfStale });
 
+const digits = new DigitsStore(bridge);
+const teach = new TeachPanel(pad, digits, {
+  buttons: $("label-buttons"), message: $("label-message"), gallery: $("your-digits"), counts: $("digit-counts"),
+  clearAll: $("clear-digits"), undo: $("undo-clear"), download: $("download-digits"), upload: $("upload-digits"),
+});
+const finetune = new FineTunePanel(bridge, digits, {
+  form: $("finetune-form"), start: $("fine-tune"), stop: $("stop-finetune"), progress: $("finetune-progress"),
+  fill: $("finetune-fill"), message: $("finetune-message"), result: $("finetune-result"), notes: $("finetune-notes"),
+}, () => models.adoptFinetuned());
+const evaluation = new EvaluatePanel(bridge, {
+  start: $("evaluate"), progress: $("evaluate-progress"), fill: $("evaluate-fill"), accuracy: $("test-accuracy"),
+  confusion: $("confusion"), readout: $("confusion-readout"), perDigit: $("per-digit-accuracy"),
+  mistakes: $("mistakes"), mistakesCaption: $("mistakes-caption"), detail: $("mistake-detail"),
+}, () => models.active);
+const explainer = new Explainer(pad, bridge, {
+  saliency: $("saliency"), caption: $("saliency-caption"), units: $("units"), unitsNote: $("units-note"),
+});
+
 const firstHidden = (name) => models.descriptions[name]?.sizes[1];
 
 // --- how they are connected
 
-pad.addEventListener("change", ({ detail }) => predictor.padChanged(detail));
+pad.addEventListener("change", ({ detail }) => {
+  predictor.padChanged(detail);
+  explainer.padChanged(detail);
+});
 $("clear").addEventListener("click", () => pad.clear());
 
 models.addEventListener("switch", ({ detail: name }) => {
   predictor.request();
+  explainer.request();
   if (!training.running) units.show(name, firstHidden(name));
 });
 
 training.addEventListener("status", ({ detail }) => setStatus(detail.state, detail.text));
+finetune.addEventListener("status", ({ detail }) => setStatus(detail.state, detail.text));
+finetune.addEventListener("running", () => setAvailable(pythonUp));
+training.addEventListener("starting", () => setAvailable(pythonUp));
 training.addEventListener("starting", () => delete $("status").dataset.stopped);
 training.addEventListener("started", ({ detail: run }) => {
   models.trainingStarted(run);
@@ -78,21 +109,31 @@ training.addEventListener("epoch", ({ detail: progress }) => {
 training.addEventListener("finished", ({ detail }) => {
   if (detail.byStop) $("status").dataset.stopped = "true";
   models.trainingEnded(detail.stopped);
+  setAvailable(pythonUp);
 });
 
 bridge.addEventListener("status", ({ detail }) => {
-  setStatus(training.running ? "training" : "loading", detail.message);
+  setStatus(training.running || finetune.running ? "training" : "loading", detail.message);
 });
 
+let pythonUp = false;
+
+/** Whether Python is up; one run at a time (a training run or a fine-tune). */
 function setAvailable(available) {
-  training.available = available;
-  models.available = available;
+  pythonUp = available;
+  training.available = available && !finetune.running;
+  models.available = available && !finetune.running;
+  teach.available = available;
+  finetune.available = available && !training.running;
+  evaluation.available = available;
 }
 
 function crashed(message) {
   predictor.disable();
+  explainer.disable();
   setAvailable(false);
   training.abandon();
+  finetune.abandon();
   const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
   setStatus("error", `${sentence} Press Restart to start Python again.`);
 }
@@ -118,12 +159,15 @@ function startApp(startedAt = performance.now()) {
   appReady = (async () => {
     const { timings: worker, model } = await bridge.ready;
     await models.reset(model);
+    const storageNote = await digits.restore();
+    if (storageNote) teach.message(storageNote, true);
     const seconds = (performance.now() - startedAt) / 1000;
     const key = startedAt === 0 ? "navigationToReady" : "restartToReady";
     Object.assign(timings, { [key]: performance.now() - startedAt, worker, boot: worker.path });
     setStatus("ready", `Ready in ${seconds.toFixed(1)} s (${worker.summary}). Draw a digit!`);
     setAvailable(true);
     predictor.enable();
+    explainer.enable();
     units.show(models.active, firstHidden(models.active));
   })();
   appReady.catch((error) => {

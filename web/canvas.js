@@ -10,6 +10,7 @@ export class DrawingPad extends EventTarget {
   #last = null;
   #visible;
   #ink;
+  #strokes = []; // the drawing as polylines of pad coordinates (0..PAD_SIZE)
 
   /** Dispatches "change" with detail "draw" while a stroke grows, "end" when it ends, "clear". */
   constructor(canvas) {
@@ -45,7 +46,14 @@ export class DrawingPad extends EventTarget {
     return { pixels, width: PAD_SIZE, height: PAD_SIZE };
   }
 
+  /** The drawing as polylines of [x, y] in 0..1 (clamped: a captured pointer may leave the pad). */
+  strokes() {
+    const unit = (v) => Math.min(1, Math.max(0, v / PAD_SIZE));
+    return this.#strokes.map((stroke) => stroke.map(({ x, y }) => [unit(x), unit(y)]));
+  }
+
   clear() {
+    this.#strokes = [];
     this.#ink.clearRect(0, 0, PAD_SIZE, PAD_SIZE);
     this.#visible.clearRect(0, 0, PAD_SIZE, PAD_SIZE);
     this.blank = true;
@@ -89,6 +97,7 @@ export class DrawingPad extends EventTarget {
     this.canvas.setPointerCapture(event.pointerId);
     this.#pointer = event.pointerId;
     this.#last = this.#point(event);
+    this.#strokes.push([this.#last]);
     for (const context of [this.#visible, this.#ink]) {
       context.beginPath();
       context.arc(this.#last.x, this.#last.y, LINE_WIDTH / 2, 0, 2 * Math.PI);
@@ -108,6 +117,7 @@ export class DrawingPad extends EventTarget {
       for (const { x, y } of points) context.lineTo(x, y);
       context.stroke();
     }
+    this.#strokes.at(-1).push(...points);
     this.#last = points.at(-1);
     this.#changed("draw");
   }

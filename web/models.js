@@ -26,6 +26,12 @@ export async function readUpload(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
+// How each model is named in the select (the fine-tuned one keeps its label as it is saved).
+const OPTION_LABEL = { [MODEL.pretrained]: "pretrained", [MODEL.yours]: "yours",
+                       [MODEL.finetuned]: "yours (fine-tuned)" };
+const SPOKEN = { [MODEL.yours]: "your model", [MODEL.finetuned]: "your fine-tuned model" };
+const capital = (text) => text[0].toUpperCase() + text.slice(1);
+
 function describe({ summary, cost, meta }) {
   const parts = [summary, cost];
   const accuracy = percent(meta?.test_accuracy);
@@ -37,6 +43,7 @@ function describe({ summary, cost, meta }) {
  * Dispatches "switch" (detail: the model's name) after the active model changes. */
 export class ModelPanel extends EventTarget {
   #training = false;
+  #yoursTraining = false;
 
   /** elements: select, info, save, download, upload, note, error. */
   constructor(bridge, elements) {
@@ -60,29 +67,40 @@ export class ModelPanel extends EventTarget {
     return this.elements.select.value;
   }
 
-  /** After Python (re)starts: only the pretrained model, plus yours if one was saved. */
+  /** After Python (re)starts: only the pretrained model, plus yours (and your fine-tuned one)
+   * if saved. */
   async reset(pretrained) {
     this.descriptions = { [MODEL.pretrained]: pretrained };
-    this.#setYoursOption(null);
+    this.#setOption(MODEL.yours, null);
+    this.#setOption(MODEL.finetuned, null);
     this.elements.select.value = MODEL.pretrained;
     this.#showInfo();
-    let saved;
-    try {
-      saved = await loadSavedModel(MODEL.yours);
-    } catch (error) {
-      this.#note(`Saving is unavailable: ${error.message}. The page works without it.`);
-    }
-    if (saved) {
+    for (const name of [MODEL.yours, MODEL.finetuned]) {
+      let saved;
       try {
-        this.descriptions.yours = await this.bridge.call(REQUEST.loadModel, { name: MODEL.yours, bytes: saved.json });
-        this.#setYoursOption(`saved ${new Date(saved.savedAt).toLocaleDateString()}`);
-        this.#note(`Your model, saved ${new Date(saved.savedAt).toLocaleString()}, is restored.`);
+        saved = await loadSavedModel(name);
+      } catch (error) {
+        this.#note(`Saving is unavailable: ${error.message}. The page works without it.`);
+        break;
+      }
+      if (!saved) continue;
+      try {
+        this.descriptions[name] = await this.bridge.call(REQUEST.loadModel, { name, bytes: saved.json });
+        this.#setOption(name, `saved ${new Date(saved.savedAt).toLocaleDateString()}`);
+        this.#note(`${capital(SPOKEN[name])}, saved ${new Date(saved.savedAt).toLocaleString()}, is restored.`);
       } catch (error) {
         if (error.name === "WorkerCrash") throw error;
-        this.#note(`Your saved model could not be restored: ${error.message}`);
+        this.#note(`${capital(SPOKEN[name])}, saved earlier, could not be restored: ${error.message}`);
       }
     }
-    if (rememberedModel.get() === MODEL.yours && this.descriptions.yours) await this.use(MODEL.yours);
+    const remembered = rememberedModel.get();
+    if (remembered !== MODEL.pretrained && this.descriptions[remembered]) await this.use(remembered);
+  }
+
+  /** A finished fine-tune: "yours (fine-tuned)" is in Python now; show it and use it. */
+  async adoptFinetuned() {
+    this.#setOption(MODEL.finetuned, "");
+    await this.use(MODEL.finetuned, { remember: true });
   }
 
   async use(name, { remember = false } = {}) {
@@ -101,7 +119,7 @@ export class ModelPanel extends EventTarget {
   trainingStarted({ model }) {
     this.#training = true;
     this.descriptions.yours = model;
-    this.#setYoursOption("training…");
+    this.#setOption(MODEL.yours, "training…");
     this.#showInfo();
     this.available = !this.elements.select.disabled;
   }
@@ -112,15 +130,18 @@ export class ModelPanel extends EventTarget {
     this.#training = false;
     this.available = !this.elements.select.disabled;
     if (!this.descriptions.yours) return; // the run never began
-    this.#setYoursOption(stopped ? "stopped early" : "trained here");
+    this.#setOption(MODEL.yours, stopped ? "stopped early" : "trained here");
     if (this.active === MODEL.yours) await this.use(MODEL.yours); // its description changed
   }
 
+  /** Saves the model in use if it is one of yours, else your trained one. */
   async save() {
+    const name = this.active === MODEL.pretrained || !this.descriptions[this.active] ? MODEL.yours : this.active;
     try {
-      const json = await this.bridge.call(REQUEST.modelJson, { name: MODEL.yours });
-      await saveModel(MODEL.yours, json, this.descriptions.yours);
-      this.#note(`Saved your model in this browser (${megabytes(json.length)}). It comes back on your next visit.`);
+      const json = await this.bridge.call(REQUEST.modelJson, { name });
+      await saveModel(name, json, this.descriptions[name]);
+      this.#note(`Saved ${SPOKEN[name]} in this browser (${megabytes(json.length)}). It comes back on your `
+                 + "next visit.");
     } catch (error) {
       this.#error(`Could not save: ${error.message}`);
     }
@@ -144,7 +165,7 @@ export class ModelPanel extends EventTarget {
       const bytes = await readUpload(file);
       this.descriptions.yours = await this.bridge.call(REQUEST.loadModel, { name: MODEL.yours, bytes },
                                                        { transfer: [bytes.buffer] });
-      this.#setYoursOption(`from ${file.name}`);
+      this.#setOption(MODEL.yours, `from ${file.name}`);
       await this.use(MODEL.yours);
       this.#note(`Loaded ${file.name} as your model.`);
     } catch (error) {
@@ -154,20 +175,23 @@ export class ModelPanel extends EventTarget {
     }
   }
 
-  #setYoursOption(origin) {
+  /** Adds, relabels (origin: a note in brackets, "" for none) or, with origin null, removes
+   * one of your models' options; Save is for your models, once they are not training. */
+  #setOption(name, origin) {
     const { select, save } = this.elements;
-    let option = select.querySelector(`option[value="${MODEL.yours}"]`);
+    let option = select.querySelector(`option[value="${name}"]`);
     if (origin === null) {
       option?.remove();
-      save.disabled = true;
-      return;
+    } else {
+      if (!option) {
+        option = new Option(OPTION_LABEL[name], name);
+        select.append(option);
+      }
+      option.textContent = origin ? `${OPTION_LABEL[name]} (${origin})` : OPTION_LABEL[name];
+      if (name === MODEL.yours) this.#yoursTraining = origin === "training…";
     }
-    if (!option) {
-      option = new Option(MODEL.yours, MODEL.yours);
-      select.append(option);
-    }
-    option.textContent = `${MODEL.yours} (${origin})`;
-    save.disabled = origin === "training…";
+    const savable = [MODEL.yours, MODEL.finetuned].some((each) => select.querySelector(`option[value="${each}"]`));
+    save.disabled = !savable || this.#yoursTraining;
   }
 
   #showInfo() {

@@ -3,7 +3,8 @@
 //   page → worker  {id, type: REQUEST.*, ...payload}
 //   worker → page  {id, kind: REPLY.result, value}        the request is answered
 //                  {id, kind: REPLY.error, error: {name, message, fields?}}
-//                  {id, kind: REPLY.progress, value}      a step of a long request (train)
+//                  {id, kind: REPLY.progress, value}      a step of a long request (train, finetune,
+//                                                         evaluate)
 //                  {kind: REPLY.status, stage, message}   boot and data-loading stages
 //                  {kind: REPLY.fatal, message}           the worker cannot go on
 //
@@ -20,6 +21,18 @@ export const REQUEST = Object.freeze({
   train: "train",
   stop: "stop",
   memory: "memory",
+  // Teaching it your handwriting, evaluating, explaining (pynn.teaching):
+  labelDigit: "labelDigit",
+  digits: "digits",
+  removeDigit: "removeDigit",
+  clearDigits: "clearDigits",
+  digitsFile: "digitsFile",
+  loadDigits: "loadDigits",
+  finetune: "finetune", // long: reports {started} then {progress}, answers {stopped, progress, result}
+  stopFinetune: "stopFinetune",
+  evaluate: "evaluate", // long: reports {progress}, answers the report (pynn.report)
+  testImages: "testImages",
+  explain: "explain",
   crash: "crash", // test seam only (testhooks.js): make the worker fail on purpose
 });
 
@@ -31,7 +44,7 @@ export const REPLY = Object.freeze({
 export const CRASH_KINDS = Object.freeze(["error", "fatal", "hang"]);
 
 // pynn.settings.MODEL_NAMES; checkModelNames() holds them to config.json's list at start.
-export const MODEL = Object.freeze({ pretrained: "pretrained", yours: "yours" });
+export const MODEL = Object.freeze({ pretrained: "pretrained", yours: "yours", finetuned: "finetuned" });
 
 export function checkModelNames(config) {
   if (config.models.join() !== Object.values(MODEL).join()) {

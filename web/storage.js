@@ -1,5 +1,6 @@
-// Where your model lives across visits: IndexedDB (database "pynn", store "models"), and the
-// last model chosen in localStorage. Either may be missing or broken (private modes, full
+// Where your models and your digits live across visits: IndexedDB (database "pynn", store
+// "models"; your digits are one record there, the digits file), and the last model chosen in
+// localStorage. Either may be missing or broken (private modes, full
 // disks, a browser that never answers): every failure becomes a StorageError with a reason,
 // and the page goes on without storage.
 
@@ -79,6 +80,20 @@ export function saveModel(name, json, description) {
 /** The saved record {json, savedAt, description} for `name`, or undefined. */
 export function loadSavedModel(name) {
   return transaction("readonly", (store) => store.get(name), "reading the saved model");
+}
+
+const DIGITS_KEY = "your-digits";
+
+/** Stores your digits: the bytes of their file (pynn.your_digits), as one record. */
+export function saveDigitsFile(bytes) {
+  return transaction("readwrite", (store) => store.put({ bytes, savedAt: new Date().toISOString() }, DIGITS_KEY),
+                     "saving your digits");
+}
+
+/** The stored digits file's bytes, or undefined if none was stored. */
+export async function loadDigitsFile() {
+  const record = await transaction("readonly", (store) => store.get(DIGITS_KEY), "reading your digits");
+  return record?.bytes;
 }
 
 const ACTIVE_KEY = "pynn.active-model";

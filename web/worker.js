@@ -7,6 +7,10 @@ import { CRASH_KINDS, MODEL, REPLY, REQUEST } from "./protocol.js";
 // Seconds of training (or test-set evaluation) per chunk: a prediction waits at most this
 // long plus one step. (Python's None reaches the page as undefined: test with == null.)
 const CHUNK_SECONDS = 0.03;
+// Fine-tuning's chunks are longer: its progress report is bigger, and nothing draws per chunk.
+const FINETUNE_CHUNK_SECONDS = 0.08;
+// Mistakes sent back with an evaluation (most confident first).
+const MAX_MISTAKES = 100;
 
 const here = (path) => new URL(path, import.meta.url).href;
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
@@ -83,16 +87,19 @@ function nextTask() {
   });
 }
 
+/** MNIST, loaded once (again after a failure) for training, fine-tuning and evaluating. */
+function ensureData() {
+  dataLoaded ??= loadData().catch((error) => {
+    dataLoaded = null;
+    throw error;
+  });
+  return dataLoaded;
+}
+
 async function train({ settings }, report) {
   const prepared = python("prepare_training", settings); // bad settings fail here, before any download
   try {
-    if (prepared.needs_data) {
-      dataLoaded ??= loadData().catch((error) => {
-        dataLoaded = null;
-        throw error;
-      });
-      await dataLoaded;
-    }
+    if (prepared.needs_data) await ensureData();
     const started = python("start_training");
     report({ started });
     if (started.stopped) return { progress: null, stopped: true };
@@ -105,6 +112,42 @@ async function train({ settings }, report) {
   } finally {
     python("end_run"); // after an error too; a no-op once the run has ended
   }
+}
+
+// Fine-tuning (pynn.teaching): the model in use is copied, so stopping is simply not going on.
+let finetuneStop = false;
+
+async function finetune({ settings }, report) {
+  finetuneStop = false;
+  await ensureData();
+  if (finetuneStop) return { stopped: true, progress: null, result: null };
+  const started = python("start_finetune", undefined, settings);
+  report({ started });
+  let progress = null;
+  for (;;) {
+    await nextTask(); // a Stop sent during the last chunk runs here
+    if (finetuneStop) return { stopped: true, progress, result: null };
+    progress = python("finetune_chunk", FINETUNE_CHUNK_SECONDS);
+    if (progress.done) return { stopped: false, progress, result: progress.result };
+    report({ progress });
+  }
+}
+
+async function evaluate({ name }, report) {
+  await ensureData();
+  report({ progress: python("evaluate_start", name) });
+  for (;;) {
+    const progress = python("evaluate_chunk", CHUNK_SECONDS, MAX_MISTAKES);
+    if (progress.done) return progress.result;
+    report({ progress });
+    await nextTask();
+  }
+}
+
+function testImages({ indices }) {
+  const images = new Uint8Array(indices.length * 784);
+  indices.forEach((index, i) => images.set(python("test_image", index), i * 784));
+  return images;
 }
 
 // Test seam (driven only by testhooks.js): fail in each way a real worker can.
@@ -127,6 +170,21 @@ const handlers = {
   [REQUEST.stop]: () => python("stop"),
   [REQUEST.memory]: () => ({ wasmHeapBytes: heapBytes() }),
   [REQUEST.crash]: crash,
+  [REQUEST.labelDigit]: ({ pixels, width, height, label, strokes }) =>
+    python("label_digit", pixels, width, height, label, strokes),
+  [REQUEST.digits]: () => python("digits_summary"),
+  [REQUEST.removeDigit]: ({ index }) => python("remove_digit", index),
+  [REQUEST.clearDigits]: () => python("clear_digits"),
+  [REQUEST.digitsFile]: () => python("digits_file"),
+  [REQUEST.loadDigits]: ({ bytes, replace }) => python("load_digits", bytes, replace),
+  [REQUEST.finetune]: finetune,
+  [REQUEST.stopFinetune]: () => {
+    finetuneStop = true;
+    return {};
+  },
+  [REQUEST.evaluate]: evaluate,
+  [REQUEST.testImages]: testImages,
+  [REQUEST.explain]: ({ pixels, width, height }) => python("explain", pixels, width, height),
 };
 
 function transferables(value) {

@@ -1,0 +1,215 @@
+"""Teach it your handwriting, and see why it answers: labelling drawings (buttons and keys),
+the gallery of your digits (delete, clear-all, reload, download/upload, hostile files),
+fine-tuning (Stop, and a full run that makes "yours (fine-tuned)" the model in use),
+evaluating on MNIST's test set, and the saliency map.  Most tests share one page (one
+Pyodide start); they run in file order and each leaves the digits as it states."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from harness.app import by_id, wait_ready, wait_state
+from harness.drawing import clear_pad, draw
+from playwright.sync_api import expect
+from teach_helpers import (
+    TRAINING_TIMEOUT,
+    canvas_ink,
+    clear_digits,
+    confusion,
+    digit_count,
+    draw_and_label,
+    labels,
+    set_finetune_settings,
+    style_drawings,
+)
+
+PRINT = {d["digit"]: d["strokes"] for d in style_drawings("print")}  # one of each digit
+
+
+@pytest.fixture(scope="module")
+def page(module_app):
+    return module_app.page
+
+
+def message(page) -> str:
+    return by_id(page, "label-message").inner_text()
+
+
+def test_blank_pad_is_refused_and_buttons_and_keys_label(page):
+    clear_digits(page)
+    clear_pad(page)
+    buttons = by_id(page, "label-buttons").locator("button[data-digit]")
+    expect(buttons).to_have_count(10)
+    assert buttons.evaluate_all("bs => bs.map(b => b.dataset.digit)") == [str(d) for d in range(10)]
+    buttons.nth(3).click()
+    expect(by_id(page, "label-message")).to_contain_text("blank")
+    assert digit_count(page) == 0
+
+    draw_and_label(page, PRINT[1], 1)
+    clear_pad(page)
+    draw(page, PRINT[7])
+    by_id(page, "draw-canvas").focus()
+    page.keyboard.press("7")
+    expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(2)
+    assert labels(page) == ["1", "7"]
+    page.keyboard.press("Escape")  # Esc still clears the pad
+    expect(by_id(page, "prediction")).to_have_text("")
+    gallery = by_id(page, "your-digits").locator("[data-label] canvas")
+    assert gallery.evaluate_all("cs => cs.map(c => [c.width, c.height])") == [[28, 28], [28, 28]]
+
+
+def test_delete_and_clear_all_with_undo(page):
+    draw_and_label(page, PRINT[4], 4)
+    assert labels(page) == ["1", "7", "4"]
+    by_id(page, "your-digits").locator("[data-label='7'] button").click()
+    expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(2)
+    assert labels(page) == ["1", "4"]
+    by_id(page, "clear-digits").click()
+    expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(0)
+    by_id(page, "undo-clear").click()
+    expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(2)
+    assert labels(page) == ["1", "4"]
+
+
+def test_digits_survive_a_reload(page):
+    page.reload()
+    wait_ready(page)
+    expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(2)
+    assert labels(page) == ["1", "4"]
+
+
+def test_download_and_upload_round_trip(page, tmp_path):
+    with page.expect_download() as info:
+        by_id(page, "download-digits").click()
+    path = tmp_path / "digits.json"
+    info.value.save_as(path)
+    saved = json.loads(path.read_text())
+    assert saved["format"] == "pynn-your-digits" and [d["label"] for d in saved["digits"]] == [1, 4]
+    clear_digits(page)
+    by_id(page, "upload-digits").set_input_files(str(path))
+    expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(2)
+    assert labels(page) == ["1", "4"]
+    expect(by_id(page, "label-message")).to_contain_text("Added 2 digits")
+
+
+@pytest.mark.parametrize("name, body", [
+    ("garbage.json", b"\x00\xffnot json"),
+    ("nested.json", b"[" * 5000 + b"]" * 5000),
+    ("wrong.json", json.dumps({"format": "pynn-your-digits", "version": 1,
+                               "digits": [{"label": 11, "pixels": [0] * 784, "strokes": []}]}).encode()),
+    ("nan.json", b'{"format": "pynn-your-digits", "version": 1, "digits": [{"label": 1, "pixels": [NaN], '
+                 b'"strokes": []}]}'),
+    ("huge.json", b" " * (13 * 1024 * 1024)),
+])
+def test_hostile_upload_is_refused_and_digits_kept(page, tmp_path, name, body):
+    path = tmp_path / name
+    path.write_bytes(body)
+    by_id(page, "upload-digits").set_input_files(str(path))
+    expect(by_id(page, "label-message")).to_contain_text(f"{name} was not loaded")
+    assert labels(page) == ["1", "4"]
+
+
+def test_saliency_and_lit_units_explain_the_drawing(page):
+    clear_pad(page)
+    draw(page, PRINT[3])
+    expect(by_id(page, "saliency")).to_have_attribute("data-digit", re.compile(r"^\d$"))
+    assert canvas_ink(page, "saliency") > 50
+    assert page.locator("#units.lit canvas").count() > 0
+    fires = page.locator("#units canvas").evaluate_all("cs => cs.map(c => +c.dataset.fire)")
+    assert 0 <= min(fires) < max(fires) <= 1  # relative to the strongest unit of the whole layer
+    clear_pad(page)
+    assert canvas_ink(page, "saliency") == 0
+
+
+def test_finetune_with_no_digits_says_what_to_do(page):
+    with page.expect_download() as info:  # keep them, to put back after
+        by_id(page, "download-digits").click()
+    clear_digits(page)
+    by_id(page, "fine-tune").click()
+    expect(by_id(page, "finetune-message")).to_contain_text("no digits to fine-tune on")
+    by_id(page, "upload-digits").set_input_files(info.value.path())
+    expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(2)
+
+
+def test_finetune_stop_leaves_the_model_in_use(page):
+    set_finetune_settings(page, rounds=100, round_size=2000)
+    by_id(page, "fine-tune").click()
+    expect(by_id(page, "status")).to_have_attribute("data-state", "training")
+    expect(by_id(page, "stop-finetune")).to_be_enabled()
+    by_id(page, "stop-finetune").click()
+    wait_state(page, ("ready",))
+    expect(by_id(page, "finetune-message")).to_contain_text("Stopped")
+    assert by_id(page, "model-select").input_value() == "pretrained"
+
+
+def test_full_finetune_makes_the_finetuned_model_the_one_in_use(page):
+    for digit in (0, 2, 5, 8):
+        draw_and_label(page, PRINT[digit], digit)
+        draw_and_label(page, PRINT[digit], digit)
+    set_finetune_settings(page, rounds=2, round_size=300, test_size=2000)
+    by_id(page, "fine-tune").click()
+    expect(by_id(page, "status")).to_have_attribute("data-state", "training")
+    expect(by_id(page, "status")).to_have_attribute("data-state", "ready", timeout=TRAINING_TIMEOUT)
+    assert by_id(page, "model-select").input_value() == "finetuned"
+    expect(by_id(page, "model-select").locator("option:checked")).to_have_text("yours (fine-tuned)")
+    result = by_id(page, "finetune-result")
+    expect(result.locator("tr")).to_have_count(3)
+    assert re.search(r"\d+\.\d\d%.*→.*\d+\.\d\d%", result.locator("[data-measure=mnist_test]").inner_text())
+    expect(by_id(page, "finetune-notes")).to_contain_text("no 3, 6, 7, 9")  # the digits not drawn (7 was deleted)
+    # It can be saved and downloaded like any model.
+    by_id(page, "save-model").click()
+    expect(page.locator("#model-note")).to_contain_text("Saved your fine-tuned model")
+    with page.expect_download() as info:
+        by_id(page, "download-model").click()
+    assert info.value.suggested_filename == "pynn-finetuned.json"
+
+
+def test_evaluate_shows_accuracy_confusion_per_digit_and_mistakes(page):
+    by_id(page, "evaluate").click()
+    accuracy = by_id(page, "test-accuracy")
+    expect(accuracy).to_contain_text(re.compile(r"\d+\.\d\d%"), timeout=TRAINING_TIMEOUT)
+    percent = float(re.search(r"(\d+\.\d\d)%", accuracy.inner_text()).group(1))
+    assert accuracy.get_attribute("data-model") == "finetuned"
+    matrix = confusion(page)
+    assert sum(map(sum, matrix)) == 10_000
+    diagonal = sum(matrix[d][d] for d in range(10))
+    assert abs(diagonal / 100 - percent) <= 0.005
+    per_digit = by_id(page, "per-digit-accuracy").locator("[data-digit]")
+    expect(per_digit).to_have_count(10)
+    rates = per_digit.evaluate_all("items => items.map(i => +i.dataset.accuracy)")
+    assert all(abs(rates[d] - matrix[d][d] / sum(matrix[d])) < 1e-5 for d in range(10))
+    # A cell's count on hover and on keyboard focus.
+    cell = by_id(page, "confusion").locator("[data-true='4'][data-pred='9']")
+    cell.hover()
+    expect(page.locator("#confusion-readout")).to_contain_text(f"True 4, read as 9: {matrix[4][9]} image")
+    by_id(page, "confusion").locator("[data-true='0'][data-pred='0']").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#confusion-readout")).to_contain_text(f"True 1, read correctly: {matrix[1][1]:,} images")
+    # The mistakes, most confident first; choosing one (Enter) shows its probabilities.
+    mistakes = by_id(page, "mistakes").locator("> [data-true][data-pred]")
+    assert mistakes.count() > 0
+    pairs = mistakes.evaluate_all("ms => ms.map(m => [m.dataset.true, m.dataset.pred])")
+    assert all(t != p for t, p in pairs)
+    mistakes.first.focus()
+    page.keyboard.press("Enter")
+    bars = by_id(page, "mistake-detail").locator("[data-digit][data-p]")
+    expect(bars).to_have_count(10)
+    p = bars.evaluate_all("bs => bs.map(b => +b.dataset.p)")
+    assert abs(sum(p) - 1) < 1e-4 and p.index(max(p)) == int(pairs[0][1])
+
+
+def test_without_indexeddb_it_works_in_memory_and_says_so(browser, browser_context_args, site_server):
+    context = browser.new_context(**browser_context_args)
+    try:
+        context.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")
+        page = context.new_page()
+        page.goto(site_server.url)
+        wait_ready(page)
+        expect(by_id(page, "label-message")).to_contain_text("kept in memory only")
+        draw_and_label(page, PRINT[6], 6)
+        assert labels(page) == ["6"]
+    finally:
+        context.close()

@@ -1,0 +1,175 @@
+// Fine-tuning, the page's side: its settings (pynn.settings.FINETUNE_FIELDS from config.json),
+// Fine-tune and Stop, progress, and the before → after result with its notes. The run is in
+// the worker (a chunk loop); the model in use is never touched, and a finished run's model
+// is handed to `adopt` (the model panel makes it "yours (fine-tuned)" and uses it).
+// Dispatches "status" {state, text} and "running" (detail: true/false).
+import { CONFIG } from "./config.js";
+import { duration, percent } from "./format.js";
+import { REQUEST } from "./protocol.js";
+
+const FIELDS = CONFIG.teach.finetune_fields;
+const PHASES = { before: "measuring before", training: "training", after: "measuring after", done: "done" };
+
+function buildField(field) {
+  const wrap = Object.assign(document.createElement("div"), { className: "field" });
+  const id = `finetune-${field.name}`;
+  const label = Object.assign(document.createElement("label"), { htmlFor: id, textContent: field.label });
+  let input;
+  if (field.kind === "choice") {
+    input = document.createElement("select");
+    input.append(...field.choices.map((choice) => new Option(choice, choice, false, choice === field.default)));
+  } else {
+    input = Object.assign(document.createElement("input"), { type: "number", step: "any" });
+    input.value = field.default ?? "";
+    input.placeholder = field.default == null ? "model's own" : String(field.default);
+  }
+  Object.assign(input, { id, name: field.name });
+  const hint = Object.assign(document.createElement("small"), {
+    textContent: field.help || `${field.minimum} – ${field.maximum}` });
+  const error = Object.assign(document.createElement("p"), { className: "field-error", id: `${id}-error` });
+  input.setAttribute("aria-describedby", error.id);
+  wrap.append(label, input, hint, error);
+  return wrap;
+}
+
+function score(measure) {
+  if (!measure || measure.accuracy == null) return "–";
+  return `${percent(measure.accuracy)} (${measure.correct}/${measure.total})`;
+}
+
+export class FineTunePanel extends EventTarget {
+  #running = false;
+  #available = false;
+
+  /** elements: form, start, stop, progress, fill, message, result, notes. store: yourdigits.js;
+   * adopt: async (name) → makes the fine-tuned model the one in use. */
+  constructor(bridge, store, elements, adopt) {
+    super();
+    Object.assign(this, { bridge, store, elements, adopt });
+    elements.form.replaceChildren(...FIELDS.map(buildField));
+    elements.start.addEventListener("click", () => this.start());
+    elements.stop.addEventListener("click", () => this.stop());
+  }
+
+  get running() {
+    return this.#running;
+  }
+
+  /** Whether it may start: Python is up and no training run is going. */
+  set available(available) {
+    this.#available = available;
+    if (!this.#running) this.elements.start.disabled = !available;
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #settings() {
+    const settings = {};
+    for (const field of FIELDS) {
+      const input = this.elements.form.elements[field.name];
+      const text = input.value.trim();
+      if (text !== "") settings[field.name] = field.kind === "choice" ? text : Number(text);
+    }
+    return settings;
+  }
+
+  #showErrors(fields = {}) {
+    for (const field of FIELDS) {
+      this.elements.form.querySelector(`#finetune-${field.name}-error`).textContent = fields[field.name] ?? "";
+    }
+  }
+
+  async start() {
+    if (this.#running || !this.#available) return;
+    const { message } = this.elements;
+    if (!this.store.summary.count) {
+      message.textContent = "You have no digits to fine-tune on yet: draw a digit, press its \"it's a …\" "
+        + "button, and repeat (two or more of each digit, so some can be held out to test on).";
+      return;
+    }
+    this.#showErrors();
+    this.#setRunning(true);
+    this.elements.result.replaceChildren();
+    this.elements.notes.replaceChildren();
+    message.textContent = "";
+    this.#emit("status", { state: "training", text: "Fine-tuning: loading MNIST to mix in…" });
+    let outcome = null;
+    try {
+      outcome = await this.bridge.call(REQUEST.finetune, { settings: this.#settings() },
+                                       { onProgress: (report) => this.#report(report) });
+      if (outcome.stopped) {
+        message.textContent = "Stopped. The model in use is as it was.";
+      } else {
+        await this.adopt();
+        this.#showResult(outcome.result);
+        message.textContent = `Fine-tuned in ${duration(outcome.result.seconds)}: "yours (fine-tuned)" is now in use.`;
+      }
+    } catch (error) {
+      if (error.name === "WorkerCrash") return;
+      if (error.name === "SettingsError") this.#showErrors(error.fields);
+      message.textContent = `Fine-tuning did not run: ${error.message}`;
+    } finally {
+      this.#setRunning(false);
+      this.#emit("status", { state: "ready", text: message.textContent || "Ready." });
+    }
+  }
+
+  async stop() {
+    if (!this.#running) return;
+    this.elements.stop.disabled = true;
+    await this.bridge.call(REQUEST.stopFinetune).catch(() => {});
+  }
+
+  /** After a worker crash: the run is gone. */
+  abandon() {
+    if (this.#running) this.#setRunning(false);
+  }
+
+  #setRunning(running) {
+    this.#running = running;
+    this.elements.start.disabled = running || !this.#available;
+    this.elements.stop.disabled = !running;
+    for (const input of this.elements.form.elements) input.disabled = running;
+    this.#emit("running", running);
+  }
+
+  #report({ started, progress }) {
+    if (started) {
+      const held = started.held_out ? `, ${started.held_out} held out to test on` : "";
+      this.elements.message.textContent = `Fine-tuning a copy of "${started.base}" on ${started.trained_on} of `
+        + `your digits${held}, mixed with MNIST.`;
+      this.elements.notes.replaceChildren(...started.notes.map((note) => Object.assign(document.createElement("li"),
+                                                                                       { textContent: note })));
+      return;
+    }
+    const fraction = progress.total_batches ? progress.batches / progress.total_batches : 0;
+    this.elements.fill.style.transform = `scaleX(${fraction})`;
+    this.elements.progress.setAttribute("aria-valuenow", (fraction * 100).toFixed(0));
+    const text = `Fine-tuning: round ${progress.round} of ${progress.rounds}, ${PHASES[progress.phase]}…`;
+    this.elements.progress.setAttribute("aria-valuetext", text);
+    this.#emit("status", { state: "training", text });
+  }
+
+  #showResult(result) {
+    const { before, after } = result;
+    const rows = [["Your held-out digits", "yours_held_out"], ["Your digits it trained on", "yours_trained"],
+                  ["MNIST test", "mnist_test"]];
+    const table = document.createElement("table");
+    table.className = "before-after";
+    table.createCaption().textContent = "Accuracy before → after";
+    for (const [name, key] of rows) {
+      const row = table.insertRow();
+      row.dataset.measure = key;
+      row.insertCell().textContent = name;
+      row.insertCell().textContent = score(before[key]);
+      row.insertCell().textContent = "→";
+      row.insertCell().textContent = score(after[key]);
+    }
+    this.elements.result.replaceChildren(table);
+    this.elements.notes.replaceChildren(...result.notes.map((note) => Object.assign(document.createElement("li"),
+                                                                                    { textContent: note })));
+    this.elements.fill.style.transform = "scaleX(1)";
+  }
+}
