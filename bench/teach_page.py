@@ -33,17 +33,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests" / "e2e")]
 
 import style_set  # noqa: E402
-from harness.app import by_id, open_app, wait_state  # noqa: E402
+from harness.app import by_id, launch, open_app, wait_state  # noqa: E402
 from harness.drawing import clear_pad, draw  # noqa: E402
 from harness.predictions import wait_prediction  # noqa: E402
+from harness.server import SiteServer  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from teach_helpers import draw_and_label  # noqa: E402
 
-import build  # noqa: E402
 from pynn import io  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 TIMEOUT = 300_000
 
 
@@ -115,12 +113,10 @@ def main() -> None:
     test = fresh_drawings(style, args.test_per_digit, args.seed)
     print(f"style {style!r}: teaching {len(teach)} drawings, testing on {len(test)} fresh ones")
 
-    server = build.make_server("127.0.0.1", 0, build.SITE)
-    import threading
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/"
+    server = SiteServer()
+    url = server.url
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         open_app(page, url)
         mnist_before, eval_seconds, eval_wall = evaluate(page)
@@ -144,7 +140,7 @@ def main() -> None:
         style_after = read_all(page, test)
         mnist_after, eval_seconds_after, eval_wall_after = evaluate(page)
         browser.close()
-    server.shutdown()
+    server.stop()
 
     print(f"fresh {style} drawings read correctly: {100 * style_before:.1f}% → {100 * style_after:.1f}% "
           f"(target ≥ 90%)")
