@@ -9,7 +9,7 @@ from harness import SITE
 from harness.app import by_id, model_json
 from harness.digits import STROKES
 from harness.drawing import clear_pad, draw
-from harness.models import model_in_use
+from harness.models import model_in_use, select_model
 from harness.predictions import check_against_native, tap_predictions, wait_prediction
 from harness.training import train
 
@@ -48,6 +48,7 @@ def test_the_page_trains_a_conv_net_and_predicts_with_it(module_app):
     assert units.locator("canvas").count() == 20
     assert units.locator("canvas").first.get_attribute("width") == "5"
 
+    select_model(page, "yours")  # the select keeps the user's choice when a run ends
     assert model_in_use(page) == "yours"
     tap_predictions(page)
     clear_pad(page)
