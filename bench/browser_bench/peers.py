@@ -40,7 +40,7 @@ def peer_root(tmp: Path, site: Path) -> Path:
     uint8 files converted once from the site's pickle-free .npz."""
     root = tmp / "peers" / "peers"
     (root / "data").mkdir(parents=True)
-    for name in ("index.html", "main.js", "worker.js", "conv.js", "node_modules"):
+    for name in ("index.html", "main.js", "worker.js", "js-peers.js", "conv.js", "node_modules"):
         (root / name).symlink_to(PEERS / name)
     for split in ("train", "test"):
         with np.load(site / "data" / f"mnist-{split}.npz", allow_pickle=False) as archive:
