@@ -21,6 +21,7 @@ import numpy as np
 
 from pynn import io, network3
 from pynn.architectures import forward_multiply_adds, network_for, step_seconds, summary
+from pynn.augment import augment
 from pynn.data import Dataset
 from pynn.digits import BlankImageError, from_pad, preview
 from pynn.evaluation import evaluate_blocks
@@ -231,7 +232,7 @@ class Session(TeachingSession):
         network = network_for(s, meta={"settings": s})
         # The test set is evaluated here, in slices, not by the Trainer in one go.
         run.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
-                              s["eta"], lmbda=s["lmbda"])
+                              s["eta"], lmbda=s["lmbda"], augment=augment if s["augment"] == "on" else None)
         self.models["yours"] = network
         return {"stopped": False, "batches_per_epoch": run.trainer.batches_per_epoch, "epochs": s["epochs"],
                 "settings": s, "step_seconds": run.step_seconds, "model": self.describe("yours")}

@@ -54,6 +54,8 @@ FIELDS = (
     Field("lmbda", "L2 λ", "float", 0.0, 0.0, 1e6),
     Field("train_size", "Training images", "int", 10_000, 100, 50_000),
     Field("seed", "Seed", "int", 0, 0, 2**32 - 1),
+    Field("augment", "Augment", "choice", "off", choices=("off", "on"),
+          help="on: every training image rotated, sheared, scaled, shifted and warped anew each epoch"),
 )
 BY_NAME = {field.name: field for field in FIELDS}
 DEFAULTS = {field.name: field.default for field in FIELDS}

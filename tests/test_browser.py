@@ -13,7 +13,7 @@ from pynn.settings import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_STEP_SECONDS,
 from pynn.untrusted import megabytes
 
 SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2,
-            "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1}
+            "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1, "augment": "off"}
 
 
 def npz_bytes(count: int, seed: int) -> bytes:
@@ -325,3 +325,19 @@ def test_a_utf8_bom_is_accepted(session):
 def test_only_valid_accuracies_are_described(session, claimed, shown):
     session.models["pretrained"].meta = {"test_accuracy": claimed}
     assert session.describe("pretrained")["meta"]["test_accuracy"] == shown
+
+
+def test_the_augment_switch_trains_on_distorted_images(session):
+    """Two runs alike but for the switch: with it on, every step sees distorted images, so the
+    weights differ; with it off twice, they are the same to the bit."""
+    session.set_data(npz_bytes(300, 1), npz_bytes(50, 2))
+
+    def weights(augment: str) -> np.ndarray:
+        session.start_training({**SETTINGS, "epochs": 1, "augment": augment})
+        while session.running:
+            session.train_chunk(1.0)
+        return session.models["yours"].weights[0].copy()
+
+    off = weights("off")
+    np.testing.assert_array_equal(off, weights("off"))
+    assert not np.array_equal(off, weights("on"))

@@ -358,3 +358,22 @@ def test_hidden_activations_are_the_first_layers_output():
     out = first.forward(x.reshape(1, -1), training=False, grad=False)
     expected = out.reshape(first.filter_shape[0], -1).mean(axis=1) if hasattr(first, "filter_shape") else out[0]
     np.testing.assert_array_equal(activity, expected)
+
+
+def test_trainer_chunks_give_a_conv_net_exactly_what_one_run_gives():
+    """Stop/resume for layered nets: any split into chunks (dropout draws included) is bit-exact."""
+    from pynn.data import Dataset
+    from pynn.training import Trainer
+
+    rng = np.random.default_rng(9)
+    net_a, net_b = small_net(fc_act="relu", p_fc=0.3, seed=4), small_net(fc_act="relu", p_fc=0.3, seed=4)
+    data = Dataset.from_arrays(rng.random((23, net_a.n_in)), rng.integers(0, net_a.n_out, 23), n_out=net_a.n_out)
+    whole = Trainer(net_a, data, 2, 4, 0.1, lmbda=0.2)
+    list(whole.each_epoch())
+    chunked = Trainer(net_b, data, 2, 4, 0.1, lmbda=0.2)
+    sizes = iter([1, 2, 3, 1, 4, 1, 2, 5, 1, 1, 3])
+    while not chunked.done:
+        chunked.run(max_batches=next(sizes, 1))
+    for a, b in zip(net_a.layers, net_b.layers):
+        for p, q in zip(a.params, b.params):
+            np.testing.assert_array_equal(p, q)

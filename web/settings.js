@@ -6,7 +6,7 @@ import { CONFIG } from "./config.js";
 // The form's elements (id = data-testid) for each field of pynn.settings.FIELDS.
 const ELEMENT_IDS = {
   architecture: "architecture", hidden: "hidden-layers", cost: "cost", init: "init", epochs: "epochs", minibatch_size: "batch-size",
-  eta: "learning-rate", lmbda: "lambda", train_size: "train-size", seed: "seed",
+  eta: "learning-rate", lmbda: "lambda", train_size: "train-size", seed: "seed", augment: "augment",
 };
 
 const FIELDS = CONFIG.fields;

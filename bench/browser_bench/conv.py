@@ -40,7 +40,7 @@ LATENCY_TARGET_MS = 50.0
 def conv_settings(samples: int) -> dict:
     """The form's settings, by pynn's names (cost and init apply to "mlp" only)."""
     return {"architecture": "conv", "hidden": [HIDDEN], "cost": "quadratic", "init": "standard", "epochs": 1,
-            "minibatch_size": MINIBATCH, "eta": ETA, "lmbda": 0, "train_size": samples}
+            "minibatch_size": MINIBATCH, "eta": ETA, "lmbda": 0, "train_size": samples, "augment": "off"}
 
 
 def pretrained_summary() -> str:

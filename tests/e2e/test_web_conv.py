@@ -17,7 +17,7 @@ from pynn import io
 from pynn.browser import Session
 
 CONV_RUN = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
-            "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 2000, "seed": 3}
+            "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 2000, "seed": 3, "augment": "off"}
 
 
 def native_conv_run():

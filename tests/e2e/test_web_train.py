@@ -154,7 +154,8 @@ def test_stop_mid_run(module_app, test_data, screenshot_dir):
 # --- the settings in the URL hash: pynn's names as keys
 
 OTHER_SETTINGS = {"architecture": "conv", "hidden": "40,20", "cost": "cross-entropy", "init": "scaled", "epochs": "7",
-                  "minibatch_size": "25", "eta": "0.5", "lmbda": "2.5", "train_size": "2000", "seed": "42"}
+                  "minibatch_size": "25", "eta": "0.5", "lmbda": "2.5", "train_size": "2000", "seed": "42",
+                  "augment": "on"}
 
 
 def hash_params(page) -> dict[str, str]:

@@ -11,13 +11,13 @@ from pynn import settings as pynn_settings
 # pynn's setting name (and URL hash key) → the form field's data-testid
 FIELDS = {"architecture": "architecture", "hidden": "hidden-layers", "cost": "cost", "init": "init",
           "epochs": "epochs", "minibatch_size": "batch-size", "eta": "learning-rate", "lmbda": "lambda",
-          "train_size": "train-size", "seed": "seed"}
+          "train_size": "train-size", "seed": "seed", "augment": "augment"}
 assert list(FIELDS) == [field.name for field in pynn_settings.FIELDS], \
     "harness.forms.FIELDS and pynn.settings.FIELDS name different settings"
 
 # A short run that trains well: [784, 30, 10] on 10,000 images, one epoch.
 VALID_SETTINGS = {"architecture": "mlp", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
-                  "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 10_000, "seed": 1}
+                  "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 10_000, "seed": 1, "augment": "off"}
 
 
 def form_text(value) -> str:
