@@ -152,7 +152,7 @@ def page_config() -> dict:
 FINETUNE_FIELDS = (
     Field("rounds", "Rounds", "int", 4, 1, 100, help="each round is fresh augmented copies of your digits"),
     Field("round_size", "Images per round", "int", 600, 20, 20_000, help="yours (augmented) and MNIST together"),
-    Field("replay", "MNIST share", "float", 0.5, 0.0, 0.95,
+    Field("replay", "MNIST share", "float", 0.75, 0.0, 0.95,
           help="the share of each round that is MNIST, so it does not forget the rest"),
     Field("minibatch_size", "Mini-batch size", "int", 10, 1, 1000),
     Field("eta", "Learning rate η", "float", None, 1e-6, 1000.0, help="empty: the model's own"),
