@@ -15,10 +15,11 @@ from playwright.sync_api import expect
 # The controls a person needs; Save and Stop are disabled until there is something to save or stop.
 CONTROLS = ["draw-canvas", "clear", "model-select", "download-model", "upload-model", *FIELDS.values(), "train"]
 
+# Visible controls only: those inside a closed <details> are reached once its summary opens it.
 FOCUSABLE_JS = """() => [...document.querySelectorAll(
     'button, input, select, textarea, a[href], [tabindex]:not([tabindex="-1"])')]
-  .filter(e => !e.disabled && !e.closest('[hidden]') && e.getClientRects().length > 0
-               && getComputedStyle(e).visibility !== 'hidden')
+  .filter(e => !e.disabled && !e.closest('[hidden]')
+               && e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true}))
   .map(e => e.dataset.testid || e.id || `${e.tagName}: ${e.textContent.trim()}`)"""
 ACTIVE_JS = """() => { const e = document.activeElement;
   return e && e !== document.body ? (e.dataset.testid || e.id || `${e.tagName}: ${e.textContent.trim()}`) : null; }"""
