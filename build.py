@@ -114,11 +114,10 @@ def build() -> None:
     for split in ("train", "test"):
         copy(mnist.split_path(split, mnist.prepare()), data_dir / f"mnist-{split}.npz")
 
-    step("pretrained model: JSON to download, .npz for the page to load fast")
+    step("pretrained model: checked against its recipe, and as .npz for the page to load fast")
     models_dir = SITE / "models"
     models_dir.mkdir(exist_ok=True)
-    pretrained = copy(pretrained_model(), models_dir / "pretrained.json")
-    write_npz(pretrained, models_dir / "pretrained.npz")
+    write_npz(pretrained_model(), models_dir / "pretrained.npz")  # the JSON to download comes with web/
 
     step("uPlot")
     vendor = SITE / "vendor"
@@ -200,21 +199,22 @@ def write_lock(lock_path: Path, keep: set[str], wheels: list[Path]) -> None:
     spec.to_json(lock_path)
 
 
-def pretrained_model() -> Path:
+def pretrained_model():
     """The committed pretrained model, checked against its recipe and data (pynn.pretrained):
     a stale one stops the build, since the page would ship weights nobody can reproduce."""
     from pynn import io, pretrained
 
     if not PRETRAINED.exists():
         sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` (about an hour)")
-    meta = io.load(PRETRAINED).meta
+    network = io.load(PRETRAINED)
+    meta = network.meta
     expected = pretrained.recipe_hash(pretrained.RECIPE, pretrained.data_digests())
     if meta.get("recipe") != pretrained.RECIPE or meta.get("recipe_hash") != expected:
         sys.exit(f"{PRETRAINED.relative_to(ROOT)} was not trained by pynn/pretrained.py's recipe on this data "
                  f"(recipe hash {meta.get('recipe_hash')}, expected {expected}): run `python3 build.py retrain`")
     print(f"  {PRETRAINED.relative_to(ROOT)}: recipe {expected}, validation {meta['validation_accuracy']:.4f}, "
           f"test {meta['test_accuracy']:.4f}", flush=True)
-    return PRETRAINED
+    return network
 
 
 def retrain() -> None:
@@ -225,17 +225,16 @@ def retrain() -> None:
     pretrained.run(PRETRAINED, log=lambda line: print(f"  {line}", flush=True))
 
 
-def write_npz(json_model: Path, target: Path) -> None:
-    """The same model as .npz (pynn.io.to_npz), checked to load back identical."""
+def write_npz(network, target: Path) -> None:
+    """The model as .npz (pynn.io.to_npz), checked to load back identical."""
     import numpy as np
 
     from pynn import io
 
-    network = io.load(json_model)
     data = io.to_npz(network)
     (spec, params), (spec_again, params_again) = io.spec_and_params(network), io.spec_and_params(io.loads_npz(data))
     if spec != spec_again or not all(np.array_equal(a, b) for a, b in zip(params, params_again, strict=True)):
-        sys.exit(f"{target.name} does not load back as the model in {json_model.name}")
+        sys.exit(f"{target.name} does not load back as the model it was written from")
     if not target.exists() or target.read_bytes() != data:
         target.write_bytes(data)
 

@@ -51,7 +51,8 @@ def multiply_adds(settings: dict) -> float:
         hidden = settings["hidden"][0] if settings["hidden"] else CONV_HIDDEN
         pooled = CONV_FILTERS * (side // CONV_POOL) ** 2
         return CONV_FILTERS * CONV_KERNEL**2 * side * side + pooled * hidden + hidden * OUTPUTS
-    first, *rest = [n_in * n_out for n_in, n_out in zip(layer_sizes(settings)[:-1], layer_sizes(settings)[1:])]
+    sizes = layer_sizes(settings)
+    first, *rest = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
     return first / 2 + sum(rest)
 
 

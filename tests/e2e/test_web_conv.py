@@ -5,28 +5,17 @@ settings to the weight."""
 from __future__ import annotations
 
 import numpy as np
-from harness import SITE
 from harness.app import by_id, model_json
 from harness.digits import STROKES
 from harness.drawing import clear_pad, draw
 from harness.models import model_in_use, select_model
 from harness.predictions import check_against_native, tap_predictions, wait_prediction
-from harness.training import train
+from harness.training import native_run, train
 
 from pynn import io
-from pynn.browser import Session
 
 CONV_RUN = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
             "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 2000, "seed": 3, "augment": "off"}
-
-
-def native_conv_run():
-    session = Session()
-    session.set_data((SITE / "data" / "mnist-train.npz").read_bytes(), (SITE / "data" / "mnist-test.npz").read_bytes())
-    session.start_training(CONV_RUN)
-    while not (result := session.train_chunk(10.0))["done"]:
-        pass
-    return result, session.models["yours"]
 
 
 def test_the_page_trains_a_conv_net_and_predicts_with_it(module_app):
@@ -36,7 +25,7 @@ def test_the_page_trains_a_conv_net_and_predicts_with_it(module_app):
     trained = io.loads(model_json(page, "yours"))
     assert trained.describe()["layers"][0]["type"] == "ConvPoolLayer"
 
-    native_result, native = native_conv_run()
+    native_result, native = native_run(CONV_RUN)
     for ours, theirs in zip([p for layer in trained.layers for p in layer.params],
                             [p for layer in native.layers for p in layer.params]):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from harness import SITE
+from harness import SITE, training
 from harness.app import by_id, model_json, shoot, wait_ready, wait_state
 from harness.digits import STROKES
 from harness.drawing import canvas_pixels, clear_pad, draw
@@ -22,7 +22,7 @@ from harness.training import TRAIN_TIMEOUT, progress, recording, start_recording
 from playwright.sync_api import expect
 
 from pynn import Network, io
-from pynn.browser import Session, read_npz
+from pynn.browser import read_npz
 from pynn.evaluation import count_correct
 from pynn.settings import BY_NAME, DEFAULTS
 
@@ -31,12 +31,8 @@ from pynn.settings import BY_NAME, DEFAULTS
 def native_run() -> dict:
     """The short run with pynn natively, as the page's worker runs it (Session.start_training, then
     train_chunk until done): its test accuracy and its network."""
-    session = Session()
-    session.set_data((SITE / "data" / "mnist-train.npz").read_bytes(), (SITE / "data" / "mnist-test.npz").read_bytes())
-    session.start_training(VALID_SETTINGS)
-    while not (result := session.train_chunk(10.0))["done"]:
-        pass
-    return {"accuracy": result["accuracy"], "network": session.models["yours"]}
+    result, network = training.native_run(VALID_SETTINGS)
+    return {"accuracy": result["accuracy"], "network": network}
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from harness import SITE
 from harness.app import by_id, wait_ready
 from harness.forms import fill_settings
 
@@ -47,3 +48,16 @@ def train(page: Page, settings: dict | None = None, timeout: float = TRAIN_TIMEO
     expect(by_id(page, "progress")).to_have_attribute("data-done", "true", timeout=timeout)
     wait_ready(page, 30_000)
     return progress(page)
+
+
+def native_run(settings: dict):
+    """The run the page's worker makes for ``settings``, natively (pynn.browser.Session's
+    start_training, then train_chunk until done): the last progress record and the network."""
+    from pynn.browser import Session
+
+    session = Session()
+    session.set_data((SITE / "data" / "mnist-train.npz").read_bytes(), (SITE / "data" / "mnist-test.npz").read_bytes())
+    session.start_training(settings)
+    while not (result := session.train_chunk(10.0))["done"]:
+        pass
+    return result, session.models["yours"]
