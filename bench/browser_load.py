@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from browser_epoch import CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, visit  # noqa: E402
+from browser_bench.common import INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, visit  # noqa: E402
+from harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 import build  # noqa: E402
 
