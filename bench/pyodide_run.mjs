@@ -5,7 +5,8 @@
 // pynn comes from the site's wheel (site/pyodide/pynn-*.whl, rebuilt by `python3 build.py`),
 // or with --src from the .py files of DIR/pynn, and of any other package folder in DIR
 // (quick iteration without a rebuild; A/B comparisons with a renamed copy).
-// The MNIST splits in site/data/ are copied to /data/ in Pyodide's file system, and
+// The MNIST splits in site/data/ and the models in site/models/ (.npz) are copied to /data/ in
+// Pyodide's file system, and
 // SCRIPT runs as __main__ with sys.argv = [SCRIPT, ...ARGS]. Its output goes to stdout.
 
 import { readFileSync, readdirSync } from "node:fs";
@@ -43,6 +44,9 @@ if (src) {
 pyodide.FS.mkdirTree("/data");
 for (const name of readdirSync(join(SITE, "data")).filter((n) => n.endsWith(".npz"))) {
   pyodide.FS.writeFile(`/data/${name}`, readFileSync(join(SITE, "data", name)));
+}
+for (const name of readdirSync(join(SITE, "models")).filter((n) => n.endsWith(".npz"))) {
+  pyodide.FS.writeFile(`/data/${name}`, readFileSync(join(SITE, "models", name)));
 }
 pyodide.FS.mkdirTree("/bench");
 pyodide.FS.writeFile(`/bench/${basename(script)}`, readFileSync(script));

@@ -36,6 +36,7 @@ if not IN_PYODIDE:
 from pynn import Network, io  # noqa: E402
 from pynn.data import Dataset  # noqa: E402
 from pynn.explain import explain  # noqa: E402
+from pynn.features import FeatureCache  # noqa: E402
 from pynn.finetune import FineTune  # noqa: E402
 from pynn.report import Evaluation  # noqa: E402
 
@@ -52,10 +53,9 @@ def load_split(name: str) -> Dataset:
 def load_model(path: str | None):
     candidates = [Path(path)] if path else []
     if IN_PYODIDE:
-        candidates += [Path("/data/pretrained.json")]
+        candidates += [Path("/data/pretrained.npz")]
     else:
-        candidates += sorted((Path.home() / ".cache" / "pynn" / "models").glob("pretrained-*.json"))
-        candidates += [ROOT / "site" / "models" / "pretrained.json"]
+        candidates += [ROOT / "site" / "models" / "pretrained.npz"]
     for candidate in candidates:
         if candidate.is_file():
             return io.load(candidate), candidate.name
@@ -83,54 +83,73 @@ def median_time(function, rounds: int) -> tuple[float, object]:
     return statistics.median(times), value
 
 
+def timed(function) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = function()
+    return time.perf_counter() - start, value
+
+
+def finetune(model, digits, train, test, cache, settings=None):
+    """As the worker drives it: 0.2 s chunks to the end."""
+    run = FineTune(model, digits, train, test, settings or {}, cache=cache)
+    while not run.done:
+        run.run(max_seconds=0.2)
+    return run
+
+
+def evaluate(model, test, cache):
+    evaluation = Evaluation(model, test, cache=cache)
+    evaluation.run()
+    return evaluation.result()
+
+
+def session_sequence(model, digits, train, test) -> None:
+    """What a visitor does, with one FeatureCache as the worker's session keeps it: evaluate the
+    model in use twice, fine-tune twice, evaluate the fine-tuned model; and a fine-tune first."""
+    cache = FeatureCache()
+    first, report = timed(lambda: evaluate(model, test, cache))
+    print(f"evaluate the model in use, 10k test images, first time: {first:.2f} s "
+          f"(accuracy {report['accuracy']:.4f}, {report['mistakes_total']} mistakes)")
+    again, _ = timed(lambda: evaluate(model, test, cache))
+    print(f"  the same again (conv outputs kept): {again:.3f} s")
+    seconds, run = timed(lambda: finetune(model, digits, train, test, cache))
+    print(f"fine-tune after that evaluation (the replay pool's conv outputs computed now): {seconds:.2f} s")
+    result = run.result()
+    for when in ("before", "after"):
+        r = result[when]
+        print(f"  {when:6s}: yours held out {r['yours_held_out']['correct']}/{r['yours_held_out']['total']}, "
+              f"yours trained on {r['yours_trained']['correct']}/{r['yours_trained']['total']}, "
+              f"MNIST test {r['mnist_test']['accuracy']:.4f}")
+    seconds, _ = timed(lambda: finetune(model, digits, train, test, cache))
+    print(f"  a second fine-tune (everything kept): {seconds:.2f} s")
+    seconds, report = timed(lambda: evaluate(run.model, test, cache))
+    print(f"evaluate the fine-tuned model, 10k test images: {seconds:.3f} s (accuracy {report['accuracy']:.4f})")
+    seconds, _ = timed(lambda: finetune(model, digits, train, test, FeatureCache()))
+    print(f"fine-tune as the first thing done (nothing kept yet): {seconds:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model")
+    parser.add_argument("--freeze-none", action="store_true", help="also time a fine-tune of every layer")
     args = parser.parse_args()
     model, model_name = load_model(args.model)
     train, test = load_split("train"), load_split("test")
     validation = load_split("validation") if not IN_PYODIDE else train  # Pyodide's /data has no validation split
     digits = stand_in_drawings(validation)
     where = "Pyodide" if IN_PYODIDE else "native"
-    print(f"{where}; model {model_name} {getattr(model, 'sizes', '')}; {len(digits)} drawings; "
-          f"{len(train)} replay images; {len(test)} test images; medians of {args.rounds}")
-
-    def finetune():
-        run = FineTune(model, digits, train, test, {})
-        chunks = 0
-        while not run.done:
-            run.run(max_seconds=0.2)
-            chunks += 1
-        return run, chunks
-
-    seconds, (run, chunks) = median_time(finetune, args.rounds)
-    result = run.result()
-    print(f"fine-tune, whole (before + train + after, {chunks} chunks of 0.2 s): {seconds:.2f} s")
-    for when in ("before", "after"):
-        r = result[when]
-        print(f"  {when:6s}: yours held out {r['yours_held_out']['correct']}/{r['yours_held_out']['total']}, "
-              f"yours trained on {r['yours_trained']['correct']}/{r['yours_trained']['total']}, "
-              f"MNIST test {r['mnist_test']['accuracy']:.4f}")
-
-    def train_only():
-        run = FineTune(model, digits, train, None, {})
-        run.run()
-        return run
-
-    seconds, run = median_time(train_only, args.rounds)
-    print(f"fine-tune, training only ({run.total_batches} mini-batches, no MNIST test): {seconds:.2f} s")
-
-    def report():
-        evaluation = Evaluation(model, test)
-        evaluation.run()
-        return evaluation.result()
-
-    seconds, result = median_time(report, args.rounds)
-    print(f"evaluation report, 10k test images: {seconds:.3f} s (accuracy {result['accuracy']:.4f}, "
-          f"{result['mistakes_total']} mistakes)")
+    print(f"{where}; model {model_name} {model!r:.200}; {len(digits)} drawings; "
+          f"{len(train)} replay images; {len(test)} test images")
+    session_sequence(model, digits, train, test)
+    if args.freeze_none:
+        seconds, run = timed(lambda: finetune(model, digits, train, test, FeatureCache(), {"freeze": "none"}))
+        after = run.result()["after"]
+        print(f"fine-tune of every layer (freeze none), nothing kept: {seconds:.2f} s, after: MNIST test "
+              f"{after['mnist_test']['accuracy']:.4f}, yours held out {after['yours_held_out']['correct']}/"
+              f"{after['yours_held_out']['total']}")
     seconds, _ = median_time(lambda: model.feedforward(test.inputs(0, len(test))), args.rounds)
-    print(f"  feedforward alone, 10k images: {seconds:.3f} s")
+    print(f"feedforward alone, 10k images: {seconds:.3f} s (median of {args.rounds})")
     x = test.inputs(0, 1)
     seconds, _ = median_time(lambda: explain(model, x), max(args.rounds, 10))
     print(f"explain (saliency + hidden activations), one image: {seconds * 1000:.2f} ms")

@@ -13,7 +13,12 @@ worker can report progress and Stop between them):
    your digits is only the accuracy on what it trained on).
 3. **Measure before**: accuracy on your held-out digits, on your training
    digits, and on MNIST's test set, a block at a time.
-4. **Train** for a number of rounds.  Each round is a fresh set of
+4. **Train** for a number of rounds (a conv net: only the layers above its
+   convolutions, unless ``freeze`` is "none"; their inputs, the conv layers'
+   outputs, are computed once per image and kept in a
+   :class:`~pynn.features.FeatureCache`, for MNIST's test set and a fixed pool
+   of REPLAY_POOL training images, so a second fine-tune from the same base
+   costs only the upper layers and your digits' convolutions).  Each round is a fresh set of
    ``round_size`` images: ``(1 − replay)`` of them your training digits, each
    repeated and augmented anew (random shifts, or whatever the augmenter
    does), and ``replay`` of them MNIST training images drawn at random, so the
@@ -38,12 +43,14 @@ import numpy as np
 
 from pynn import your_digits
 from pynn.data import PIXEL_SCALE, Dataset, one_hot
-from pynn.evaluation import evaluate_blocks
+from pynn.features import FeatureCache, conv_depth, upper_layers
 from pynn.model import Model
+from pynn.network3 import CHUNK
 from pynn.settings import check_finetune_settings
 from pynn.training import Trainer
 
-EVAL_BLOCK = 1000  # MNIST test images per step of the before/after measurement
+EVAL_BLOCK = CHUNK  # MNIST test images per step of the before/after measurement (a conv net's chunk)
+REPLAY_POOL = 2000  # MNIST training images a frozen-conv fine-tune replays from (their features are kept)
 MAX_SHIFT = 2  # pixels, for the stand-in augmenter
 
 Augmenter = Callable[..., np.ndarray]
@@ -133,7 +140,7 @@ class FineTune:
 
     def __init__(self, model: Model, digits, replay: Dataset, test: Dataset | None = None,
                  settings: dict | None = None, augment: Augmenter | None = None,
-                 augment_settings: dict | None = None) -> None:
+                 augment_settings: dict | None = None, cache: FeatureCache | None = None) -> None:
         self.settings = s = check_finetune_settings(settings)
         digits = your_digits.check_digits(digits, "digits")
         if not digits:
@@ -151,9 +158,13 @@ class FineTune:
         self.rng = np.random.default_rng(s["seed"])
         self.images, self.labels = your_digits.images_and_labels(digits)
         self.train_index, self.held_index = split_held_out(self.labels, self.rng, s["hold_out"])
-        self.replay = replay
-        self.test = None if test is None else test.subset(min(len(test), s["test_size"]))
+        self.replay, self.test = replay, test
+        self.test_count = 0 if test is None else min(len(test), s["test_size"])
         self.model = copy_model(model)
+        self.cache = cache or FeatureCache()
+        self.depth = conv_depth(self.model) if s["freeze"] == "conv" else 0
+        self.trained = upper_layers(self.model, self.depth) if self.depth else self.model
+        self.replay_count = min(len(replay), REPLAY_POOL) if self.depth else len(replay)
         self.yours_per_round = round(s["round_size"] * (1 - s["replay"]))
         self.replay_per_round = s["round_size"] - self.yours_per_round
         self.batches_per_round = -(-s["round_size"] // s["minibatch_size"])
@@ -191,8 +202,13 @@ class FineTune:
         yield from self.measure("before")
         self.phase = "training"
         s = self.settings
+        if self.depth:  # the replay pool's conv features, a block at a time
+            for start in range(0, self.replay_count, EVAL_BLOCK):
+                self.cache.features(self.model, self.depth, self.replay, start,
+                                    min(start + EVAL_BLOCK, self.replay_count))
+                yield
         for self.round in range(s["rounds"]):
-            trainer = Trainer(self.model, self.round_data(), 1, s["minibatch_size"], s["eta"], lmbda=s["lmbda"],
+            trainer = Trainer(self.trained, self.round_data(), 1, s["minibatch_size"], s["eta"], lmbda=s["lmbda"],
                               seed=int(self.rng.integers(2**32)), cost_every=1)
             while not trainer.done:
                 progress = trainer.run(max_seconds=self.seconds_left())
@@ -216,12 +232,18 @@ class FineTune:
             raise ValueError(f"the augmenter returned {yours.dtype} {yours.shape}; "
                              f"expected uint8 {(len(pick), self.images.shape[1])}")
         count = self.replay_per_round
-        rows = self.rng.choice(len(self.replay), size=count, replace=count > len(self.replay))
+        rows = self.rng.choice(self.replay_count, size=count, replace=count > self.replay_count)
         replay_x = self.replay.x[rows]
         if self.replay.scale != PIXEL_SCALE or replay_x.dtype != np.uint8:
             raise ValueError("the MNIST replay set must be uint8 pixels (scale 1/256)")
         labels = np.concatenate([self.labels[pick], self.replay.labels[rows]])
-        return Dataset(np.concatenate([yours, replay_x]), one_hot(labels, your_digits.LABELS), labels, PIXEL_SCALE)
+        y = one_hot(labels, your_digits.LABELS)
+        if not self.depth:
+            return Dataset(np.concatenate([yours, replay_x]), y, labels, PIXEL_SCALE)
+        # the upper layers learn from the conv layers' outputs: your digits' now, the replay's kept
+        yours_x = self.model.outputs(yours * PIXEL_SCALE, stop=self.depth)
+        replay_x = self.cache.features(self.model, self.depth, self.replay, 0, self.replay_count)[rows]
+        return Dataset(np.concatenate([yours_x, replay_x]), y, labels, 1.0)
 
     def measure(self, when: str) -> Iterator[None]:
         """Accuracy on your held-out and training digits, then on MNIST's test set block by block."""
@@ -230,11 +252,14 @@ class FineTune:
                                             self.labels[self.train_index]),
                   "mnist_test": None}
         self.measured[when] = record
-        if self.test is not None:
-            for evaluated, correct in evaluate_blocks(self.model, self.test, EVAL_BLOCK):
-                record["mnist_test"] = {"correct": correct, "total": evaluated, "accuracy": correct / evaluated,
-                                        "done": evaluated == len(self.test)}
-                yield
+        correct = 0
+        for start in range(0, self.test_count, EVAL_BLOCK):
+            stop = min(start + EVAL_BLOCK, self.test_count)
+            outputs = self.cache.outputs(self.model, self.test, start, stop)
+            correct += int(np.count_nonzero(np.argmax(outputs, axis=1) == self.test.labels[start:stop]))
+            record["mnist_test"] = {"correct": correct, "total": stop, "accuracy": correct / stop,
+                                    "done": stop == self.test_count}
+            yield
         yield
 
     # ------------------------------------------------------------------ reporting

@@ -109,14 +109,25 @@ class Network:
         if a.ndim != 2 or a.shape[0] != self.n_in:
             raise ValueError(f"input must have shape ({self.n_in}, 1) or ({self.n_in}, m), got {a.shape}")
         check_finite("input", a)
-        rows = a.T
-        out = np.empty((self.n_out, rows.shape[0]))
+        return np.ascontiguousarray(self.outputs(a.T).T)
+
+    def outputs(self, rows: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Rows (m, n_in of layers[start]) through layers[start:stop], no dropout: (m, n_out of
+        the last of them).  CHUNK rows at a time, so a caller that keeps the output of the
+        first layers (pynn.features) and feeds it to the rest gets feedforward's numbers exactly."""
+        layers = self.layers[start:stop]
+        if not layers:
+            raise ValueError(f"layers[{start}:{stop}] is empty; the network has {len(self.layers)} layers")
+        rows = np.asarray(rows)
+        if rows.ndim != 2 or rows.shape[1] != layers[0].n_in:
+            raise ValueError(f"rows must have shape (m, {layers[0].n_in}), got {rows.shape}")
+        out = np.empty((rows.shape[0], layers[-1].n_out))
         with np.errstate(over="ignore"):
-            for start in range(0, rows.shape[0], CHUNK):
-                block = np.ascontiguousarray(rows[start:start + CHUNK], dtype=np.float64)
-                for layer in self.layers:
+            for first in range(0, rows.shape[0], CHUNK):
+                block = np.ascontiguousarray(rows[first:first + CHUNK], dtype=np.float64)
+                for layer in layers:
                     block = layer.forward(block, training=False, grad=False)
-                out[:, start:start + CHUNK] = block.T
+                out[first:first + CHUNK] = block
         return out
 
     def copy(self) -> Network:

@@ -10,12 +10,16 @@ calls and speaks in plain values.  It is mixed into pynn.browser.Session, whose
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from pynn import your_digits
 from pynn.digits import BlankImageError, from_pad, preview
 from pynn.explain import explain
-from pynn.finetune import FineTune
+from pynn.features import FeatureCache, conv_depth
+from pynn.finetune import REPLAY_POOL, FineTune
+from pynn.network3 import CHUNK
 from pynn.report import Evaluation
 
 
@@ -30,6 +34,8 @@ class TeachingSession:
         self.finetune: FineTune | None = None
         self.finetune_base: str | None = None
         self.evaluation: Evaluation | None = None
+        # a conv net's conv outputs on MNIST, shared by evaluations and fine-tunes of the same filters
+        self.features = FeatureCache()
 
 
     def label_digit(self, pixels: bytes, width: int, height: int, label: int, strokes: list | None = None) -> dict:
@@ -88,7 +94,8 @@ class TeachingSession:
         if self.train_data is None:
             raise RuntimeError("MNIST is not loaded yet: fine-tuning mixes in MNIST images so it does not forget")
         digits = self.your_digits if digits_bytes is None else your_digits.loads(digits_bytes)
-        self.finetune = FineTune(self.models[self.active], digits, self.train_data, self.test_data, settings)
+        self.finetune = FineTune(self.models[self.active], digits, self.train_data, self.test_data, settings,
+                                 cache=self.features)
         self.finetune_base = self.active
         run = self.finetune
         return {"base": self.active, "digits": len(digits), "held_out": len(run.held_index),
@@ -119,7 +126,7 @@ class TeachingSession:
             raise KeyError(f"no model named {name!r}")
         if self.test_data is None:
             raise RuntimeError("the MNIST test set is not loaded yet")
-        self.evaluation = Evaluation(self.models[name], self.test_data)
+        self.evaluation = Evaluation(self.models[name], self.test_data, cache=self.features)
         return {"name": name, **self.evaluation.progress()}
 
     def evaluate_chunk(self, seconds: float = 0.2, max_mistakes: int | None = 200) -> dict:
@@ -131,6 +138,29 @@ class TeachingSession:
         if evaluation.done:
             progress["result"] = evaluation.result(max_mistakes)
         return progress
+
+    def warm_features(self, seconds: float = 0.03) -> dict:
+        """Compute ahead, for about ``seconds`` (at least one block), what a fine-tune or an
+        evaluation of the active model will read from the feature cache: its conv layers'
+        outputs on MNIST's test set, then on the replay pool.  The page calls this between
+        other work once you start teaching it.  ``paused`` while a training run goes on."""
+        if self.running:
+            return {"done": False, "paused": True}
+        model = self.models.get(self.active)
+        depth = conv_depth(model)
+        if depth == 0 or self.test_data is None or self.train_data is None:
+            return {"done": True, "paused": False}
+        plan = [(data, first) for data, stop in ((self.test_data, len(self.test_data)),
+                                                 (self.train_data, REPLAY_POOL))
+                for first in self.features.missing(model, depth, data, stop)]
+        deadline = time.perf_counter() + seconds
+        done = 0
+        for data, first in plan:
+            self.features.features(model, depth, data, first, min(first + CHUNK, len(data)))
+            done += 1
+            if time.perf_counter() >= deadline:
+                break
+        return {"done": done == len(plan), "paused": False, "left": len(plan) - done}
 
     def test_image(self, index: int) -> bytes:
         """Test image ``index`` as 784 bytes (to show a mistake)."""

@@ -71,8 +71,8 @@ function briefly(error) {
 const booted = boot();
 booted.catch((error) => postMessage({ kind: REPLY.fatal, message: `Python did not start: ${briefly(error)}` }));
 
-async function loadData() {
-  status("data", "Loading MNIST (60,000 digits, 10 MB)…");
+async function loadData(announce) {
+  if (announce) status("data", "Loading MNIST (60,000 digits, 10 MB)…");
   const [train, test] = await Promise.all([fetchOk("data/mnist-train.npz"), fetchOk("data/mnist-test.npz")]);
   return python("set_data", train, test);
 }
@@ -87,9 +87,10 @@ function nextTask() {
   });
 }
 
-/** MNIST, loaded once (again after a failure) for training, fine-tuning and evaluating. */
-function ensureData() {
-  dataLoaded ??= loadData().catch((error) => {
+/** MNIST, loaded once (again after a failure) for training, fine-tuning and evaluating.
+ * `announce`: say so on the status line (not for work done ahead, in the background). */
+function ensureData(announce = true) {
+  dataLoaded ??= loadData(announce).catch((error) => {
     dataLoaded = null;
     throw error;
   });
@@ -144,6 +145,31 @@ async function evaluate({ name }, report) {
   }
 }
 
+// Once you start teaching it (a digit labelled or uploaded), what a fine-tune and an evaluation
+// will read is computed ahead, between other work: a conv net's conv outputs on MNIST
+// (pynn.teaching's warm_features), so that the fine-tune itself takes seconds.
+let warming = null;
+
+function warmAhead() {
+  warming ??= (async () => {
+    await ensureData(false);
+    for (;;) {
+      await nextTask(); // predictions and Stop go first
+      const progress = python("warm_features", CHUNK_SECONDS);
+      if (progress.done || progress.paused) return;
+    }
+  })()
+    .catch(() => {}) // the fine-tune or evaluation that needs it reports any problem itself
+    .finally(() => {
+      warming = null;
+    });
+}
+
+function teaching(value) {
+  warmAhead();
+  return value;
+}
+
 function testImages({ indices }) {
   const images = new Uint8Array(indices.length * 784);
   indices.forEach((index, i) => images.set(python("test_image", index), i * 784));
@@ -171,12 +197,16 @@ const handlers = {
   [REQUEST.memory]: () => ({ wasmHeapBytes: heapBytes() }),
   [REQUEST.crash]: crash,
   [REQUEST.labelDigit]: ({ pixels, width, height, label, strokes }) =>
-    python("label_digit", pixels, width, height, label, strokes),
+    teaching(python("label_digit", pixels, width, height, label, strokes)),
   [REQUEST.digits]: () => python("digits_summary"),
   [REQUEST.removeDigit]: ({ index }) => python("remove_digit", index),
   [REQUEST.clearDigits]: () => python("clear_digits"),
   [REQUEST.digitsFile]: () => python("digits_file"),
-  [REQUEST.loadDigits]: ({ bytes, replace }) => python("load_digits", bytes, replace),
+  // `ahead`: the digits come from the user now (an upload), not from storage at start-up
+  [REQUEST.loadDigits]: ({ bytes, replace, ahead }) => {
+    const value = python("load_digits", bytes, replace);
+    return ahead ? teaching(value) : value;
+  },
   [REQUEST.finetune]: finetune,
   [REQUEST.stopFinetune]: () => {
     finetuneStop = true;

@@ -52,24 +52,29 @@ export class DigitsStore extends EventTarget {
   async label(ink, label, strokes) {
     const added = await this.bridge.call(REQUEST.labelDigit, { ...ink, label, strokes },
                                          { transfer: [ink.pixels.buffer] });
-    this.#changed(await this.bridge.call(REQUEST.digits));
-    return { ...added, note: await this.#persist() };
+    const note = await this.#persistThenShow(await this.bridge.call(REQUEST.digits));
+    return { ...added, note };
   }
 
   async remove(index) {
-    this.#changed(await this.bridge.call(REQUEST.removeDigit, { index }));
-    return this.#persist();
+    return this.#persistThenShow(await this.bridge.call(REQUEST.removeDigit, { index }));
   }
 
   async clear() {
-    this.#changed(await this.bridge.call(REQUEST.clearDigits));
-    return this.#persist();
+    return this.#persistThenShow(await this.bridge.call(REQUEST.clearDigits));
   }
 
   /** Reads an uploaded file (validated in Python: on any error yours stay as they were). */
   async load(bytes, replace) {
-    this.#changed(await this.bridge.call(REQUEST.loadDigits, { bytes, replace }, { transfer: [bytes.buffer] }));
-    return this.#persist();
+    const request = { bytes, replace, ahead: true };
+    return this.#persistThenShow(await this.bridge.call(REQUEST.loadDigits, request, { transfer: [bytes.buffer] }));
+  }
+
+  /** Stored first, shown second: what the gallery shows survives a reload. */
+  async #persistThenShow(summary) {
+    const note = await this.#persist();
+    this.#changed(summary);
+    return note;
   }
 
   file() {
