@@ -65,40 +65,52 @@ class FeatureCache:
         self.keep = keep
         self.entries: OrderedDict[tuple[str, int], tuple[Dataset, dict[int, np.ndarray]]] = OrderedDict()
 
-    def chunks(self, model: Network, depth: int, data: Dataset) -> dict[int, np.ndarray]:
-        """The kept chunks (first row // CHUNK → rows) of these filters on this data set."""
-        key = (layers_key(model, depth), id(data))
-        entry = self.entries.get(key)
+    def of(self, model: Model) -> KeptFeatures:
+        """What is kept for ``model``'s filters (hashed now: don't change them while you use it)."""
+        depth = conv_depth(model)
+        return KeptFeatures(self, model, depth, layers_key(model, depth) if depth else "")
+
+    def chunks(self, key: str, data: Dataset) -> dict[int, np.ndarray]:
+        """The kept chunks (first row // CHUNK → rows) of the filters ``key`` on this data set."""
+        entry = self.entries.get((key, id(data)))
         if entry is None or entry[0] is not data:  # an id can be reused once its data set is gone
-            entry = self.entries[key] = (data, {})
+            entry = self.entries[key, id(data)] = (data, {})
             while len(self.entries) > self.keep:
                 self.entries.popitem(last=False)
-        self.entries.move_to_end(key)
+        self.entries.move_to_end((key, id(data)))
         return entry[1]
 
-    def missing(self, model: Network, depth: int, data: Dataset, stop: int) -> list[int]:
+
+class KeptFeatures:
+    """One model's view of a FeatureCache: its conv layers' outputs, kept or computed."""
+
+    def __init__(self, cache: FeatureCache, model: Model, depth: int, key: str) -> None:
+        self.cache, self.model, self.depth, self.key = cache, model, depth, key
+
+    def missing(self, data: Dataset, stop: int) -> list[int]:
         """The first rows of the CHUNKs below ``stop`` that are not kept yet."""
-        kept = self.chunks(model, depth, data)
+        kept = self.cache.chunks(self.key, data)
         return [first for first in range(0, min(stop, len(data)), CHUNK) if first // CHUNK not in kept]
 
-    def features(self, model: Network, depth: int, data: Dataset, start: int, stop: int) -> np.ndarray:
-        """Rows start..stop of ``data`` through layers[:depth].  A block that is not made of
+    def features(self, data: Dataset, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop of ``data`` through the conv layers.  A block that is not made of
         whole CHUNKs (the data's end aside) is computed and not kept."""
+        if not self.depth:
+            raise ValueError("the model has no conv layers to keep the outputs of")
         if not 0 <= start < stop <= len(data):
             raise ValueError(f"rows {start}..{stop} are not within the {len(data)} samples")
         if start % CHUNK or (stop % CHUNK and stop != len(data)):
-            return model.outputs(data.inputs(start, stop).T, stop=depth)
-        kept = self.chunks(model, depth, data)
+            return self.model.outputs(data.inputs(start, stop).T, stop=self.depth)
+        kept = self.cache.chunks(self.key, data)
         for first in range(start, stop, CHUNK):
             if first // CHUNK not in kept:
                 last = min(first + CHUNK, len(data))
-                kept[first // CHUNK] = model.outputs(data.inputs(first, last).T, stop=depth)
+                kept[first // CHUNK] = self.model.outputs(data.inputs(first, last).T, stop=self.depth)
         return np.concatenate([kept[first // CHUNK] for first in range(start, stop, CHUNK)])
 
-    def outputs(self, model: Model, data: Dataset, start: int, stop: int) -> np.ndarray:
+    def outputs(self, data: Dataset, start: int, stop: int) -> np.ndarray:
         """The model's outputs as rows (stop − start, n_out) for rows start..stop of ``data``:
-        a conv net's conv part from the cache, the rest computed; any other model directly."""
-        depth = conv_depth(model)
-        if depth == 0:
-            return model.feedforward(data.inputs(start, stop)).T
-        return model.outputs(self.features(model, depth, data, start, stop), start=depth)
+        a conv net's conv part kept, the rest computed; any other model directly."""
+        if not self.depth:
+            return self.model.feedforward(data.inputs(start, stop)).T
+        return self.model.outputs(self.features(data, start, stop), start=self.depth)

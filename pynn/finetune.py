@@ -163,6 +163,7 @@ class FineTune:
         self.model = copy_model(model)
         self.cache = cache or FeatureCache()
         self.depth = conv_depth(self.model) if s["freeze"] == "conv" else 0
+        self.kept = self.cache.of(self.model)  # the filters never change when they are frozen
         self.trained = upper_layers(self.model, self.depth) if self.depth else self.model
         self.replay_count = min(len(replay), REPLAY_POOL) if self.depth else len(replay)
         self.yours_per_round = round(s["round_size"] * (1 - s["replay"]))
@@ -204,8 +205,7 @@ class FineTune:
         s = self.settings
         if self.depth:  # the replay pool's conv features, a block at a time
             for start in range(0, self.replay_count, EVAL_BLOCK):
-                self.cache.features(self.model, self.depth, self.replay, start,
-                                    min(start + EVAL_BLOCK, self.replay_count))
+                self.kept.features(self.replay, start, min(start + EVAL_BLOCK, self.replay_count))
                 yield
         for self.round in range(s["rounds"]):
             trainer = Trainer(self.trained, self.round_data(), 1, s["minibatch_size"], s["eta"], lmbda=s["lmbda"],
@@ -242,7 +242,7 @@ class FineTune:
             return Dataset(np.concatenate([yours, replay_x]), y, labels, PIXEL_SCALE)
         # the upper layers learn from the conv layers' outputs: your digits' now, the replay's kept
         yours_x = self.model.outputs(yours * PIXEL_SCALE, stop=self.depth)
-        replay_x = self.cache.features(self.model, self.depth, self.replay, 0, self.replay_count)[rows]
+        replay_x = self.kept.features(self.replay, 0, self.replay_count)[rows]
         return Dataset(np.concatenate([yours_x, replay_x]), y, labels, 1.0)
 
     def measure(self, when: str) -> Iterator[None]:
@@ -252,10 +252,10 @@ class FineTune:
                                             self.labels[self.train_index]),
                   "mnist_test": None}
         self.measured[when] = record
-        correct = 0
+        correct, kept = 0, self.cache.of(self.model)  # anew: with freeze "none" the filters have changed
         for start in range(0, self.test_count, EVAL_BLOCK):
             stop = min(start + EVAL_BLOCK, self.test_count)
-            outputs = self.cache.outputs(self.model, self.test, start, stop)
+            outputs = kept.outputs(self.test, start, stop)
             correct += int(np.count_nonzero(np.argmax(outputs, axis=1) == self.test.labels[start:stop]))
             record["mnist_test"] = {"correct": correct, "total": stop, "accuracy": correct / stop,
                                     "done": stop == self.test_count}

@@ -47,7 +47,7 @@ class Evaluation:
             raise ValueError(f"the test set is {data.x.shape[1]} → {data.y.shape[1]}, "
                              f"the model {model.n_in} → {model.n_out}")
         self.model, self.data = model, data
-        self.cache = cache or FeatureCache(keep=1)
+        self.features = (cache or FeatureCache(keep=1)).of(model)
         self.ranges = list(blocks(data, check_count("block", block, 1)))
         self.next_block = 0
         self.predicted = np.zeros(len(data), dtype=np.int64)
@@ -69,7 +69,7 @@ class Evaluation:
         count = 0
         while not self.done:
             begin, end = self.ranges[self.next_block]
-            shares = probabilities(self.cache.outputs(self.model, self.data, begin, end).T)
+            shares = probabilities(self.features.outputs(self.data, begin, end).T)
             self.probabilities[begin:end] = shares.T
             self.predicted[begin:end] = np.argmax(shares, axis=0)
             self.next_block += 1

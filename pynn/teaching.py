@@ -147,16 +147,16 @@ class TeachingSession:
         if self.running:
             return {"done": False, "paused": True}
         model = self.models.get(self.active)
-        depth = conv_depth(model)
-        if depth == 0 or self.test_data is None or self.train_data is None:
+        if conv_depth(model) == 0 or self.test_data is None or self.train_data is None:
             return {"done": True, "paused": False}
+        kept = self.features.of(model)
         plan = [(data, first) for data, stop in ((self.test_data, len(self.test_data)),
                                                  (self.train_data, REPLAY_POOL))
-                for first in self.features.missing(model, depth, data, stop)]
+                for first in kept.missing(data, stop)]
         deadline = time.perf_counter() + seconds
         done = 0
         for data, first in plan:
-            self.features.features(model, depth, data, first, min(first + CHUNK, len(data)))
+            kept.features(data, first, min(first + CHUNK, len(data)))
             done += 1
             if time.perf_counter() >= deadline:
                 break

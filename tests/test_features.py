@@ -39,41 +39,43 @@ def test_outputs_equal_feedforward_exactly_cold_and_kept(conv, data, ranges):
     for _ in range(2):  # computed, then read back from what was kept
         for start, stop in ranges:
             expected = conv.feedforward(data.inputs(start, stop)).T
-            assert np.array_equal(cache.outputs(conv, data, start, stop), expected)
-    kept = cache.chunks(conv, 1, data)
+            assert np.array_equal(cache.of(conv).outputs(data, start, stop), expected)
+    kept = cache.chunks(layers_key(conv, 1), data)
     aligned = {first // 100 for start, stop in ranges if start % 100 == 0 for first in range(start, stop, 100)}
     assert set(kept) == aligned  # an unaligned block (50..130) is computed, not kept
 
 
 def test_changed_filters_are_recomputed_and_upper_layers_read_the_kept_ones(conv, data):
     cache = FeatureCache()
-    cache.outputs(conv, data, 0, 350)
+    cache.of(conv).outputs(data, 0, 350)
     twin = conv.copy()
     twin.layers[-1].params[0] += 0.5  # upper layers differ: the same filters, so the same key
     assert layers_key(twin, 1) == layers_key(conv, 1)
-    assert np.array_equal(cache.outputs(twin, data, 0, 350), twin.feedforward(data.inputs(0, 350)).T)
+    assert np.array_equal(cache.of(twin).outputs(data, 0, 350), twin.feedforward(data.inputs(0, 350)).T)
     assert len(cache.entries) == 1
     twin.layers[0].params[0][0, 0, 0, 0] += 1e-9  # one filter weight: a new key, computed anew
     assert layers_key(twin, 1) != layers_key(conv, 1)
-    assert np.array_equal(cache.outputs(twin, data, 0, 350), twin.feedforward(data.inputs(0, 350)).T)
+    assert np.array_equal(cache.of(twin).outputs(data, 0, 350), twin.feedforward(data.inputs(0, 350)).T)
     assert len(cache.entries) == 2
 
 
 def test_the_cache_keeps_a_bounded_number_of_entries_and_knows_its_data_sets(conv, data):
     cache = FeatureCache(keep=1)
     other = style_dataset(100, seed=9)
-    cache.outputs(conv, data, 0, 100)
-    cache.outputs(conv, other, 0, 100)
+    cache.of(conv).outputs(data, 0, 100)
+    cache.of(conv).outputs(other, 0, 100)
     assert len(cache.entries) == 1 and next(iter(cache.entries.values()))[0] is other
     with pytest.raises(ValueError, match="not within"):
-        cache.outputs(conv, other, 50, 101)
+        cache.of(conv).outputs(other, 50, 101)
 
 
 def test_an_mlp_goes_straight_through(data):
     mlp = Network([784, 12, 10], seed=2)
     cache = FeatureCache()
-    assert np.array_equal(cache.outputs(mlp, data, 0, 350), mlp.feedforward(data.inputs(0, 350)).T)
+    assert np.array_equal(cache.of(mlp).outputs(data, 0, 350), mlp.feedforward(data.inputs(0, 350)).T)
     assert not cache.entries
+    with pytest.raises(ValueError, match="no conv layers"):
+        cache.of(mlp).features(data, 0, 100)
 
 
 def test_an_evaluation_with_a_shared_cache_equals_one_without(conv, data):
@@ -117,7 +119,7 @@ def test_a_frozen_conv_finetune_trains_only_the_upper_layers_and_measures_exactl
         expected = int(np.count_nonzero(np.argmax(model.feedforward(test.inputs(0, 200)), axis=0) == test.labels))
         assert result[when]["mnist_test"]["correct"] == expected
     assert result["after"]["yours_held_out"]["accuracy"] > result["before"]["yours_held_out"]["accuracy"]
-    assert len(cache.chunks(conv, 1, replay)) == 6  # the replay pool: all 600 images, kept
+    assert len(cache.chunks(layers_key(conv, 1), replay)) == 6  # the replay pool: all 600 images, kept
 
 
 def test_freeze_none_trains_every_layer(conv):
@@ -150,12 +152,13 @@ def test_the_session_warms_the_active_conv_nets_features_ahead_and_then_uses_the
     while not session.warm_features(0)["done"]:
         pass
     model = session.models["pretrained"]
-    assert session.features.missing(model, 1, session.test_data, 250) == []
-    assert session.features.missing(model, 1, session.train_data, 2100) == [2000]  # beyond the pool
-    warmed = dict(session.features.chunks(model, 1, session.test_data))
+    kept = session.features.of(model)
+    assert kept.missing(session.test_data, 250) == []
+    assert kept.missing(session.train_data, 2100) == [2000]  # beyond the pool
+    warmed = dict(session.features.chunks(kept.key, session.test_data))
     session.evaluate_start()
     progress = session.evaluate_chunk(10)
     assert progress["done"] and progress["result"]["correct"] == int(np.count_nonzero(
         np.argmax(model.feedforward(session.test_data.inputs(0, 250)), axis=0) == session.test_data.labels))
-    after = session.features.chunks(model, 1, session.test_data)
+    after = session.features.chunks(kept.key, session.test_data)
     assert all(after[k] is warmed[k] for k in warmed) and after.keys() == warmed.keys()  # read, not redone
