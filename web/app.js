@@ -52,7 +52,7 @@ const models = new ModelPanel(bridge, {
   select: $("model-select"), info: $("model-info"), save: $("save-model"), download: $("download-model"),
   upload: $("upload-model"), note: $("model-note"), error: $("model-error"),
 });
-const units = new UnitsPanel(bridge, $("units"), $("units-caption"));
+const units = new UnitsPanel(bridge, $("units"), $("units-caption"), $("units-what"));
 const training = new TrainingPanel(bridge, new SettingsForm($("train-form")),
                                    new TrainingCharts($("cost-chart"), $("accuracy-chart")), {
   start: $("train"), stop: $("stop"), progress: $("progress"), progressFill: $("progress-fill"),

@@ -38,12 +38,18 @@ function showHiddenUnits(container, { count, side, kind, pixels }) {
   container.dataset.kind = kind;
 }
 
+const WHAT = {
+  units: "Each tile is one first-layer hidden unit: the weights from the 28×28 input pixels into it.",
+  filters: "Each tile is one filter of the first conv layer: the 5×5 weights it slides over the image, "
+           + "looking for that pattern everywhere.",
+};
+
 /** The panel: asks the worker for a model's units and shows them with a caption. */
 export class UnitsPanel {
   #asked = 0;
 
-  constructor(bridge, container, caption) {
-    Object.assign(this, { bridge, container, caption });
+  constructor(bridge, container, caption, what) {
+    Object.assign(this, { bridge, container, caption, what });
   }
 
   /** `total`: the model's first hidden layer size; `when`: e.g. " after epoch 2". */
@@ -57,6 +63,7 @@ export class UnitsPanel {
       const some = units.kind === "units" && total > units.count ? `, ${units.count} of its ${total} ${things}` : "";
       const all = units.kind === "filters" ? `, its ${units.count} ${things}` : "";
       this.caption.textContent = `Showing ${name}${when}${some}${all}.`;
+      this.what.textContent = WHAT[units.kind] ?? "";
     } catch (error) {
       if (error.name !== "WorkerCrash") this.caption.textContent = `Could not show the units: ${error.message}`;
     }

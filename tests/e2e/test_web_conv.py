@@ -36,6 +36,7 @@ def test_the_page_trains_a_conv_net_and_predicts_with_it(module_app):
     assert units.get_attribute("data-kind") == "filters"
     assert units.locator("canvas").count() == 20
     assert units.locator("canvas").first.get_attribute("width") == "5"
+    assert "5×5 weights it slides over the image" in by_id(page, "units-what").inner_text()
 
     select_model(page, "yours")  # the select keeps the user's choice when a run ends
     assert model_in_use(page) == "yours"
