@@ -158,8 +158,8 @@ FINETUNE_FIELDS = (
     Field("eta", "Learning rate η", "float", None, 1e-6, 1000.0, help="empty: the model's own"),
     Field("lmbda", "L2 λ", "float", 0.0, 0.0, 1e6),
     Field("freeze", "Keep fixed", "choice", "conv", choices=("conv", "none"),
-          help="conv: a conv net's filters stay as they are and only the layers above them learn "
-               "(seconds, and it forgets less); none: every layer learns (slow for a conv net)"),
+          help="conv: a conv net's filters stay, the layers above learn (seconds; forgets less); "
+               "none: every layer learns (slow for a conv net)"),
     Field("hold_out", "Hold out", "choice", "auto", choices=("auto", "none"),
           help="auto: keep about a quarter of each digit you drew twice or more out of training, to test on"),
     Field("test_size", "MNIST test images", "int", 10_000, 100, 10_000),
