@@ -28,6 +28,7 @@ class TeachingSession:
 
     models: dict
     active: str | None
+    running: bool  # a training run (of "yours") goes on
 
     def __init__(self) -> None:
         self.your_digits: list[dict] = []
@@ -126,6 +127,9 @@ class TeachingSession:
             raise KeyError(f"no model named {name!r}")
         if self.test_data is None:
             raise RuntimeError("the MNIST test set is not loaded yet")
+        if self.running and self.models[name] is self.models.get("yours"):
+            # its weights change under the evaluation (and the kept conv outputs would not be its own)
+            raise RuntimeError("this model is being trained: evaluate it when the run ends, or press Stop")
         self.evaluation = Evaluation(self.models[name], self.test_data, cache=self.features)
         return {"name": name, **self.evaluation.progress()}
 

@@ -336,3 +336,17 @@ def test_a_conv_net_fine_tunes_and_explains_itself(replay):
     result = explain(conv, x)
     assert len(result["saliency"]) == 784 and len(result["hidden"]) == 20  # one activity per filter
     assert abs(sum(result["probabilities"]) - 1) < 1e-12
+
+
+def test_the_model_being_trained_is_not_evaluated_until_the_run_ends(session):
+    from pynn.settings import DEFAULTS
+
+    session.start_training({**DEFAULTS, "hidden": [8], "epochs": 1, "train_size": 100})
+    session.use("yours")
+    with pytest.raises(RuntimeError, match="being trained"):
+        session.evaluate_start()
+    assert session.evaluate_start("pretrained")["total"] == 200  # another model: fine
+    session.stop()
+    session.train_chunk(1.0)
+    assert not session.running
+    assert session.evaluate_start("yours")["name"] == "yours"
