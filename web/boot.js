@@ -67,6 +67,8 @@ export async function bootPython(status) {
   const wheels = prefetchWheels();
   import(indexURL + "pyodide.asm.js").catch(() => {}); // loadPyodide imports the same module
 
+  // Before loadPyodide: the listing snapshotKey fetches tells the service worker whether the
+  // server is up with this version, and so where pyodide.asm.wasm comes from (see sw.js).
   const key = await snapshotKey(pyodideVersion);
   const stored = key && (await findSnapshot(key));
   lap("lookup");
