@@ -39,6 +39,16 @@ function describe({ summary, cost, meta }) {
   return parts.join(" · ");
 }
 
+/** Your saved models, read from storage now (while Python starts): name → a promise. */
+export function readSavedModels() {
+  const reads = {};
+  for (const name of [MODEL.yours, MODEL.finetuned]) {
+    reads[name] = loadSavedModel(name);
+    reads[name].catch(() => {}); // reported by reset()
+  }
+  return reads;
+}
+
 /** The model select, Save, Download and Upload; Python holds the models themselves.
  * Dispatches "switch" (detail: the model's name) after the active model changes. */
 export class ModelPanel extends EventTarget {
@@ -69,7 +79,7 @@ export class ModelPanel extends EventTarget {
 
   /** After Python (re)starts: only the pretrained model, plus yours (and your fine-tuned one)
    * if saved. */
-  async reset(pretrained) {
+  async reset(pretrained, reads = readSavedModels()) {
     this.descriptions = { [MODEL.pretrained]: pretrained };
     this.#setOption(MODEL.yours, null);
     this.#setOption(MODEL.finetuned, null);
@@ -78,7 +88,7 @@ export class ModelPanel extends EventTarget {
     for (const name of [MODEL.yours, MODEL.finetuned]) {
       let saved;
       try {
-        saved = await loadSavedModel(name);
+        saved = await reads[name];
       } catch (error) {
         this.#note(`Saving is unavailable: ${error.message}. The page works without it.`);
         break;
