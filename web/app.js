@@ -8,7 +8,7 @@ import { TrainingCharts } from "./charts.js";
 import { EvaluatePanel } from "./evaluate.js";
 import { Explainer } from "./explain.js";
 import { FineTunePanel } from "./finetune.js";
-import { ModelPanel, readSavedModels } from "./models.js";
+import { ModelPanel } from "./models.js";
 import { enableOffline, keepsOwnVersion } from "./offline.js";
 import { Predictor } from "./predict.js";
 import { CONFIG } from "./config.js";
@@ -159,9 +159,8 @@ function startApp(startedAt = performance.now()) {
   setStatus("loading", "Starting Python…");
   setAvailable(false);
   appReady = (async () => {
-    const saved = readSavedModels(); // while Python starts
     const { timings: worker, model } = await bridge.ready;
-    await models.reset(model, saved);
+    await models.reset(model);
     const storageNote = await digits.restore();
     if (storageNote) teach.message(storageNote, true);
     const seconds = (performance.now() - startedAt) / 1000;

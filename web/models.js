@@ -39,16 +39,6 @@ function describe({ summary, cost, meta }) {
   return parts.join(" · ");
 }
 
-/** Your saved models, read from storage now (while Python starts): name → a promise. */
-export function readSavedModels() {
-  const reads = {};
-  for (const name of [MODEL.yours, MODEL.finetuned]) {
-    reads[name] = loadSavedModel(name);
-    reads[name].catch(() => {}); // reported by reset()
-  }
-  return reads;
-}
-
 /** The model select, Save, Download and Upload; Python holds the models themselves.
  * Dispatches "switch" (detail: the model's name) after the active model changes. */
 export class ModelPanel extends EventTarget {
@@ -79,7 +69,7 @@ export class ModelPanel extends EventTarget {
 
   /** After Python (re)starts: only the pretrained model, plus yours (and your fine-tuned one)
    * if saved. */
-  async reset(pretrained, reads = readSavedModels()) {
+  async reset(pretrained) {
     this.descriptions = { [MODEL.pretrained]: pretrained };
     this.#setOption(MODEL.yours, null);
     this.#setOption(MODEL.finetuned, null);
@@ -88,7 +78,7 @@ export class ModelPanel extends EventTarget {
     for (const name of [MODEL.yours, MODEL.finetuned]) {
       let saved;
       try {
-        saved = await reads[name];
+        saved = await loadSavedModel(name);
       } catch (error) {
         this.#note(`Saving is unavailable: ${error.message}. The page works without it.`);
         break;
