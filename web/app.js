@@ -3,7 +3,6 @@
 // images; the training and fine-tune panels → the model panel, the weight images and the
 // status line; the worker → the status line.
 import { DrawingPad } from "./canvas.js";
-import { Bridge } from "./bridge.js";
 import { TrainingCharts } from "./charts.js";
 import { EvaluatePanel } from "./evaluate.js";
 import { Explainer } from "./explain.js";
@@ -14,7 +13,7 @@ import { Predictor } from "./predict.js";
 import { CONFIG } from "./config.js";
 import { MODEL, checkModelNames } from "./protocol.js";
 import { SettingsForm } from "./settings.js";
-import { takeWorker, workerCreatedAt, workerURL } from "./start.js";
+import { bridge, workerCreatedAt } from "./start.js";
 import { TeachPanel } from "./teach.js";
 import { installTestHooks } from "./testhooks.js";
 import { TrainingPanel } from "./training.js";
@@ -24,7 +23,6 @@ import { DigitsStore } from "./yourdigits.js";
 checkModelNames(CONFIG);
 
 const $ = (id) => document.getElementById(id);
-const bridge = new Bridge(workerURL, takeWorker());
 const timings = { workerCreated: workerCreatedAt };
 
 function setStatus(state, text) {

@@ -19,34 +19,27 @@ export class Bridge extends EventTarget {
   #lastHeard = 0;
   #busySilenceMs = BUSY_SILENCE_MS;
 
-  /** `started`: a worker already started from `url` and its early events (start.js), if any. */
-  constructor(url, started = null) {
+  constructor(url) {
     super();
     this.#url = url;
-    this.start(started);
+    this.start();
   }
 
-  /** Starts a fresh worker (or takes `started`); `ready` resolves with {timings, model} once
-   * Python is up. */
-  start({ worker = new Worker(this.#url, { type: "module" }), early = [] } = {}) {
+  /** Starts a fresh worker; `ready` resolves with {timings, model} once Python is up. */
+  start() {
     this.crashed = false;
-    const handle = (event) => {
-      if (event.type === "message") {
-        this.#receive(event.data);
-      } else if (event.type === "error") {
-        event.preventDefault();
-        this.#crash(`The Python worker failed: ${event.message || "script error"}`);
-      } else {
-        this.#crash("The Python worker sent an unreadable message.");
-      }
-    };
-    for (const type of ["message", "error", "messageerror"]) worker.addEventListener(type, handle);
+    const worker = new Worker(this.#url, { type: "module" });
+    worker.addEventListener("message", (event) => this.#receive(event.data));
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      this.#crash(`The Python worker failed: ${event.message || "script error"}`);
+    });
+    worker.addEventListener("messageerror", () => this.#crash("The Python worker sent an unreadable message."));
     this.worker = worker;
     this.#lastHeard = performance.now();
     this.#startWatchdog();
     this.ready = this.call(REQUEST.boot);
     this.ready.catch(() => {}); // reported through the "crash" event
-    early.forEach(handle);
     return this.ready;
   }
 
