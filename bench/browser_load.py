@@ -1,6 +1,6 @@
 """Start-up, measured as a returning user has it: the page next to the bare Pyodide floor.
 
-    .venv/bin/python bench/browser_load.py [--rounds 3] [--no-build]
+    .venv/bin/python bench/browser_load.py [--rounds 3] [--no-build] [--also NAME=SITE_DIR ...]
 
 For each round, in a fresh persistent Chromium profile each:
   * the page: first visit, navigation → first prediction (a stroke drawn as soon as the pad
@@ -10,7 +10,9 @@ For each round, in a fresh persistent Chromium profile each:
     + import numpy, from the stock npm Pyodide files (.py sources) and the official numpy wheel,
     served by build.make_server like the site; first visit and return visit (the page left open
     3 s first, so that V8 can cache the compiled wasm);
-  * the same floor from the site's own, .pyc-compiled, files ("floor-pyc"), for reference.
+  * the same floor from the site's own, .pyc-compiled, files ("floor-pyc"), for reference;
+  * with --also, other builds of the page (a copy of site/ from another checkout), measured like
+    the page in the same rounds: before and after a change, side by side.
 Medians are printed with the ratios the issue sets (return ≤ 0.45 × floor return, first ≤ 1.0 ×
 floor first), the page's own stage timings, and the compiled-wasm cache hits seen by tracing
 (the v8.wasm.moduleCacheHit trace event).  Results go to bench/results/browser_load.json.
@@ -157,21 +159,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=SITE_DIR",
+                        help="another build of the page to measure like it")
     args = parser.parse_args()
+    others = dict(item.split("=", 1) for item in args.also)
     if not args.no_build:
         subprocess.run([sys.executable, str(ROOT / "build.py")], check=True, stdout=subprocess.DEVNULL)
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="pynn-load-"))
-    servers = {"page": serve(build.SITE), "floor": serve(floor_site(work / "floor", None)),
+    servers = {"page": serve(build.SITE), **{name: serve(Path(site)) for name, site in others.items()},
+               "floor": serve(floor_site(work / "floor", None)),
                "floor-pyc": serve(floor_site(work / "floor-pyc", build.SITE / "pyodide"))}
+    pages = {"page", *others}
     runs: dict[str, list] = {name: [] for name in servers}
     try:
         with sync_playwright() as playwright:
             for n in range(args.rounds):
                 for name, (_, url) in servers.items():
                     profile = work / f"profile-{name}-{n}"
-                    if name == "page":
+                    if name in pages:
                         stroke = STROKES[n % len(STROKES)]
                         first = page_visit(playwright, profile, url, stroke, settle=True)
                         again = page_visit(playwright, profile, url, stroke, settle=False)
@@ -191,15 +198,16 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     def seconds(name, visit_name):
-        key = "first_prediction_s" if name == "page" else "ready_s"
+        key = "first_prediction_s" if name in pages else "ready_s"
         return median(r[visit_name][key] for r in runs[name])
 
     summary = {name: {"first_s": seconds(name, "first"), "return_s": seconds(name, "return")} for name in runs}
-    for visit_name in ("first", "return"):
-        records = [r[visit_name]["timings"]["worker"] for r in runs["page"]]
-        stages = ("lookup", "python", "packages", "imports", "model")
-        summary["page"][f"{visit_name}_stages_ms"] = {stage: median(r.get(stage) for r in records) for stage in stages}
-        summary["page"][f"{visit_name}_paths"] = [r.get("path") for r in records]
+    stages = ("lookup", "python", "packages", "imports", "model")
+    for name in sorted(pages):
+        for visit_name in ("first", "return"):
+            records = [r[visit_name]["timings"]["worker"] for r in runs[name]]
+            summary[name][f"{visit_name}_stages_ms"] = {s: median(r.get(s) for r in records) for s in stages}
+            summary[name][f"{visit_name}_paths"] = [r.get("path") for r in records]
     for name in runs:
         summary[name]["wasm_cache_hits_return"] = [r["return"]["wasm_cache"]["moduleCacheHit"] for r in runs[name]]
     page, floor = summary["page"], summary["floor"]
@@ -214,8 +222,13 @@ def main() -> None:
     ratios = summary["ratios"]
     print(f"  page/floor: first visit {ratios['first_vs_floor_first']:.2f} (target ≤ 1.0), "
           f"return visit {ratios['return_vs_floor_return']:.2f} (target ≤ 0.45)")
-    print(f"  page stages, first visit (ms): {page['first_stages_ms']}  paths {page['first_paths']}")
-    print(f"  page stages, return visit (ms): {page['return_stages_ms']}  paths {page['return_paths']}")
+    for name in others:
+        print(f"  {name}/floor: first visit {summary[name]['first_s'] / floor['first_s']:.2f}, "
+              f"return visit {summary[name]['return_s'] / floor['return_s']:.2f}")
+    for name in sorted(pages):
+        figures = summary[name]
+        print(f"  {name} stages, first visit (ms): {figures['first_stages_ms']}  paths {figures['first_paths']}")
+        print(f"  {name} stages, return visit (ms): {figures['return_stages_ms']}  paths {figures['return_paths']}")
     for name in runs:
         print(f"  wasm module cache hits on return visits, {name}: {summary[name]['wasm_cache_hits_return']}")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -72,10 +72,24 @@ class Network:
         self.check_batch(self.mini_batch_size or 1)
         self.cost = LogLikelihoodCost()
         self.meta: dict = dict(meta or {})
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        # Unseeded, the generator is made on first use: a network read from a file draws nothing,
+        # and importing numpy.random was a good part of the page's first model load (Pyodide).
+        self._rng = None if seed is None else seed if isinstance(seed, np.random.Generator) \
+            else np.random.default_rng(seed)
         for layer in self.layers:
             if layer.params is None:
                 layer.initialize(self.rng)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """What shuffles, dropout and initialisation draw from."""
+        if self._rng is None:
+            self._rng = np.random.default_rng()
+        return self._rng
+
+    @rng.setter
+    def rng(self, rng: np.random.Generator) -> None:
+        self._rng = rng
 
     @property
     def sizes(self) -> list[int]:

@@ -2,7 +2,7 @@
 // keeps one, see snapshot.js, or started normally), then numpy and pynn, while the model
 // and the wheels download alongside. Each stage is timed, and the path taken is reported.
 import { loadPyodide, version as pyodideVersion } from "./pyodide/pyodide.mjs";
-import { dropSnapshot, findSnapshot, makeSnapshotInBackground, readSnapshot, snapshotKey } from "./snapshot.js";
+import { dropSnapshot, findStoredSnapshot, makeSnapshotInBackground, snapshotKey } from "./snapshot.js";
 
 const here = (path) => new URL(path, import.meta.url).href;
 const indexURL = here("pyodide/");
@@ -26,10 +26,10 @@ async function prefetchWheels() {
   }
 }
 
-/** Python from the stored snapshot, or null (and the snapshot dropped) if that fails. */
-async function restore(key, stored, timings) {
+/** Python from the stored snapshot's bytes, or null (and the snapshot dropped) if that fails. */
+async function restore(key, bytes, timings) {
   try {
-    const pyodide = await loadPyodide({ indexURL, _loadSnapshot: readSnapshot(stored) });
+    const pyodide = await loadPyodide({ indexURL, _loadSnapshot: bytes });
     // Every restore starts from the same memory: give Python's random a fresh seed.
     pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
     return pyodide;
@@ -64,14 +64,20 @@ export async function bootPython(status) {
   // Overlap: the model, the wheels and Pyodide's own script load while Python starts.
   const modelBytes = fetchBytes("models/pretrained.npz");
   modelBytes.catch(() => {}); // awaited by the caller
-  const wheels = prefetchWheels();
   import(indexURL + "pyodide.asm.js").catch(() => {}); // loadPyodide imports the same module
 
+  const found = findStoredSnapshot();
+  // Before loadPyodide: the listing snapshotKey fetches tells the service worker whether the
+  // server is up with this version, and so where pyodide.asm.wasm comes from (see sw.js).
   const key = await snapshotKey(pyodideVersion);
-  const stored = key && (await findSnapshot(key));
+  const stored = await found;
+  const usable = key && stored?.key === key; // another build's is replaced once this one has made its own
   lap("lookup");
-  status("pyodide", stored ? "Restoring Python…" : "Starting Python (Pyodide)…");
-  let pyodide = stored && (await restore(key, stored, timings));
+  // A return visit has the wheels in the service worker's cache: fetching them twice only
+  // competes with the restore.
+  const wheels = usable ? null : prefetchWheels();
+  status("pyodide", usable ? "Restoring Python…" : "Starting Python (Pyodide)…");
+  let pyodide = usable && (await restore(key, stored.bytes, timings));
   if (pyodide) timings.path = "snapshot";
   else pyodide = await loadPyodide({ indexURL });
   lap("python");

@@ -57,7 +57,7 @@ export class TrainingCharts {
     this.cost = { x: [], y: [] };
     this.accuracy = { x: [], y: [] };
     this.#dirty.add("cost").add("accuracy");
-    this.#redraw();
+    this.#schedule(0); // in a task of its own, not in the one that starts the run
   }
 
   add(progress) {
@@ -71,23 +71,33 @@ export class TrainingCharts {
       this.accuracy.y.push(progress.accuracy);
       this.#dirty.add("accuracy");
     }
-    this.#timer ||= setTimeout(() => this.#redraw(), REDRAW_MS);
+    this.#schedule(REDRAW_MS);
   }
 
   /** Draws what has come so far now (at the end of a run). */
   flush() {
-    this.#redraw();
-  }
-
-  #redraw() {
     clearTimeout(this.#timer);
     this.#timer = 0;
-    const charts = { cost: [this.costChart, this.cost], accuracy: [this.accuracyChart, this.accuracy] };
-    for (const name of this.#dirty) {
-      const [chart, series] = charts[name];
-      chart.setData([series.x, series.y]);
-      chart.root.closest(".chart")?.classList.toggle("empty", series.x.length === 0);
-    }
-    this.#dirty.clear();
+    while (this.#dirty.size) this.#drawOne();
+  }
+
+  #schedule(ms) {
+    this.#timer ||= setTimeout(() => this.#redraw(), ms);
+  }
+
+  // One chart per task: a chart's first draw with data (fonts, axes, a layout of the page) is
+  // the costliest thing the main thread does during a run.
+  #redraw() {
+    this.#timer = 0;
+    this.#drawOne();
+    if (this.#dirty.size) this.#schedule(0);
+  }
+
+  #drawOne() {
+    const [name] = this.#dirty;
+    this.#dirty.delete(name);
+    const [chart, series] = name === "cost" ? [this.costChart, this.cost] : [this.accuracyChart, this.accuracy];
+    chart.setData([series.x, series.y]);
+    chart.root.closest(".chart")?.classList.toggle("empty", series.x.length === 0);
   }
 }

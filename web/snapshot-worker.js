@@ -10,6 +10,10 @@ const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 self.addEventListener("message", async ({ data: { key, modules } }) => {
   const started = performance.now();
   try {
+    // The listing first, as the page's worker does: while it shows the server serving this
+    // version, the service worker leaves pyodide.asm.wasm to the HTTP cache (see sw.js). A copy
+    // from Cache Storage here would make Chromium drop the compiled code the page's next visit uses.
+    await fetch(new URL("./precache.json", import.meta.url), { cache: "no-cache" }).catch(() => {});
     const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href, _makeSnapshot: true });
     // Names go into the source as a literal: a JS value handed to Python would be a reference
     // the snapshot cannot hold.

@@ -39,18 +39,25 @@ export async function snapshotKey(pyodideVersion) {
   }
 }
 
-/** The stored snapshot's Response (body unread), or null. */
-export async function findSnapshot(key) {
+/** The one snapshot kept (whichever build made it): {key, bytes}, its bytes already being read
+ * and checked (a promise that rejects if they are bad), or null. Read before the caller knows
+ * this build's key, so that reading 20 MB overlaps with asking the server for that. */
+export async function findStoredSnapshot() {
   try {
     const cache = await storage()?.open(CACHE);
-    return (await cache?.match(key)) ?? null;
+    const [request] = (await cache?.keys()) ?? [];
+    const response = request && (await cache.match(request));
+    if (!response) return null;
+    const bytes = readSnapshot(response);
+    bytes.catch(() => {}); // awaited by the caller, if this is its build's
+    return { key: request.url, bytes };
   } catch {
     return null;
   }
 }
 
 /** The snapshot's bytes, checked against what was stored with them; rejects if they are not. */
-export async function readSnapshot(response) {
+async function readSnapshot(response) {
   const bytes = new Uint8Array(await response.arrayBuffer());
   const length = Number(response.headers.get("x-snapshot-length"));
   if (bytes.length !== length || bytes.length < HEADER_BYTES || bytes.length % 4) {

@@ -1,10 +1,19 @@
 // Offline support: on install, cache every file precache.json lists; then answer from that
-// cache first. The cache is named by the site version (the ?v= this script is registered
-// with). A new version does not skip waiting: it activates (and drops the old cache) only
-// once no page of the old version is open, so an open page never gets another build's files.
+// cache first (pyodide.asm.wasm aside: see WASM). The cache is named by the site version (the
+// ?v= this script is registered with). A new version does not skip waiting: it activates (and
+// drops the old cache) only once no page of the old version is open, so an open page never gets
+// another build's files.
 const VERSION = new URL(self.location.href).searchParams.get("v") ?? "unversioned";
 const CACHE = `pynn-${VERSION}`;
 const LISTING = new URL("precache.json", self.location.href).href;
+// Chromium keeps V8's compiled code for pyodide.asm.wasm (most of a return visit's speed) with
+// the HTTP cache's copy, and loading the same URL from Cache Storage throws that code away. So
+// while the server was just seen serving this very version (by the listing, which the worker
+// fetches first), the wasm is left to the network and the HTTP cache; otherwise (offline, the
+// server gone or rebuilt) it comes from this cache like everything else.
+const WASM = new URL("pyodide/pyodide.asm.wasm", self.location.href).href;
+const SERVER_SEEN_MS = 10_000;
+let serverSeenAt = -Infinity;
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -38,8 +47,12 @@ async function fromCacheFirst(request) {
 // whenever there is one.
 async function fromNetworkFirst(request) {
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    const { version } = response.ok ? await response.clone().json().catch(() => ({})) : {};
+    serverSeenAt = version === VERSION ? performance.now() : -Infinity;
+    return response;
   } catch (error) {
+    serverSeenAt = -Infinity;
     const hit = await caches.match(request, { cacheName: CACHE });
     if (hit) return hit;
     throw error;
@@ -49,6 +62,7 @@ async function fromNetworkFirst(request) {
 self.addEventListener("fetch", (event) => {
   const { request } = event;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  if (request.url === WASM && performance.now() - serverSeenAt < SERVER_SEEN_MS) return;
   const listing = request.url.split("?")[0] === LISTING;
   event.respondWith(listing ? fromNetworkFirst(request) : fromCacheFirst(request));
 });

@@ -94,3 +94,24 @@ def test_works_offline_after_one_visit(new_context, fresh_server, screenshot_dir
         assert accuracy > 0.6, f"the offline run reached only {accuracy}"
     finally:
         context.set_offline(False)
+
+
+def test_works_with_the_server_gone_while_online(new_context, fresh_server):
+    """The server is gone but the browser is online: the service worker, which leaves
+    pyodide.asm.wasm to the network only while the server answers with this version, serves
+    it from its cache with the rest, and the page starts and predicts."""
+    server = fresh_server()
+    context = new_context()
+    page = context.new_page()
+    open_app(page, server.url)
+    wait_service_worker(page)
+    wasm = []  # whether each pyodide.asm.wasm came from the service worker
+    context.on("response", lambda r: r.url.endswith("/pyodide.asm.wasm") and wasm.append(r.from_service_worker))
+    page.reload()  # a start under the service worker, which sees the server up
+    wait_ready(page)
+    server.stop()
+    assert server_is_down(server.url)
+    page.reload()  # seconds later
+    wait_ready(page)
+    predicts(page, 7)
+    assert wasm == [False, True], wasm

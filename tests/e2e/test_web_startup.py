@@ -65,11 +65,16 @@ def test_a_return_visit_restores_the_snapshot(browser_type, browser_type_launch_
     context, page = open_profile(browser_type, browser_type_launch_args, profile)
     try:
         monitor = Monitor(context, site_server.origin)
+        wasm = []  # whether each pyodide.asm.wasm came from the service worker
+        context.on("response", lambda r: r.url.endswith("/pyodide.asm.wasm") and wasm.append(r.from_service_worker))
         page.goto(site_server.url)
         wait_ready(page)
         timings = page.evaluate("() => window.pynnApp.timings")
         print(f"\nreturn visit: {timings}")
         assert timings["boot"] == "snapshot" and timings["worker"]["path"] == "snapshot", timings
+        assert page.evaluate("() => !!navigator.serviceWorker.controller"), "the service worker does not control it"
+        # With the server up, the wasm is left to the HTTP cache, where V8 keeps its compiled code.
+        assert wasm == [False], wasm
         expect(by_id(page, "status")).to_contain_text("from a snapshot")
         for stage in ("lookup", "python", "packages", "imports", "model"):
             assert isinstance(timings["worker"][stage], int), timings
