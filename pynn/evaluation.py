@@ -8,7 +8,7 @@ stop between blocks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -18,23 +18,30 @@ from pynn.model import Model
 BLOCK = 4096  # samples per feedforward
 
 
-def blocks(data: Dataset, size: int | None = None) -> Iterator[tuple[int, int]]:
-    """(start, stop) ranges covering the data, ``size`` (default BLOCK) samples at a time."""
-    size = size or BLOCK
-    return ((i, min(i + size, len(data))) for i in range(0, len(data), size))
+Outputs = Callable[[int, int], np.ndarray]  # (start, stop) → outputs as columns (n_out, stop − start)
 
 
-def block_outputs(model: Model, data: Dataset, size: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(start, stop, outputs as columns) for each block of the data."""
-    for start, stop in blocks(data, size):
-        yield start, stop, model.feedforward(data.inputs(start, stop))
+def blocks(data: Dataset, size: int | None = None, count: int | None = None) -> Iterator[tuple[int, int]]:
+    """(start, stop) ranges covering the first ``count`` samples (default: all), ``size``
+    (default BLOCK) at a time."""
+    size, count = size or BLOCK, len(data) if count is None else min(count, len(data))
+    return ((i, min(i + size, count)) for i in range(0, count, size))
 
 
-def evaluate_blocks(model: Model, data: Dataset, size: int | None = None) -> Iterator[tuple[int, int]]:
+def block_outputs(model: Model, data: Dataset, size: int | None = None, count: int | None = None,
+                  outputs: Outputs | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(start, stop, outputs as columns) for each block of the first ``count`` samples;
+    ``outputs`` computes them (default: the model's feedforward on the block's inputs)."""
+    for start, stop in blocks(data, size, count):
+        yield start, stop, (outputs(start, stop) if outputs else model.feedforward(data.inputs(start, stop)))
+
+
+def evaluate_blocks(model: Model, data: Dataset, size: int | None = None, count: int | None = None,
+                    outputs: Outputs | None = None) -> Iterator[tuple[int, int]]:
     """After each block: (samples done so far, how many of them the model got right)."""
     correct = 0
-    for start, stop, outputs in block_outputs(model, data, size):
-        correct += int(np.count_nonzero(np.argmax(outputs, axis=0) == data.labels[start:stop]))
+    for start, stop, block in block_outputs(model, data, size, count, outputs):
+        correct += int(np.count_nonzero(np.argmax(block, axis=0) == data.labels[start:stop]))
         yield stop, correct
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -91,6 +92,13 @@ class KeptFeatures:
         """The first rows of the CHUNKs below ``stop`` that are not kept yet."""
         kept = self.cache.chunks(self.key, data)
         return [first for first in range(0, min(stop, len(data)), CHUNK) if first // CHUNK not in kept]
+
+    def fill(self, data: Dataset, stop: int) -> Iterator[int]:
+        """Compute and keep the missing CHUNKs below ``stop``, one per step; yields how many are left."""
+        missing = self.missing(data, stop)
+        for done, first in enumerate(missing, 1):
+            self.features(data, first, min(first + CHUNK, len(data)))
+            yield len(missing) - done
 
     def features(self, data: Dataset, start: int, stop: int) -> np.ndarray:
         """Rows start..stop of ``data`` through the conv layers.  A block that is not made of

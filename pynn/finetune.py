@@ -43,6 +43,7 @@ import numpy as np
 
 from pynn import your_digits
 from pynn.data import PIXEL_SCALE, Dataset, one_hot
+from pynn.evaluation import evaluate_blocks
 from pynn.features import FeatureCache, conv_depth, upper_layers
 from pynn.model import Model
 from pynn.network3 import CHUNK
@@ -203,9 +204,8 @@ class FineTune:
         yield from self.measure("before")
         self.phase = "training"
         s = self.settings
-        if self.depth:  # the replay pool's conv features, a block at a time
-            for start in range(0, self.replay_count, EVAL_BLOCK):
-                self.kept.features(self.replay, start, min(start + EVAL_BLOCK, self.replay_count))
+        if self.depth:  # the replay pool's conv features, a chunk at a time
+            for _ in self.kept.fill(self.replay, self.replay_count):
                 yield
         for self.round in range(s["rounds"]):
             trainer = Trainer(self.trained, self.round_data(), 1, s["minibatch_size"], s["eta"], lmbda=s["lmbda"],
@@ -252,14 +252,13 @@ class FineTune:
                                             self.labels[self.train_index]),
                   "mnist_test": None}
         self.measured[when] = record
-        correct, kept = 0, self.cache.of(self.model)  # anew: with freeze "none" the filters have changed
-        for start in range(0, self.test_count, EVAL_BLOCK):
-            stop = min(start + EVAL_BLOCK, self.test_count)
-            outputs = kept.outputs(self.test, start, stop)
-            correct += int(np.count_nonzero(np.argmax(outputs, axis=1) == self.test.labels[start:stop]))
-            record["mnist_test"] = {"correct": correct, "total": stop, "accuracy": correct / stop,
-                                    "done": stop == self.test_count}
-            yield
+        if self.test is not None:
+            kept = self.cache.of(self.model)  # anew: with freeze "none" the filters have changed
+            for evaluated, correct in evaluate_blocks(self.model, self.test, EVAL_BLOCK, self.test_count,
+                                                      lambda start, stop: kept.outputs(self.test, start, stop).T):
+                record["mnist_test"] = {"correct": correct, "total": evaluated, "accuracy": correct / evaluated,
+                                        "done": evaluated == self.test_count}
+                yield
         yield
 
     # ------------------------------------------------------------------ reporting

@@ -19,7 +19,6 @@ from pynn.digits import BlankImageError, from_pad, preview
 from pynn.explain import explain
 from pynn.features import FeatureCache, conv_depth
 from pynn.finetune import REPLAY_POOL, FineTune
-from pynn.network3 import CHUNK
 from pynn.report import Evaluation
 
 
@@ -154,17 +153,15 @@ class TeachingSession:
         if conv_depth(model) == 0 or self.test_data is None or self.train_data is None:
             return {"done": True, "paused": False}
         kept = self.features.of(model)
-        plan = [(data, first) for data, stop in ((self.test_data, len(self.test_data)),
-                                                 (self.train_data, REPLAY_POOL))
-                for first in kept.missing(data, stop)]
+        targets = ((self.test_data, len(self.test_data)), (self.train_data, REPLAY_POOL))
+        left = sum(len(kept.missing(data, stop)) for data, stop in targets)
         deadline = time.perf_counter() + seconds
-        done = 0
-        for data, first in plan:
-            kept.features(data, first, min(first + CHUNK, len(data)))
-            done += 1
-            if time.perf_counter() >= deadline:
-                break
-        return {"done": done == len(plan), "paused": False, "left": len(plan) - done}
+        for data, stop in targets:
+            for _ in kept.fill(data, stop):
+                left -= 1
+                if time.perf_counter() >= deadline:
+                    return {"done": left == 0, "paused": False, "left": left}
+        return {"done": True, "paused": False, "left": 0}
 
     def test_image(self, index: int) -> bytes:
         """Test image ``index`` as 784 bytes (to show a mistake)."""
