@@ -44,13 +44,20 @@ class EpochBatches:
         self.per_block = max(1, self.BLOCK // size)
         self.first, self.batches = 0, []
 
+    @property
+    def end(self) -> int:
+        """The index after the last batch of the block gathered now."""
+        return self.first + len(self.batches)
+
+    def holds(self, index: int) -> bool:
+        """Whether batch ``index`` is in the block gathered now."""
+        return self.first <= index < self.end
+
     def batch(self, index: int) -> tuple:
         """Batch ``index`` of the epoch (0-based), as (x, cols, y)."""
-        offset = index - self.first
-        if not 0 <= offset < len(self.batches):
+        if not self.holds(index):
             self.load(index)
-            offset = index - self.first
-        return self.batches[offset]
+        return self.batches[index - self.first]
 
     def load(self, index: int) -> None:
         """Gather the block of batches holding batch ``index``."""

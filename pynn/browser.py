@@ -13,32 +13,22 @@ from __future__ import annotations
 
 import io as bytes_io
 import math
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from pynn import io, network3
-from pynn.architectures import forward_multiply_adds, network_for, step_seconds, summary
-from pynn.augment import augment
+from pynn.architectures import summary
 from pynn.data import Dataset
 from pynn.digits import BlankImageError, from_pad, preview
-from pynn.evaluation import evaluate_blocks
+from pynn.jobs import Scheduler
 from pynn.layers import ConvPoolLayer
 from pynn.network import Network
-from pynn.settings import INPUTS, OUTPUTS, SLOW_STEP_SECONDS, SettingsError, check_settings
+from pynn.page_jobs import EvaluateJob, FineTuneJob, TrainJob
+from pynn.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.teaching import TeachingSession
-from pynn.training import Trainer
 from pynn.untrusted import megabytes
 
 MAX_MODEL_BYTES = io.MAX_BYTES
-# A test-set evaluation runs in slices of about this many flops, so that Stop, predictions and
-# progress reports get in between; see evaluation_slice.  Measured in the page: a slice of
-# 2000 images of [784,30,10] took ~400 ms (the uint8 → float64 copy, not the products,
-# dominates small networks), hence the cap.
-EVALUATION_SLICE_FLOPS = 1.5e7
-EVALUATION_SLICE_MAX = 150
 
 
 class ModelTooLargeError(ValueError):
@@ -60,14 +50,24 @@ def plain(value):
     return value
 
 
-def call(session: Session, method: str, args=()) -> dict:
-    """The worker's one entry point: ``session.method(*args)`` as {"ok": True, "value": ...},
+# What the page may call, by these names on both sides (web/ uses them as they are, with the
+# arguments named as here), and what the worker calls for its job loop.
+PAGE_CALLS = ("predict", "use", "load_model", "model_json", "hidden_units", "label_digit", "digits_summary",
+              "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images", "explain")
+WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
+
+
+def call(session: Session, method: str, args=None) -> dict:
+    """The worker's one entry point: ``session.method(**args)`` as {"ok": True, "value": ...},
     or {"ok": False, "name", "message"} (and "fields" for a SettingsError) instead of an
     exception, so that the page gets errors as data."""
     try:
-        if method.startswith("_") or not callable(getattr(Session, method, None)):
-            raise AttributeError(f"the session has no method {method!r}")
-        return {"ok": True, "value": getattr(session, method)(*plain(args))}
+        if method not in PAGE_CALLS + WORKER_CALLS:
+            raise AttributeError(f"the page may not call {method!r}")
+        args = plain(args) or {}
+        if not isinstance(args, dict):
+            raise TypeError(f"{method}'s arguments must be given by name")
+        return {"ok": True, "value": getattr(session, method)(**args)}
     except SettingsError as error:
         return {"ok": False, "name": "SettingsError", "message": str(error), "fields": error.fields}
     except Exception as error:
@@ -87,12 +87,6 @@ def valid_accuracy(value) -> float | None:
     return None
 
 
-def evaluation_slice(model) -> int:
-    """Images per evaluation slice for this model."""
-    flops_per_image = 2 * forward_multiply_adds(model)
-    return max(1, min(EVALUATION_SLICE_MAX, int(EVALUATION_SLICE_FLOPS // flops_per_image)))
-
-
 def first_layer_images(model, count: int) -> tuple[np.ndarray, int, str]:
     """(count, side²) weights of the first layer's units or filters, their side, and what they are."""
     first = model.layers[0] if isinstance(model, network3.Network) else None
@@ -103,43 +97,29 @@ def first_layer_images(model, count: int) -> tuple[np.ndarray, int, str]:
     return weights, 28, "units"
 
 
-@dataclass
-class Run:
-    """One training run: its checked settings, and, once started, its trainer and the
-    end-of-epoch evaluation under way (the epoch's progress record and the count so far)."""
-
-    settings: dict
-    stop: bool = False
-    trainer: Trainer | None = None
-    pending: dict | None = None  # the finished epoch's record while its test evaluation runs
-    evaluation: Iterator[tuple[int, int]] | None = None  # pynn.evaluation.evaluate_blocks, resumed
-    evaluated: int = 0
-    correct: int = 0
-    step_seconds: float = 0.0
-
-
 class Session(TeachingSession):
-    """Models by name ("pretrained", "yours"), the active one, and a training run."""
+    """Models by name ("pretrained", "yours", "finetuned"), the active one, and the jobs."""
 
     def __init__(self) -> None:
         self.models: dict[str, Network] = {}
         self.active: str | None = None
-        self.run: Run | None = None
         self.train_data: Dataset | None = None
         self.test_data: Dataset | None = None
+        self.jobs = Scheduler()
         super().__init__()
 
     @property
     def running(self) -> bool:
-        return self.run is not None
+        """Whether a training run (of "yours") goes on."""
+        return bool(self.jobs.of_kind("train"))
 
     # --- models
 
-    def load_model(self, name: str, text: str | bytes) -> dict:
+    def load_model(self, name: str, data: str | bytes) -> dict:
         """Validate a model file and make it ``name``; on any error nothing changes."""
         if name == "yours" and self.running:
             raise RuntimeError("wait for training to finish before replacing your model")
-        network = io.loads(text)  # size-capped; a UTF-8 byte order mark (Windows editors add one) is fine
+        network = io.loads(data)  # size-capped; a UTF-8 byte order mark (Windows editors add one) is fine
         if network.n_in != INPUTS or network.n_out != OUTPUTS:
             raise io.ModelFileError(f"this page needs a {INPUTS} → … → {OUTPUTS} network; "
                                     f"the file has sizes {network.sizes}")
@@ -196,94 +176,48 @@ class Session(TeachingSession):
         images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
         return {"count": len(images), "side": side, "kind": kind, "pixels": images.tobytes()}
 
-    # --- training
+    # --- jobs (pynn.jobs, pynn.page_jobs)
 
-    def set_data(self, train_npz: bytes, test_npz: bytes) -> dict:
-        """Keep the training and test sets (uint8) for training runs."""
-        self.train_data, self.test_data = read_npz(train_npz), read_npz(test_npz)
+    def set_data(self, train: bytes, test: bytes) -> dict:
+        """Keep the MNIST training and test sets (uint8) that jobs read."""
+        self.train_data, self.test_data = read_npz(train), read_npz(test)
         return {"train": len(self.train_data), "test": len(self.test_data)}
 
-    def prepare_training(self, settings: dict) -> dict:
-        """Check the settings and claim the run (before the data is loaded, so that bad
-        settings are refused at once and Stop works while the data loads)."""
-        if self.running:
-            raise RuntimeError("a training run is already going")
-        checked = check_settings(settings)
-        seconds = step_seconds(checked)
-        self.run = Run(checked, step_seconds=seconds)
-        return {"settings": checked, "needs_data": self.train_data is None, "step_seconds": seconds,
-                "slow": seconds > SLOW_STEP_SECONDS}
+    def start_job(self, kind: str, **args) -> dict:
+        """Start a job of ``kind`` (see JOBS) with its arguments, checked now: bad settings, or a
+        job that cannot go with one under way, are refused before anything is loaded."""
+        if kind not in JOBS:
+            raise ValueError(f"there is no job {kind!r}; the jobs are {', '.join(JOBS)}")
+        if kind == "finetune":
+            args = {"base": self.active, **args}
+        job = JOBS[kind](self, **args)
+        self.refuse_clash(job)
+        return {"job": self.jobs.start(job), "kind": kind, "needs_data": job.needs_data and self.test_data is None}
 
-    def start_training(self, settings: dict | None = None) -> dict:
-        """A fresh network and trainer for the prepared run (or for ``settings``, prepared
-        first).  If Stop came first, the run ends here: {"stopped": True}."""
-        if settings is not None:
-            self.prepare_training(settings)
-        if self.run is None:
-            raise RuntimeError("no training run was prepared")
-        if self.train_data is None or self.test_data is None:
-            self.run = None
-            raise RuntimeError("training data is not loaded yet")
-        run = self.run
-        if run.stop:
-            self.run = None
-            return {"stopped": True}
-        s = run.settings
-        network = network_for(s, meta={"settings": s})
-        # The test set is evaluated here, in slices, not by the Trainer in one go.
-        run.trainer = Trainer(network, self.train_data.subset(s["train_size"]), s["epochs"], s["minibatch_size"],
-                              s["eta"], lmbda=s["lmbda"], augment=augment if s["augment"] == "on" else None)
-        self.models["yours"] = network
-        return {"stopped": False, "batches_per_epoch": run.trainer.batches_per_epoch, "epochs": s["epochs"],
-                "settings": s, "step_seconds": run.step_seconds, "model": self.describe("yours")}
+    def refuse_clash(self, job) -> None:
+        """RuntimeError if ``job`` cannot run beside the jobs under way (one run at a time)."""
+        runs = self.jobs.of_kind("train") + self.jobs.of_kind("finetune")
+        if job.kind in ("train", "finetune") and runs:
+            what = "a training run" if runs[0].kind == "train" else "a fine-tune"
+            raise RuntimeError(f"{what} is going: wait for it to end, or press Stop, before starting another")
+        if job.kind == "evaluate":
+            if self.jobs.of_kind("evaluate"):
+                raise RuntimeError("an evaluation is going already: wait for it, or press Stop")
+            if self.running and self.models[job.name] is self.models.get("yours"):
+                # its weights change under the evaluation (and the kept conv outputs would not be its own)
+                raise RuntimeError("this model is being trained: evaluate it when the run ends, or press Stop")
 
-    def stop(self) -> dict:
-        """Ask the run to stop: the next train_chunk ends it (the model keeps what it learned)."""
-        if self.run is not None:
-            self.run.stop = True
-        return {"running": self.running}
+    def stop_job(self, job: int) -> dict:
+        """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""
+        return {"stopping": self.jobs.stop(job)}
 
-    def end_run(self) -> dict:
-        """Forget the run whatever its state (after the worker failed mid-run)."""
-        self.run = None
-        return {"running": False}
+    def stop_waiting(self) -> list[int]:
+        """Stop every job still waiting for its data (it could not be loaded); their ids."""
+        return self.jobs.stop_waiting(data_loaded=self.test_data is not None)
 
-    def train_chunk(self, seconds: float = 0.05) -> dict:
-        """Train, or evaluate the test set after an epoch, for about ``seconds`` (at least one
-        step or slice), and report progress.  "evaluated" counts the test images done while an
-        epoch's evaluation is under way (else None); "stopped" ends the run after a Stop."""
-        run = self.run
-        if run is None or run.trainer is None:
-            raise RuntimeError("no training run; start one first")
-        deadline = time.perf_counter() + seconds
-        if run.stop:
-            self.run = None
-            record = run.pending or run.trainer.progress(False, None).as_dict()
-            return {**record, "epoch_done": False, "done": False, "evaluated": None, "stopped": True,
-                    "accuracy": None}
-        if run.pending is None:
-            progress = run.trainer.run(max_seconds=seconds).as_dict()
-            if not progress["epoch_done"]:
-                return {**progress, "evaluated": None, "stopped": False}
-            run.pending = progress
-        return self.evaluate(run, deadline)
+    def work(self, seconds: float = 0.03) -> dict:
+        """One turn of the job loop (pynn.jobs.Scheduler.work): about ``seconds`` of one job."""
+        return self.jobs.work(seconds, data_loaded=self.test_data is not None)
 
-    def evaluate(self, run: Run, deadline: float) -> dict:
-        """Evaluate slices of the test set until ``deadline`` (at least one slice)."""
-        data, network = self.test_data, run.trainer.network
-        if run.evaluation is None:
-            run.evaluation = evaluate_blocks(network, data, evaluation_slice(network))
-        blocks = run.evaluation
-        for done, correct in blocks:  # both cumulative
-            run.evaluated, run.correct = done, correct
-            if done == len(data) or time.perf_counter() >= deadline:
-                break
-        record = run.pending
-        if run.evaluated < len(data):
-            return {**record, "epoch_done": False, "done": False, "evaluated": run.evaluated, "stopped": False}
-        accuracy = run.correct / len(data)
-        network.meta["test_accuracy"] = accuracy
-        run.pending, run.evaluation, run.evaluated, run.correct = None, None, 0, 0
-        if record["done"]:
-            self.run = None
-        return {**record, "accuracy": accuracy, "evaluated": None, "stopped": False}
+
+JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob}

@@ -61,6 +61,15 @@ class NoDigitsError(ValueError):
     """There is nothing of the user's to fine-tune on."""
 
 
+def usable_digits(digits) -> list[dict]:
+    """Your digits, checked, or NoDigitsError if there are none to learn from."""
+    digits = your_digits.check_digits(digits, "digits")
+    if not digits:
+        raise NoDigitsError("there are none of your digits to learn from: draw a digit, choose its label "
+                            "and add it (a few of each digit is best), then fine-tune")
+    return digits
+
+
 def copy_model(model: Model) -> Model:
     """An independent copy of ``model``: its ``copy()`` if it has one; the MLP through its file format."""
     if hasattr(model, "copy"):
@@ -143,10 +152,7 @@ class FineTune:
                  settings: dict | None = None, augment: Augmenter | None = None,
                  augment_settings: dict | None = None, cache: FeatureCache | None = None) -> None:
         self.settings = s = check_finetune_settings(settings)
-        digits = your_digits.check_digits(digits, "digits")
-        if not digits:
-            raise NoDigitsError("there are none of your digits to learn from: draw a digit, choose its label "
-                                "and add it (a few of each digit is best), then fine-tune")
+        digits = usable_digits(digits)
         if replay is None or len(replay) == 0:
             raise ValueError("fine-tuning needs MNIST training images to replay; load them first")
         if replay.x.shape[1] != model.n_in or model.n_out != your_digits.LABELS:

@@ -151,6 +151,40 @@ class Trainer:
             done=self.done or (epoch_done and self.epoch + 1 >= self.number_of_epochs),
         )
 
+    @property
+    def resumable(self) -> bool:
+        """Whether ``state()`` now resumes bit for bit: with an augmenter, only between blocks of
+        batches, since a block's augmentation draws from the generator when it is gathered."""
+        batches = self.epoch_batches
+        return self.augment is None or batches is None or not batches.holds(self.batch)
+
+    def batches_to_resumable(self) -> int:
+        """Mini-batches to train before ``resumable`` holds (0 if it holds now)."""
+        return 0 if self.resumable else self.epoch_batches.end - self.batch
+
+    def state(self) -> dict:
+        """Where the run stands, as plain values and one array, for ``restore`` (see
+        pynn.checkpoints); the network's parameters are saved apart."""
+        if not self.resumable:
+            raise RuntimeError("the trainer is inside a block of augmented batches; see batches_to_resumable")
+        return {"epoch": self.epoch, "batch": self.batch, "order": self.order, "elapsed": self.elapsed,
+                "cost_sum": self.cost_sum, "cost_samples": self.cost_samples, "history": list(self.history),
+                "rng": self.rng.bit_generator.state}
+
+    def restore(self, state: dict) -> None:
+        """Continue from ``state()`` (checked by pynn.checkpoints); the same network must have
+        been given its saved parameters."""
+        order = state["order"]
+        if order is not None and sorted(order.tolist()) != list(range(len(self.data))):
+            raise ValueError("the saved shuffle is not an order of this training data")
+        if not 0 <= state["epoch"] <= self.number_of_epochs or not 0 <= state["batch"] < self.batches_per_epoch:
+            raise ValueError("the saved position is outside this run")
+        self.rng.bit_generator.state = state["rng"]
+        self.epoch, self.batch, self.order = state["epoch"], state["batch"], order
+        self.elapsed, self.cost_sum, self.cost_samples = state["elapsed"], state["cost_sum"], state["cost_samples"]
+        self.history = list(state["history"])
+        self.epoch_batches = None
+
     def each_epoch(self) -> Iterator[Progress]:
         """Run to the end, yielding the record of each finished epoch."""
         while not self.done:

@@ -5,10 +5,12 @@ import json
 
 import numpy as np
 import pytest
+from job_driver import events_of, progress, run, start
 
-from pynn import Network, browser, io
+from pynn import Network, browser, io, page_jobs
 from pynn.architectures import network_for, step_seconds
-from pynn.browser import Session, call, evaluation_slice
+from pynn.browser import Session, call
+from pynn.page_jobs import evaluation_slice
 from pynn.settings import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_STEP_SECONDS, SettingsError, check_settings
 from pynn.untrusted import megabytes
 
@@ -86,41 +88,37 @@ def test_non_finite_settings_are_field_errors_not_crashes():
     assert set(error.value.fields) == {"epochs", "minibatch_size", "eta"}
 
 
-def test_training_needs_data_first(session):
-    with pytest.raises(RuntimeError, match="not loaded"):
-        session.start_training(SETTINGS)
-    assert not session.running  # the failed start does not leave a run claimed
-
-
-def run_to_end(session: Session, seconds: float = 0.0) -> list[dict]:
-    records = [session.train_chunk(seconds)]
-    while not records[-1]["done"]:
-        records.append(session.train_chunk(seconds))
-    return records
+def test_training_waits_for_data_and_says_so(session):
+    started = session.start_job("train", settings=SETTINGS)
+    assert started["needs_data"] is True and session.running
+    turn = session.work(0.0)
+    assert turn == {"events": [], "pending": True, "needs_data": True}  # nothing runs without its data
+    session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
+    assert session.work(0.0)["needs_data"] is False
 
 
 def test_chunked_training_equals_uninterrupted_training(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    session.start_training(SETTINGS)
-    records = run_to_end(session)  # tiny budget: one batch or evaluation slice per chunk
+    events, result = run(session, "train", settings=SETTINGS)  # tiny budget: one batch or slice a turn
+    records = progress(events)
     chunked = session.models["yours"]
 
     other = Session()
     other.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    other.start_training(SETTINGS)
-    while not other.train_chunk(60.0)["done"]:
-        pass
+    run(other, "train", 60.0, settings=SETTINGS)
     for a, b in zip(chunked.weights, other.models["yours"].weights):
         np.testing.assert_array_equal(a, b)
     assert len(records) > SETTINGS["epochs"] * 30 // 2
     assert records[-1]["accuracy"] > 0.5  # chance is 0.1; the synthetic classes are learnable
+    assert result == {"progress": records[-1], "stopped": False}
     assert session.describe("yours")["meta"]["test_accuracy"] == records[-1]["accuracy"]
 
 
 def test_yours_round_trips_through_json(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    session.start_training({**SETTINGS, "epochs": 1})
-    session.train_chunk(0.0)  # stopped mid-epoch: still a usable, saveable model
+    start(session, "train", settings={**SETTINGS, "epochs": 1})
+    session.work(0.0)
+    session.work(0.0)  # mid-epoch: still a usable, saveable model
     restored = Session()
     restored.load_model("yours", session.model_json("yours"))
     for a, b in zip(session.models["yours"].weights, restored.models["yours"].weights):
@@ -165,20 +163,22 @@ class FakeJsProxy:
 
 
 def test_call_converts_js_values_and_answers_with_data(session):
-    args = FakeJsProxy([FakeJsBuffer(ink_square()), 280, 280])
+    args = FakeJsProxy({"pixels": FakeJsBuffer(ink_square()), "width": 280, "height": 280})
     reply = call(session, "predict", args)
     assert reply["ok"] is True and reply["value"]["blank"] is False
-    assert call(session, "predict", [memoryview(ink_square()), 280, 280])["value"]["digit"] == reply["value"]["digit"]
+    again = call(session, "predict", {"pixels": memoryview(ink_square()), "width": 280, "height": 280})
+    assert again["value"]["digit"] == reply["value"]["digit"]
 
 
 def test_call_turns_errors_into_data(session):
-    reply = call(session, "prepare_training", [FakeJsProxy({**SETTINGS, "eta": -1})])
+    reply = call(session, "start_job", FakeJsProxy({"kind": "train", "settings": {**SETTINGS, "eta": -1}}))
     assert reply["ok"] is False and reply["name"] == "SettingsError" and set(reply["fields"]) == {"eta"}
     assert not session.running
-    reply = call(session, "use", ["nobody"])
+    reply = call(session, "use", {"name": "nobody"})
     assert reply == {"ok": False, "name": "KeyError", "message": "\"no model named 'nobody'\""}
-    for bad in ("__init__", "_private", "models", "no_such_method"):
-        assert call(session, bad, [])["name"] == "AttributeError"
+    assert call(session, "use", ["pretrained"])["name"] == "TypeError"  # arguments go by name
+    for bad in ("__init__", "_private", "models", "no_such_method", "describe", "refuse_clash"):
+        assert call(session, bad, {})["name"] == "AttributeError"
 
 
 # --- training runs: one at a time, Stop, evaluation in slices
@@ -186,58 +186,55 @@ def test_call_turns_errors_into_data(session):
 
 def test_one_run_at_a_time_and_yours_is_kept_while_it_runs(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    session.start_training(SETTINGS)
+    job = start(session, "train", settings=SETTINGS)
     assert session.running
-    with pytest.raises(RuntimeError, match="already"):
-        session.prepare_training(SETTINGS)
+    with pytest.raises(RuntimeError, match="training run is going"):
+        session.start_job("train", settings=SETTINGS)
     with pytest.raises(RuntimeError, match="wait for training"):
         session.load_model("yours", session.model_json("pretrained"))
-    run_to_end(session)
+    events_of(session, job)
     assert not session.running
     session.load_model("yours", session.model_json("pretrained"))  # allowed once the run is over
 
 
 def test_stop_during_data_loading_ends_the_run_before_it_starts(session):
-    prepared = session.prepare_training(SETTINGS)
-    assert prepared["needs_data"] is True and prepared["settings"]["hidden"] == [8]
-    assert session.stop() == {"running": True}
-    session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    assert session.start_training() == {"stopped": True}
+    job = start(session, "train", settings=SETTINGS)
+    assert session.stop_job(job) == {"stopping": True}
+    events = events_of(session, job)  # a stopping job may end without its data
+    assert events[-1]["result"]["stopped"] is True
     assert not session.running and "yours" not in session.models
 
 
 def test_stop_mid_epoch_ends_the_run_at_the_next_chunk(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    session.start_training(SETTINGS)
-    session.train_chunk(0.0)
-    session.stop()
-    record = session.train_chunk(60.0)  # a long budget: Stop still wins before any work
+    job = start(session, "train", settings=SETTINGS)
+    session.work(0.0)
+    session.stop_job(job)
+    record = events_of(session, job, 60.0)[-1]["result"]["progress"]  # a long budget: Stop still wins
     assert record["stopped"] is True and record["done"] is False and record["batch"] == 1
     assert not session.running
-    with pytest.raises(RuntimeError, match="no training run"):
-        session.train_chunk(0.0)
+    assert session.stop_job(job) == {"stopping": False}  # it has ended
 
 
 def test_evaluation_is_sliced_and_stop_works_during_it(session, monkeypatch):
-    monkeypatch.setattr(browser, "EVALUATION_SLICE_MAX", 7)
+    monkeypatch.setattr(page_jobs, "EVALUATION_SLICE_MAX", 7)
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    session.start_training({**SETTINGS, "epochs": 1})
-    records = run_to_end(session)
+    records = progress(run(session, "train", settings={**SETTINGS, "epochs": 1})[0])
     evaluating = [r for r in records if r["evaluated"] is not None]
     assert [r["evaluated"] for r in evaluating] == list(range(7, 100, 7))  # one slice per chunk, reported
     assert all(not r["epoch_done"] and not r["done"] and r["batch"] == 30 for r in evaluating)
     assert records[-1]["epoch_done"] and records[-1]["done"] and records[-1]["accuracy"] is not None
 
-    session.start_training({**SETTINGS, "epochs": 1})
-    while session.train_chunk(0.0)["evaluated"] is None:
+    job = start(session, "train", settings={**SETTINGS, "epochs": 1})
+    while not any(e.get("progress", {}).get("evaluated") for e in session.work(0.0)["events"]):
         pass
-    session.stop()
-    record = session.train_chunk(0.0)
+    session.stop_job(job)
+    record = events_of(session, job)[-1]["result"]["progress"]
     assert record["stopped"] and record["accuracy"] is None and not session.running
 
 
 def test_evaluation_slices_shrink_with_the_network():
-    assert evaluation_slice(Network([784, 30, 10])) == browser.EVALUATION_SLICE_MAX
+    assert evaluation_slice(Network([784, 30, 10])) == page_jobs.EVALUATION_SLICE_MAX
     biggest = Network([784, *[MAX_HIDDEN_UNITS] * MAX_HIDDEN_LAYERS, 10])
     assert 1 <= evaluation_slice(biggest) <= 20  # ~7.6 Mflop an image: tens of ms a slice, not seconds
     conv = network_for({"architecture": "conv", "hidden": [], "seed": 0})
@@ -246,13 +243,15 @@ def test_evaluation_slices_shrink_with_the_network():
 
 def test_a_conv_run_trains_and_shows_its_filters(session):
     session.set_data(npz_bytes(200, 1), npz_bytes(50, 2))
-    session.prepare_training({**SETTINGS, "architecture": "conv", "hidden": [16], "epochs": 1, "train_size": 200,
-                              "eta": 0.05})
-    started = session.start_training()
-    assert started["batches_per_epoch"] == 20
-    while session.running:
-        record = session.train_chunk(0.5)
-    assert record["done"] and 0 <= record["accuracy"] <= 1
+    conv = {**SETTINGS, "architecture": "conv", "hidden": [16], "epochs": 2, "train_size": 200, "eta": 0.05}
+    initial = network_for(conv)  # the same seed: the weights the run starts from
+    events, result = run(session, "train", 0.5, settings=conv)
+    assert events[0]["started"]["batches_per_epoch"] == 20
+    record = result["progress"]
+    assert record["done"] and record["accuracy"] >= 0.5  # chance is 0.1
+    trained = session.models["yours"]
+    for before, after in zip(io.spec_and_params(initial)[1], io.spec_and_params(trained)[1]):
+        assert before.shape == after.shape and not np.array_equal(before, after)  # every layer learned
     described = session.describe("yours")
     assert described["kind"] == "network3" and described["cost"] == "log-likelihood"
     filters = session.hidden_units("yours", 30)
@@ -333,9 +332,7 @@ def test_the_augment_switch_trains_on_distorted_images(session):
     session.set_data(npz_bytes(300, 1), npz_bytes(50, 2))
 
     def weights(augment: str) -> np.ndarray:
-        session.start_training({**SETTINGS, "epochs": 1, "augment": augment})
-        while session.running:
-            session.train_chunk(1.0)
+        run(session, "train", 1.0, settings={**SETTINGS, "epochs": 1, "augment": augment})
         return session.models["yours"].weights[0].copy()
 
     off = weights("off")

@@ -1,6 +1,7 @@
 """The kept conv outputs (pynn.features): feedforward's numbers exactly, recomputed when the
 filters change, shared by evaluations and fine-tunes; and the frozen-conv fine-tune."""
 
+import job_driver
 import numpy as np
 import pytest
 from synthetic_digits import make_digits, shifts, style_dataset
@@ -143,22 +144,29 @@ def test_the_session_warms_the_active_conv_nets_features_ahead_and_then_uses_the
         return buffer.getvalue()
 
     session = Session()
-    assert session.warm_features() == {"done": True, "paused": False}  # no model, no data: nothing to do
+    session.teaching_started()
+    assert not session.jobs.pending()  # no model: nothing to compute ahead
     session.load_model("pretrained", io.to_json(conv))
     replay, test = style_dataset(2100, seed=1), style_dataset(250, seed=2)
     session.set_data(npz(replay), npz(test))
-    first = session.warm_features(0)  # at least one block per call
-    assert first == {"done": False, "paused": False, "left": 3 + 20 - 1}  # 3 test chunks, a 2000-image pool
-    while not session.warm_features(0)["done"]:
+    session.teaching_started()
+    session.teaching_started()  # one is enough
+    assert [job.kind for job in session.jobs.of_kind("warm")] == ["warm"]
+    first = session.work(0)["events"]  # at least one block per turn
+    assert first[0]["started"] == {"name": "pretrained", "left": 3 + 20}  # 3 test chunks, a 2000-image pool
+    assert first[1]["progress"] == {"done": False, "left": 3 + 20 - 1}
+    evaluation = job_driver.start(session, "evaluate", name="pretrained")
+    while session.jobs.of_kind("evaluate"):
+        assert all(event["job"] == evaluation for event in session.work(0)["events"])  # the foreground goes first
+    while session.work(0)["pending"]:
         pass
     model = session.models["pretrained"]
     kept = session.features.of(model)
     assert kept.missing(session.test_data, 250) == []
     assert kept.missing(session.train_data, 2100) == [2000]  # beyond the pool
     warmed = dict(session.features.chunks(kept.key, session.test_data))
-    session.evaluate_start()
-    progress = session.evaluate_chunk(10)
-    assert progress["done"] and progress["result"]["correct"] == int(np.count_nonzero(
+    report = job_driver.run(session, "evaluate", 10, name="pretrained")[1]["report"]
+    assert report["correct"] == int(np.count_nonzero(
         np.argmax(model.feedforward(session.test_data.inputs(0, 250)), axis=0) == session.test_data.labels))
     after = session.features.chunks(kept.key, session.test_data)
     assert all(after[k] is warmed[k] for k in warmed) and after.keys() == warmed.keys()  # read, not redone

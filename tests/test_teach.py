@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from job_driver import events_of, progress, run, start
 from synthetic_digits import make_digits, shifts, style_dataset
 
 from pynn import Network, io, your_digits
@@ -285,37 +286,35 @@ def test_session_labels_digits_and_round_trips_the_file(session):
 
 
 def test_session_finetune_runs_in_chunks_to_a_new_model(session):
-    with pytest.raises(RuntimeError, match="start one"):
-        session.finetune_chunk()
     with pytest.raises(NoDigitsError):
-        session.start_finetune(None, FAST)
-    started = session.start_finetune(your_digits.dumps(make_digits([2, 2, 9])), FAST)
-    assert started["digits"] == 3 and started["held_out"] == 1 and started["base"] == "pretrained"
+        session.start_job("finetune", settings=FAST)
+    session.load_digits(your_digits.dumps(make_digits([2, 2, 9])))
     before = session.model_json("pretrained")
-    progress = session.finetune_chunk(0)
-    while not progress["done"]:
-        progress = session.finetune_chunk(0.05)
-    result = progress["result"]
+    events, outcome = run(session, "finetune", 0.05, settings=FAST)
+    started = events[0]["started"]
+    assert started["digits"] == 3 and started["held_out"] == 1 and started["base"] == "pretrained"
+    result = outcome["result"]
+    assert outcome["stopped"] is False and outcome["progress"]["done"]
     assert result["missing_labels"] == [0, 1, 3, 4, 5, 6, 7, 8] and result["after"]["mnist_test"]["total"] == 200
     assert session.active == "pretrained" and session.model_json("pretrained") == before
-    assert session.models["finetuned"].meta["finetuned_from"] == "pretrained"
-    json.dumps({k: v for k, v in progress.items()})  # plain JSON types
+    meta = session.models["finetuned"].meta
+    assert meta["finetuned_from"] == "pretrained"
+    assert meta["test_accuracy"] == result["after"]["mnist_test"]["accuracy"]  # its own figure, not its base's
+    json.dumps(events)  # plain JSON types
     assert session.use("finetuned")["name"] == "finetuned"
 
 
 def test_session_evaluates_in_chunks_and_explains_a_drawing(session):
-    started = session.evaluate_start()
-    assert started["evaluated"] == 0 and started["total"] == 200
-    progress = session.evaluate_chunk(0)
-    while not progress["done"]:
-        progress = session.evaluate_chunk(0)
-    result = progress["result"]
+    events, outcome = run(session, "evaluate", name="pretrained")
+    assert events[0]["started"]["evaluated"] == 0 and events[0]["started"]["total"] == 200
+    assert len(progress(events)) > 1  # a block a turn
+    result = outcome["report"]
     assert result["total"] == 200 and sum(map(sum, result["confusion"])) == 200
     json.dumps(result)
     if result["mistakes"]:
-        assert len(session.test_image(result["mistakes"][0]["index"])) == 784
+        assert len(session.test_images([m["index"] for m in result["mistakes"]])) == 784 * len(result["mistakes"])
     with pytest.raises(KeyError):
-        session.evaluate_start("nonexistent")
+        session.start_job("evaluate", name="nonexistent")
     assert session.explain(bytes(140 * 140), 140, 140) == {"blank": True}
     why = session.explain(drawing(), 140, 140)
     assert why["digit"] == session.predict(drawing(), 140, 140)["digit"]
@@ -341,12 +340,13 @@ def test_a_conv_net_fine_tunes_and_explains_itself(replay):
 def test_the_model_being_trained_is_not_evaluated_until_the_run_ends(session):
     from pynn.settings import DEFAULTS
 
-    session.start_training({**DEFAULTS, "hidden": [8], "epochs": 1, "train_size": 100})
+    job = start(session, "train", settings={**DEFAULTS, "hidden": [8], "epochs": 1, "train_size": 100})
+    session.work(0.0)
     session.use("yours")
     with pytest.raises(RuntimeError, match="being trained"):
-        session.evaluate_start()
-    assert session.evaluate_start("pretrained")["total"] == 200  # another model: fine
-    session.stop()
-    session.train_chunk(1.0)
+        session.start_job("evaluate", name="yours")
+    assert run(session, "evaluate", name="pretrained")[1]["report"]["total"] == 200  # another model: fine
+    session.stop_job(job)
+    events_of(session, job)
     assert not session.running
-    assert session.evaluate_start("yours")["name"] == "yours"
+    assert run(session, "evaluate", name="yours")[0][0]["started"]["name"] == "yours"
