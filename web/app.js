@@ -8,10 +8,11 @@ import { EvaluatePanel } from "./evaluate.js";
 import { Explainer } from "./explain.js";
 import { FineTunePanel } from "./finetune.js";
 import { ModelPanel } from "./models.js";
-import { enableOffline, keepsOwnVersion } from "./offline.js";
+import { enableOffline, keepsOwnVersion, pageVersion } from "./offline.js";
 import { Predictor } from "./predict.js";
 import { CONFIG } from "./config.js";
-import { MODEL, checkModelNames } from "./protocol.js";
+import { MODEL, STAGE, checkModelNames } from "./protocol.js";
+import { UnfinishedRun } from "./runs.js";
 import { SettingsForm } from "./settings.js";
 import { bridge, workerCreatedAt } from "./start.js";
 import { TeachPanel } from "./teach.js";
@@ -25,7 +26,11 @@ checkModelNames(CONFIG);
 const $ = (id) => document.getElementById(id);
 const timings = { workerCreated: workerCreatedAt };
 
-function setStatus(state, text) {
+let settled = { state: "loading", text: "" }; // what the page is doing, under passing stages
+
+/** The status line; a `passing` stage (data loading) gives way to what was there before. */
+function setStatus(state, text, { passing = false } = {}) {
+  if (!passing) settled = { state, text };
   const status = $("status");
   status.dataset.state = state;
   $("status-text").textContent = text;
@@ -60,6 +65,11 @@ const training = new TrainingPanel(bridge, new SettingsForm($("train-form")),
   elapsed: $("stat-elapsed"), message: $("train-message"),
 }, { beforeRun: reloadIfStale });
 
+const unfinished = new UnfinishedRun(training, {
+  offer: $("resume-offer"), text: $("resume-text"), resume: $("resume"), discard: $("discard-run"),
+  message: $("train-message"),
+}, pageVersion);
+
 const digits = new DigitsStore(bridge);
 const teach = new TeachPanel(pad, digits, {
   buttons: $("label-buttons"), message: $("label-message"), gallery: $("your-digits"), counts: $("digit-counts"),
@@ -70,7 +80,7 @@ const finetune = new FineTunePanel(bridge, digits, {
   fill: $("finetune-fill"), message: $("finetune-message"), result: $("finetune-result"), notes: $("finetune-notes"),
 }, () => models.adoptFinetuned());
 const evaluation = new EvaluatePanel(bridge, {
-  start: $("evaluate"), progress: $("evaluate-progress"), fill: $("evaluate-fill"), accuracy: $("test-accuracy"),
+  start: $("evaluate"), stop: $("stop-evaluate"), progress: $("evaluate-progress"), fill: $("evaluate-fill"), accuracy: $("test-accuracy"),
   confusion: $("confusion"), readout: $("confusion-readout"), perDigit: $("per-digit-accuracy"),
   mistakes: $("mistakes"), mistakesCaption: $("mistakes-caption"), detail: $("mistake-detail"),
 }, () => models.active);
@@ -113,7 +123,13 @@ training.addEventListener("finished", ({ detail }) => {
 });
 
 bridge.addEventListener("status", ({ detail }) => {
-  setStatus(training.running || finetune.running ? "training" : "loading", detail.message);
+  if (detail.stage === STAGE.dataLoaded) setStatus(settled.state, settled.text);
+  else setStatus(training.running || finetune.running ? "training" : "loading", detail.message, { passing: true });
+});
+
+// Leaving now would lose work that nothing keeps: a fine-tune, or a run not yet checkpointed.
+addEventListener("beforeunload", (event) => {
+  if (unfinished.unsaved || finetune.running) event.preventDefault();
 });
 
 let pythonUp = false;
@@ -169,6 +185,7 @@ function startApp(startedAt = performance.now()) {
     predictor.enable();
     explainer.enable();
     units.show(models.active, firstHidden(models.active));
+    await unfinished.offer();
   })();
   appReady.catch((error) => {
     if (!bridge.crashed) setStatus("error", `The page could not start: ${error.message}`);

@@ -1,6 +1,9 @@
 // The page's side of the worker: requests with ids, answered as promises, and a worker
 // that dies or stops answering turns into a "crash" event instead of a hung page.
-import { REPLY, REQUEST } from "./protocol.js";
+//   call(method, args)   a pynn.browser.Session method (PAGE_CALLS), by its Python name
+//   job(kind, args)      a job of the worker's loop: {result, stop()}; progress and checkpoints
+//                        go to onProgress and onCheckpoint
+import { REPLY, WORKER } from "./protocol.js";
 
 const BOOT_SILENCE_MS = 120_000;
 // The worker reports between chunks of well under a few seconds (pynn.settings caps a step's
@@ -38,18 +41,34 @@ export class Bridge extends EventTarget {
     this.worker = worker;
     this.#lastHeard = performance.now();
     this.#startWatchdog();
-    this.ready = this.call(REQUEST.boot);
+    this.ready = this.#send({ worker: WORKER.boot });
     this.ready.catch(() => {}); // reported through the "crash" event
     return this.ready;
   }
 
-  /** Sends a request; `onProgress` gets the intermediate reports of long requests. */
-  call(type, payload = {}, { onProgress, transfer = [] } = {}) {
+  /** Session method `method` with `args` by their Python names; resolves with its value. */
+  call(method, args = {}, { transfer = [] } = {}) {
+    return this.#send({ call: method, args }, { transfer });
+  }
+
+  /** Starts job `kind`; `result` resolves with its result once it ends (by Stop too). */
+  job(kind, args = {}, { onProgress, onCheckpoint } = {}) {
+    const id = this.#nextId;
+    const result = this.#send({ job: kind, args }, { onProgress, onCheckpoint });
+    return { result, stop: () => this.#send({ stop: id }).catch(() => {}) };
+  }
+
+  /** One of the worker's own requests (protocol.js WORKER), for tests and benchmarks. */
+  worker(what, args = {}) {
+    return this.#send({ worker: what, args });
+  }
+
+  #send(message, { onProgress, onCheckpoint, transfer = [] } = {}) {
     if (this.crashed) return Promise.reject(new WorkerCrash("The Python worker is not running."));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { type, resolve, reject, onProgress });
-      this.worker.postMessage({ id, type, ...payload }, transfer);
+      this.#pending.set(id, { booting: message.worker === WORKER.boot, resolve, reject, onProgress, onCheckpoint });
+      this.worker.postMessage({ id, ...message }, transfer);
     });
   }
 
@@ -85,6 +104,8 @@ export class Bridge extends EventTarget {
     if (!request) return;
     if (message.kind === REPLY.progress) {
       request.onProgress?.(message.value);
+    } else if (message.kind === REPLY.checkpoint) {
+      request.onCheckpoint?.(message.value);
     } else if (message.kind === REPLY.result) {
       this.#pending.delete(message.id);
       request.resolve(message.value);
@@ -101,7 +122,7 @@ export class Bridge extends EventTarget {
 
   #checkSilence() {
     if (!this.#pending.size) return;
-    const booting = [...this.#pending.values()].some((request) => request.type === REQUEST.boot);
+    const booting = [...this.#pending.values()].some((request) => request.booting);
     const limit = booting ? BOOT_SILENCE_MS : this.#busySilenceMs;
     if (performance.now() - this.#lastHeard > limit) {
       this.worker.terminate();

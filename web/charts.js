@@ -60,6 +60,18 @@ export class TrainingCharts {
     this.#schedule(0); // in a task of its own, not in the one that starts the run
   }
 
+  /** The points drawn so far, to be given back to `restore` (a resumed run's charts). */
+  series() {
+    return { cost: this.cost, accuracy: this.accuracy };
+  }
+
+  restore({ cost, accuracy }) {
+    this.cost = { x: [...cost.x], y: [...cost.y] };
+    this.accuracy = { x: [...accuracy.x], y: [...accuracy.y] };
+    this.#dirty.add("cost").add("accuracy");
+    this.#schedule(0);
+  }
+
   add(progress) {
     if (progress.cost != null) {
       this.cost.x.push(progress.epoch + progress.batch / progress.batches_per_epoch);

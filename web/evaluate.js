@@ -1,24 +1,29 @@
 // "How well does it read?": evaluates the model in use on MNIST's 10,000 test images in the
-// worker (chunked, with progress), then shows the accuracy, the confusion matrix, accuracy per
+// worker (a job of its loop, with progress and Stop), then shows the accuracy, the confusion matrix, accuracy per
 // digit and the test digits it gets wrong, most confident first; choosing one shows its
 // probabilities. Dispatches "running" (detail: true/false).
 import { renderConfusion } from "./confusion.js";
 import { percent } from "./format.js";
 import { imageCanvas, paintDigit, SIDE } from "./images.js";
-import { REQUEST } from "./protocol.js";
+import { JOB } from "./protocol.js";
 
 const count = (n) => n.toLocaleString("en");
 
 export class EvaluatePanel extends EventTarget {
-  #running = false;
+  #running = null; // the job under way: {result, stop}
   #available = false;
 
-  /** elements: start, progress, fill, accuracy, confusion, readout, perDigit, mistakes, detail.
+  /** elements: start, stop, progress, fill, accuracy, confusion, readout, perDigit, mistakes, detail.
    * activeModel: () → the name of the model in use. */
   constructor(bridge, elements, activeModel) {
     super();
     Object.assign(this, { bridge, elements, activeModel });
     elements.start.addEventListener("click", () => this.start());
+    elements.stop.addEventListener("click", () => this.stop());
+  }
+
+  get running() {
+    return this.#running !== null;
   }
 
   set available(available) {
@@ -29,14 +34,20 @@ export class EvaluatePanel extends EventTarget {
   async start() {
     if (this.#running || !this.#available) return;
     const name = this.activeModel();
-    const { accuracy, start } = this.elements;
-    this.#running = true;
+    const { accuracy, start, stop } = this.elements;
     start.disabled = true;
+    stop.disabled = false;
     this.dispatchEvent(new CustomEvent("running", { detail: true }));
     accuracy.textContent = `Evaluating "${name}" on the 10,000 MNIST test images…`;
     try {
-      const report = await this.bridge.call(REQUEST.evaluate, { name },
-                                            { onProgress: ({ progress }) => this.#progress(progress) });
+      this.#running = this.bridge.job(JOB.evaluate, { name },
+                                      { onProgress: ({ progress }) => progress && this.#progress(progress) });
+      const { stopped, report } = await this.#running.result;
+      if (stopped) {
+        accuracy.textContent = "Stopped: the evaluation did not finish, so there is nothing to show.";
+        this.#progress({ evaluated: 0, total: 1 });
+        return;
+      }
       this.#progress({ evaluated: report.total, total: report.total });
       accuracy.dataset.model = name;
       accuracy.textContent = `"${name}" reads ${percent(report.accuracy)} of the ${count(report.total)} MNIST test `
@@ -48,10 +59,16 @@ export class EvaluatePanel extends EventTarget {
     } catch (error) {
       if (error.name !== "WorkerCrash") accuracy.textContent = `The evaluation did not run: ${error.message}`;
     } finally {
-      this.#running = false;
+      this.#running = null;
       start.disabled = !this.#available;
+      stop.disabled = true;
       this.dispatchEvent(new CustomEvent("running", { detail: false }));
     }
+  }
+
+  stop() {
+    this.elements.stop.disabled = true;
+    this.#running?.stop();
   }
 
   #progress({ evaluated, total }) {
@@ -83,7 +100,7 @@ export class EvaluatePanel extends EventTarget {
     const { mistakes, detail } = this.elements;
     detail.replaceChildren();
     const shown = report.mistakes;
-    const images = shown.length ? await this.bridge.call(REQUEST.testImages, { indices: shown.map((m) => m.index) })
+    const images = shown.length ? await this.bridge.call("test_images", { indices: shown.map((m) => m.index) })
       : new Uint8Array();
     mistakes.replaceChildren(...shown.map((mistake, i) => {
       const button = Object.assign(document.createElement("button"), { type: "button", className: "mistake" });

@@ -3,7 +3,6 @@
 // over the input, and the weight tiles of "What the net learned" lit by how strongly each
 // of those hidden units fires for it.
 import { paintSigned } from "./images.js";
-import { REQUEST } from "./protocol.js";
 
 export class Explainer {
   #inFlight = false;
@@ -52,7 +51,7 @@ export class Explainer {
     const generation = this.#generation;
     const ink = this.pad.ink();
     try {
-      const why = await this.bridge.call(REQUEST.explain, ink, { transfer: [ink.pixels.buffer] });
+      const why = await this.bridge.call("explain", ink, { transfer: [ink.pixels.buffer] });
       if (generation === this.#generation && this.enabled) this.#show(why);
     } catch (error) {
       if (error.name !== "WorkerCrash" && generation === this.#generation) {

@@ -5,7 +5,7 @@
 // Dispatches "status" {state, text} and "running" (detail: true/false).
 import { CONFIG } from "./config.js";
 import { duration, percent } from "./format.js";
-import { REQUEST } from "./protocol.js";
+import { JOB } from "./protocol.js";
 
 const FIELDS = CONFIG.teach.finetune_fields;
 const PHASES = { before: "measuring before", training: "training", after: "measuring after", done: "done" };
@@ -39,6 +39,7 @@ function score(measure) {
 
 export class FineTunePanel extends EventTarget {
   #running = false;
+  #job = null; // the job under way: {result, stop}
   #available = false;
 
   /** elements: form, start, stop, progress, fill, message, result, notes. store: yourdigits.js;
@@ -95,10 +96,11 @@ export class FineTunePanel extends EventTarget {
     this.elements.notes.replaceChildren();
     message.textContent = "";
     this.#emit("status", { state: "training", text: "Fine-tuning: loading MNIST to mix in…" });
-    let outcome = null;
+    let crashed = false;
     try {
-      outcome = await this.bridge.call(REQUEST.finetune, { settings: this.#settings() },
-                                       { onProgress: (report) => this.#report(report) });
+      this.#job = this.bridge.job(JOB.finetune, { settings: this.#settings() },
+                                  { onProgress: (report) => this.#report(report) });
+      const outcome = await this.#job.result;
       if (outcome.stopped) {
         message.textContent = "Stopped. The model in use is as it was.";
       } else {
@@ -107,19 +109,20 @@ export class FineTunePanel extends EventTarget {
         message.textContent = `Fine-tuned in ${duration(outcome.result.seconds)}: "yours (fine-tuned)" is now in use.`;
       }
     } catch (error) {
-      if (error.name === "WorkerCrash") return;
+      crashed = error.name === "WorkerCrash"; // the page's crash handler says so and offers Restart
       if (error.name === "SettingsError") this.#showErrors(error.fields);
-      message.textContent = `Fine-tuning did not run: ${error.message}`;
+      if (!crashed) message.textContent = `Fine-tuning did not run: ${error.message}`;
     } finally {
-      this.#setRunning(false);
-      this.#emit("status", { state: "ready", text: message.textContent || "Ready." });
+      this.#job = null;
+      if (this.#running) this.#setRunning(false);
+      if (!crashed) this.#emit("status", { state: "ready", text: message.textContent || "Ready." });
     }
   }
 
-  async stop() {
+  stop() {
     if (!this.#running) return;
     this.elements.stop.disabled = true;
-    await this.bridge.call(REQUEST.stopFinetune).catch(() => {});
+    this.#job?.stop();
   }
 
   /** After a worker crash: the run is gone. */

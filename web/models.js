@@ -2,7 +2,7 @@
 // refuses to hand out a file it could not load back; storage.js keeps yours across visits.
 import { CONFIG } from "./config.js";
 import { megabytes, percent } from "./format.js";
-import { MODEL, REQUEST } from "./protocol.js";
+import { MODEL } from "./protocol.js";
 import { loadSavedModel, rememberedModel, saveModel } from "./storage.js";
 
 export function downloadText(filename, text) {
@@ -85,7 +85,7 @@ export class ModelPanel extends EventTarget {
       }
       if (!saved) continue;
       try {
-        this.descriptions[name] = await this.bridge.call(REQUEST.loadModel, { name, bytes: saved.json });
+        this.descriptions[name] = await this.bridge.call("load_model", { name, data: saved.json });
         this.#setOption(name, `saved ${new Date(saved.savedAt).toLocaleDateString()}`);
         this.#note(`${capital(SPOKEN[name])}, saved ${new Date(saved.savedAt).toLocaleString()}, is restored.`);
       } catch (error) {
@@ -105,7 +105,7 @@ export class ModelPanel extends EventTarget {
 
   async use(name, { remember = false } = {}) {
     try {
-      this.descriptions[name] = await this.bridge.call(REQUEST.use, { name });
+      this.descriptions[name] = await this.bridge.call("use", { name });
       this.elements.select.value = name;
       if (remember) rememberedModel.set(name);
       this.#showInfo();
@@ -138,7 +138,7 @@ export class ModelPanel extends EventTarget {
   async save() {
     const name = this.active === MODEL.pretrained || !this.descriptions[this.active] ? MODEL.yours : this.active;
     try {
-      const json = await this.bridge.call(REQUEST.modelJson, { name });
+      const json = await this.bridge.call("model_json", { name });
       await saveModel(name, json, this.descriptions[name]);
       this.#note(`Saved ${SPOKEN[name]} in this browser (${megabytes(json.length)}). It comes back on your `
                  + "next visit.");
@@ -150,7 +150,7 @@ export class ModelPanel extends EventTarget {
   async download() {
     const name = this.active;
     try {
-      downloadText(`pynn-${name}.json`, await this.bridge.call(REQUEST.modelJson, { name }));
+      downloadText(`pynn-${name}.json`, await this.bridge.call("model_json", { name }));
     } catch (error) {
       this.#error(`Could not download: ${error.message}`);
     }
@@ -163,7 +163,7 @@ export class ModelPanel extends EventTarget {
     this.#error("");
     try {
       const bytes = await readUpload(file);
-      this.descriptions.yours = await this.bridge.call(REQUEST.loadModel, { name: MODEL.yours, bytes },
+      this.descriptions.yours = await this.bridge.call("load_model", { name: MODEL.yours, data: bytes },
                                                        { transfer: [bytes.buffer] });
       this.#setOption(MODEL.yours, `from ${file.name}`);
       await this.use(MODEL.yours);

@@ -1,6 +1,5 @@
 // Live prediction: sends the pad's ink to the worker at most once per frame with one
 // request in flight, and shows the digit, the 28×28 input and the ten probabilities.
-import { REQUEST } from "./protocol.js";
 
 const SIDE = 28;
 
@@ -73,7 +72,7 @@ export class Predictor {
     this.#pointerUpAt = null;
     const ink = this.pad.ink();
     try {
-      const result = await this.bridge.call(REQUEST.predict, ink, { transfer: [ink.pixels.buffer] });
+      const result = await this.bridge.call("predict", ink, { transfer: [ink.pixels.buffer] });
       if (generation === this.#generation && this.enabled) this.#show(result, measuredFrom);
     } catch {
       // A crash is reported by the bridge's "crash" event; the next stroke asks again.

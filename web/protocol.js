@@ -1,44 +1,37 @@
-// The page ↔ worker protocol, used by both sides.
+// The page ↔ worker protocol, used by both sides. Python's names travel as they are: a call
+// names a pynn.browser.Session method (PAGE_CALLS) with its arguments by their Python names,
+// and a job names one of pynn.browser.JOBS; nothing is renamed on the way.
 //
-//   page → worker  {id, type: REQUEST.*, ...payload}
-//   worker → page  {id, kind: REPLY.result, value}        the request is answered
+//   page → worker  {id, call: method, args: {…}}        a Session method; answered by a result
+//                  {id, job: kind, args: {…}}           a job (train, finetune, evaluate): progress
+//                                                       replies, then its result
+//                  {id, stop: jobId}                    Stop the job started by request jobId
+//                  {id, worker: WORKER.*, args: {…}}    the worker's own requests
+//   worker → page  {id, kind: REPLY.result, value}      the request is answered
 //                  {id, kind: REPLY.error, error: {name, message, fields?}}
-//                  {id, kind: REPLY.progress, value}      a step of a long request (train, finetune,
-//                                                         evaluate)
-//                  {kind: REPLY.status, stage, message}   boot and data-loading stages
-//                  {kind: REPLY.fatal, message}           the worker cannot go on
+//                  {id, kind: REPLY.progress, value}    {started} once, then {progress}, of a job
+//                  {id, kind: REPLY.checkpoint, value}  a job's state, to resume it after a reload
+//                  {kind: REPLY.status, stage, message} boot and data-loading stages
+//                  {kind: REPLY.fatal, message}         the worker cannot go on
 //
 // No top-level await here or in anything the worker imports: a module worker that is still
 // evaluating drops the messages sent to it (the page's first "boot" among them).
 
-export const REQUEST = Object.freeze({
+export const WORKER = Object.freeze({
   boot: "boot",
-  predict: "predict",
-  use: "use",
-  loadModel: "loadModel",
-  modelJson: "modelJson",
-  hiddenUnits: "hiddenUnits",
-  train: "train",
-  stop: "stop",
-  memory: "memory",
-  // Teaching it your handwriting, evaluating, explaining (pynn.teaching):
-  labelDigit: "labelDigit",
-  digits: "digits",
-  removeDigit: "removeDigit",
-  clearDigits: "clearDigits",
-  digitsFile: "digitsFile",
-  loadDigits: "loadDigits",
-  finetune: "finetune", // long: reports {started} then {progress}, answers {stopped, progress, result}
-  stopFinetune: "stopFinetune",
-  evaluate: "evaluate", // long: reports {progress}, answers the report (pynn.report)
-  testImages: "testImages",
-  explain: "explain",
+  memory: "memory", // test seam (testhooks.js): the WebAssembly heap's size
   crash: "crash", // test seam only (testhooks.js): make the worker fail on purpose
 });
 
+export const JOB = Object.freeze({ train: "train", finetune: "finetune", evaluate: "evaluate" });
+
 export const REPLY = Object.freeze({
-  result: "result", error: "error", progress: "progress", status: "status", fatal: "fatal",
+  result: "result", error: "error", progress: "progress", checkpoint: "checkpoint", status: "status",
+  fatal: "fatal",
 });
+
+// Status stages the page treats specially: data loading ends (what was shown before comes back).
+export const STAGE = Object.freeze({ data: "data", dataLoaded: "data-loaded" });
 
 // How a test can make the worker fail: an uncaught error, a fatal message, or silence.
 export const CRASH_KINDS = Object.freeze(["error", "fatal", "hang"]);

@@ -121,6 +121,15 @@ export class SettingsForm {
     for (const field of FIELDS) this.#showError(field, params.has(field.name) ? errors[field.name] : undefined);
   }
 
+  /** The form showing checked `settings` (a resumed run's), and the hash with it. */
+  show(settings) {
+    for (const field of FIELDS) {
+      const value = settings[field.name];
+      this.elements[field.name].value = Array.isArray(value) ? value.join(",") : String(value);
+    }
+    this.writeHash();
+  }
+
   writeHash() {
     const hash = FIELDS.map((field) => {
       const value = encodeURIComponent(this.elements[field.name].value.trim()).replaceAll("%2C", ",");

@@ -96,6 +96,32 @@ export async function loadDigitsFile() {
   return record?.bytes;
 }
 
+const CHECKPOINT_KEY = "run-checkpoint";
+
+/** Stores the training run's latest checkpoint {bytes, version, settings, charts}, replacing
+ * the one before in one transaction: a full disk leaves the previous one whole. */
+export function saveCheckpoint(record) {
+  return transaction("readwrite", (store) => store.put({ ...record, savedAt: new Date().toISOString() },
+                                                       CHECKPOINT_KEY), "keeping the run's progress");
+}
+
+/** The stored checkpoint record, or undefined. */
+export function loadCheckpoint() {
+  return transaction("readonly", (store) => store.get(CHECKPOINT_KEY), "reading the unfinished run");
+}
+
+export function dropCheckpoint() {
+  return transaction("readwrite", (store) => store.delete(CHECKPOINT_KEY), "discarding the unfinished run");
+}
+
+let persisting = null;
+
+/** Asks the browser once to keep this site's storage under pressure (it may say no). */
+export function askToPersist() {
+  persisting ??= navigator.storage?.persist?.().catch(() => false) ?? Promise.resolve(false);
+  return persisting;
+}
+
 const ACTIVE_KEY = "pynn.active-model";
 
 /** The last model chosen; without localStorage it is simply not remembered. */

@@ -12,7 +12,7 @@
 //                      Worker's error event), "fatal" (it posts a fatal message), "hang" (it
 //                      busy-loops and stops answering → the silence watchdog fires)
 //   setWatchdogMs(ms)  shorten the watchdog's allowed silence (to test "hang" quickly)
-import { CRASH_KINDS, REQUEST } from "./protocol.js";
+import { CRASH_KINDS, WORKER } from "./protocol.js";
 
 export function installTestHooks({ bridge, timings, offlineReady, ready, predictor }) {
   window.pynnApp = {
@@ -25,10 +25,10 @@ export function installTestHooks({ bridge, timings, offlineReady, ready, predict
     get lastPredictionMs() {
       return predictor.lastLatencyMs;
     },
-    memory: () => bridge.call(REQUEST.memory),
+    memory: () => bridge.worker(WORKER.memory),
     crash(kind) {
       if (!CRASH_KINDS.includes(kind)) throw new Error(`crash kind must be one of ${CRASH_KINDS.join(", ")}`);
-      bridge.call(REQUEST.crash, { kind }).catch(() => {}); // the crash is reported by the bridge's event
+      bridge.worker(WORKER.crash, { kind }).catch(() => {}); // the crash is reported by the bridge's event
     },
     setWatchdogMs(ms) {
       if (!(ms > 0)) throw new Error("the watchdog needs a positive number of milliseconds");

@@ -3,20 +3,24 @@
 // page what happens through events:
 //   "status"   {state, text}        for the status line
 //   "starting"                      Start was pressed with valid settings
-//   "started"  run                  Session.start_training's answer (the run has begun)
+//   "started"  run                  the train job's "started" report (the run has begun)
+//   "checkpoint" {bytes, settings, charts}  the run's state, to resume it after a reload
 //   "epoch"    progress             an epoch ended and its test accuracy is known
-//   "finished" {stopped, byStop, began}  the run is over: stopped early, by the Stop button,
-//                                   and whether a network was made at all
+//   "finished" {stopped, byStop, began, abandoned}  the run is over: stopped early, by the Stop
+//                                   button, whether a network was made at all, and whether it
+//                                   ended with a crashed worker (its checkpoint is kept)
 // Whether a run is going is `running`, here and nowhere else on the page.
 import { CONFIG } from "./config.js";
 import { duration } from "./format.js";
-import { REQUEST } from "./protocol.js";
+import { JOB } from "./protocol.js";
 
 export class TrainingPanel extends EventTarget {
   #available = false;
   #running = false;
   #began = false;
   #stopPressed = false;
+  #job = null; // the run under way: {result, stop}
+  #resumed = null; // the checkpoint record a resumed run started from
 
   /** elements: start, stop, progress, progressFill, epoch, eta, cost, accuracy, elapsed, message.
    * beforeRun: async () → whether the run may go ahead (the page may reload instead). */
@@ -52,16 +56,25 @@ export class TrainingPanel extends EventTarget {
     this.#emit("status", { state, text });
   }
 
-  async start() {
+  /** Starts a run from the form, or resumes the run of checkpoint record `resume`
+   * ({bytes, settings, charts}, as "checkpoint" gave it). */
+  async start(resume = null) {
     if (this.#running || !this.available) return;
-    const { settings, errors } = this.settings.read();
-    if (errors) {
-      this.settings.showErrors(errors)?.focus();
-      this.#message("Fix the highlighted settings first.");
-      return;
+    let args;
+    if (resume) {
+      this.settings.show(resume.settings);
+      args = { resume: resume.bytes };
+    } else {
+      const { settings, errors } = this.settings.read();
+      if (errors) {
+        this.settings.showErrors(errors)?.focus();
+        this.#message("Fix the highlighted settings first.");
+        return;
+      }
+      this.settings.writeHash(); // the run, repeatable from the address bar
+      args = { settings };
     }
     this.settings.showErrors({});
-    this.settings.writeHash(); // the run, repeatable from the address bar
     this.#setRunning(true);
     if (!(await this.beforeRun())) {
       this.#setRunning(false);
@@ -69,13 +82,20 @@ export class TrainingPanel extends EventTarget {
     }
     this.#began = false;
     this.#stopPressed = false;
+    this.#resumed = resume;
     this.#emit("starting");
     this.#message("");
     this.#clearProgress();
-    this.#status("training", "Preparing the training data…");
+    this.#status("training", resume ? "Resuming the unfinished run…" : "Preparing the training data…");
     let result = { progress: null, stopped: true };
     try {
-      result = await this.bridge.call(REQUEST.train, { settings }, { onProgress: (report) => this.#report(report) });
+      this.#job = this.bridge.job(JOB.train, args, {
+        onProgress: (report) => this.#report(report),
+        onCheckpoint: (bytes) => this.#emit("checkpoint", {
+          bytes, settings: this.runSettings, charts: this.charts.series(),
+          epoch: this.lastProgress?.epoch ?? 0, epochs: this.runSettings.epochs }),
+      });
+      result = await this.#job.result;
       this.charts.flush();
       if (result.progress) this.#showProgress(result.progress, result.stopped);
       const summary = this.#summary(result);
@@ -87,10 +107,11 @@ export class TrainingPanel extends EventTarget {
         this.settings.showErrors(error.fields ?? {})?.focus();
         this.#message("Python rejected some settings: see the highlighted fields.");
       } else {
-        this.#message(`Training failed: ${error.message}`);
+        this.#message(`Training ${resume ? "could not resume" : "failed"}: ${error.message}`);
       }
       this.#status("ready", "Training did not run; see the training panel.");
     } finally {
+      this.#job = null;
       this.#end(result.stopped); // unless abandon() ended the run already
     }
   }
@@ -109,20 +130,20 @@ export class TrainingPanel extends EventTarget {
     this.elements.stop.disabled = true;
     this.elements.stop.textContent = "Stopping…";
     this.#stopPressed = true;
-    await this.bridge.call(REQUEST.stop).catch(() => {});
+    await this.#job?.stop();
   }
 
   /** After a worker crash: the run is gone. */
   abandon() {
     if (!this.#running) return;
-    this.#message("The run ended with the worker. Start again when Python is back.");
-    this.#end(true);
+    this.#message("The run ended with the worker. After Restart you can resume it from where it was last kept.");
+    this.#end(true, true);
   }
 
-  #end(stopped) {
+  #end(stopped, abandoned = false) {
     if (!this.#running) return;
     this.#setRunning(false);
-    this.#emit("finished", { stopped, byStop: stopped && this.#stopPressed, began: this.#began });
+    this.#emit("finished", { stopped, byStop: stopped && this.#stopPressed, began: this.#began, abandoned });
   }
 
   #setRunning(running) {
@@ -136,18 +157,22 @@ export class TrainingPanel extends EventTarget {
 
   #report({ started, progress }) {
     if (started) {
-      if (started.stopped) return;
       this.#began = true;
-      this.lastAccuracy = null;
-      this.charts.reset();
+      this.runSettings = started.settings;
+      this.lastAccuracy = started.epochs_done.at(-1)?.accuracy ?? null;
+      if (this.#resumed?.charts) this.charts.restore(this.#resumed.charts);
+      else this.charts.reset();
+      if (started.progress) this.#showProgress(started.progress, false);
       if (started.step_seconds > CONFIG.slow_step_seconds) {
         this.#message(`Each training step takes about ${duration(started.step_seconds)} here, so Stop and `
                       + "predictions wait up to that long.");
       }
       this.#emit("started", started);
-      this.#status("training", `Training epoch 1 of ${started.epochs}…`);
+      const epoch = (started.progress?.epoch ?? 0) + 1;
+      this.#status("training", `${started.resumed ? "Resumed: training" : "Training"} epoch ${epoch} of ${started.epochs}…`);
       return;
     }
+    this.lastProgress = progress;
     this.#showProgress(progress, false);
     if (progress.evaluated != null) {
       const images = `${progress.evaluated.toLocaleString("en")} test images`;

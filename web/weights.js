@@ -1,7 +1,6 @@
 // "What the net learned": each first-layer hidden unit's 784 incoming weights as a 28×28
 // image, or a conv net's 5×5 filters, blue for negative, orange for positive (pynn sends 128
 // for zero, scaled per unit or filter).
-import { REQUEST } from "./protocol.js";
 
 export const UNIT_COUNT = 30; // shown at most: all of a 30-unit layer, Nielsen's usual size
 const NEGATIVE = [8, 119, 189];
@@ -56,7 +55,7 @@ export class UnitsPanel {
   async show(name, total, when = "") {
     const asked = ++this.#asked;
     try {
-      const units = await this.bridge.call(REQUEST.hiddenUnits, { name, count: UNIT_COUNT });
+      const units = await this.bridge.call("hidden_units", { name, count: UNIT_COUNT });
       if (asked !== this.#asked) return; // a later request has the newer picture
       showHiddenUnits(this.container, units);
       const things = units.kind === "filters" ? "5×5 convolution filters" : "units";

@@ -1,16 +1,13 @@
 // The Python side of the page: Pyodide, numpy and a pynn.browser.Session, in a module worker.
-// Every request is one pynn.browser.call; training runs as a loop of short chunks with the
-// message queue served in between, so Stop and predictions cut in. The protocol: protocol.js.
+// A call is one Session method, answered at once; long work is a job of Python's one job loop
+// (pynn.jobs): this worker turns the loop a slice at a time and serves the message queue in
+// between, so predictions and Stop cut in, and two jobs share the time. The protocol: protocol.js.
 import { bootPython, describeBoot } from "./boot.js";
-import { CRASH_KINDS, MODEL, REPLY, REQUEST } from "./protocol.js";
+import { CRASH_KINDS, MODEL, REPLY, STAGE, WORKER } from "./protocol.js";
 
-// Seconds of training (or test-set evaluation) per chunk: a prediction waits at most this
-// long plus one step. (Python's None reaches the page as undefined: test with == null.)
-const CHUNK_SECONDS = 0.03;
-// Fine-tuning's chunks are longer: its progress report is bigger, and nothing draws per chunk.
-const FINETUNE_CHUNK_SECONDS = 0.08;
-// Mistakes sent back with an evaluation (most confident first).
-const MAX_MISTAKES = 100;
+// Seconds of one job's work per turn of the loop: a prediction waits at most this long plus
+// one step. (Python's None reaches the page as undefined: test with == null.)
+const TURN_SECONDS = 0.03;
 
 const here = (path) => new URL(path, import.meta.url).href;
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
@@ -24,14 +21,13 @@ class PythonCallError extends Error {
   }
 }
 
-let python = null; // (method, ...args) → the value, or throws PythonCallError
+let python = null; // (method, {args by name}) → the value, or throws PythonCallError
 let heapBytes = null;
-let dataLoaded = null;
 
 function makeCaller(pyodide) {
   const browser = pyodide.pyimport("pynn.browser");
   const session = browser.Session();
-  return (method, ...args) => {
+  return (method, args = {}) => {
     const proxy = browser.call(session, method, args);
     try {
       const reply = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
@@ -43,10 +39,10 @@ function makeCaller(pyodide) {
   };
 }
 
-async function fetchOk(path, as) {
+async function fetchOk(path) {
   const response = await fetch(here(path));
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return as === "text" ? response.text() : new Uint8Array(await response.arrayBuffer());
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 async function boot() {
@@ -56,7 +52,7 @@ async function boot() {
   heapBytes = () => pyodide._module?.HEAPU8?.byteLength ?? null;
   status("model", "Loading the pretrained model…");
   const start = performance.now();
-  const model = python("load_model", MODEL.pretrained, modelBytes);
+  const model = python("load_model", { name: MODEL.pretrained, data: modelBytes });
   timings.model = since(start);
   timings.summary = describeBoot(timings);
   return { timings, model };
@@ -71,110 +67,117 @@ function briefly(error) {
 const booted = boot();
 booted.catch((error) => postMessage({ kind: REPLY.fatal, message: `Python did not start: ${briefly(error)}` }));
 
-async function loadData(announce) {
-  if (announce) status("data", "Loading MNIST (60,000 digits, 10 MB)…");
-  const [train, test] = await Promise.all([fetchOk("data/mnist-train.npz"), fetchOk("data/mnist-test.npz")]);
-  return python("set_data", train, test);
-}
+// --- MNIST, loaded once (again after a failure) when a job first needs it
 
-// A task boundary without setTimeout's 4 ms clamp: messages that came during a chunk
-// (stop, predict) are queued before this one, so they run first.
-const channel = new MessageChannel();
-function nextTask() {
-  return new Promise((resolve) => {
-    channel.port1.onmessage = () => resolve();
-    channel.port2.postMessage(null);
-  });
-}
+let dataLoaded = null;
 
-/** MNIST, loaded once (again after a failure) for training, fine-tuning and evaluating.
- * `announce`: say so on the status line (not for work done ahead, in the background). */
-function ensureData(announce = true) {
-  dataLoaded ??= loadData(announce).catch((error) => {
+function ensureData(announce) {
+  dataLoaded ??= (async () => {
+    if (announce) status(STAGE.data, "Loading MNIST (60,000 digits, 10 MB)…");
+    try {
+      const [train, test] = await Promise.all([fetchOk("data/mnist-train.npz"), fetchOk("data/mnist-test.npz")]);
+      python("set_data", { train, test });
+    } finally {
+      if (announce) status(STAGE.dataLoaded, "");
+    }
+  })().catch((error) => {
     dataLoaded = null;
     throw error;
   });
   return dataLoaded;
 }
 
-async function train({ settings }, report) {
-  const prepared = python("prepare_training", settings); // bad settings fail here, before any download
-  try {
-    if (prepared.needs_data) await ensureData();
-    const started = python("start_training");
-    report({ started });
-    if (started.stopped) return { progress: null, stopped: true };
-    for (;;) {
-      const progress = python("train_chunk", CHUNK_SECONDS);
-      report({ progress });
-      if (progress.done || progress.stopped) return { progress, stopped: progress.stopped };
-      await nextTask();
+// --- the job loop
+
+// A task boundary without setTimeout's 4 ms clamp: messages that came during a turn (stop,
+// predict) are queued before this one, so they run first. One waiter per message.
+const channel = new MessageChannel();
+const waiting = [];
+channel.port1.onmessage = () => waiting.shift()();
+const nextTask = () => new Promise((resolve) => {
+  waiting.push(resolve);
+  channel.port2.postMessage(null);
+});
+
+const jobs = new Map(); // Python's job id → the page's request {id, resolve, reject}
+const jobOfRequest = new Map(); // the page's request id → Python's job id
+let looping = false;
+
+function post(id, kind, value) {
+  postMessage({ id, kind, value }, transferables(value));
+}
+
+function deliver(event) {
+  const request = jobs.get(event.job);
+  if (!request) return; // a job of Python's own (computing ahead), or one already answered
+  if (event.started) post(request.id, REPLY.progress, { started: event.started });
+  if (event.progress) post(request.id, REPLY.progress, { progress: event.progress });
+  if (event.checkpoint) post(request.id, REPLY.checkpoint, event.checkpoint);
+  if (event.result || event.error) {
+    jobs.delete(event.job);
+    jobOfRequest.delete(request.id);
+    if (event.error) request.reject(new PythonCallError(event.error));
+    else request.resolve(event.result);
+  }
+}
+
+/** When MNIST cannot be loaded: every job waiting for it fails with that reason. */
+function dataFailed(error) {
+  for (const job of python("stop_waiting")) {
+    const request = jobs.get(job);
+    jobs.delete(job);
+    if (request) {
+      jobOfRequest.delete(request.id);
+      request.reject(error);
     }
-  } finally {
-    python("end_run"); // after an error too; a no-op once the run has ended
   }
 }
 
-// Fine-tuning (pynn.teaching): the model in use is copied, so stopping is simply not going on.
-let finetuneStop = false;
-
-async function finetune({ settings }, report) {
-  finetuneStop = false;
-  await ensureData();
-  if (finetuneStop) return { stopped: true, progress: null, result: null };
-  const started = python("start_finetune", undefined, settings);
-  report({ started });
-  let progress = null;
-  for (;;) {
-    await nextTask(); // a Stop sent during the last chunk runs here
-    if (finetuneStop) return { stopped: true, progress, result: null };
-    progress = python("finetune_chunk", FINETUNE_CHUNK_SECONDS);
-    if (progress.done) return { stopped: false, progress, result: progress.result };
-    report({ progress });
-  }
-}
-
-async function evaluate({ name }, report) {
-  await ensureData();
-  report({ progress: python("evaluate_start", name) });
-  for (;;) {
-    const progress = python("evaluate_chunk", CHUNK_SECONDS, MAX_MISTAKES);
-    if (progress.done) return progress.result;
-    report({ progress });
-    await nextTask();
-  }
-}
-
-// Once you start teaching it (a digit labelled or uploaded), what a fine-tune and an evaluation
-// will read is computed ahead, between other work: a conv net's conv outputs on MNIST
-// (pynn.teaching's warm_features), so that the fine-tune itself takes seconds.
-let warming = null;
-
-function warmAhead() {
-  warming ??= (async () => {
-    await ensureData(false);
+async function loop() {
+  if (looping) return;
+  looping = true;
+  try {
     for (;;) {
       await nextTask(); // predictions and Stop go first
-      const progress = python("warm_features", CHUNK_SECONDS);
-      if (progress.done || progress.paused) return;
+      const turn = python("work", { seconds: TURN_SECONDS });
+      turn.events.forEach(deliver);
+      if (turn.needs_data) {
+        const loading = ensureData(jobs.size > 0);
+        // nothing else could run: wait for the data (other jobs run while it loads)
+        if (!turn.events.length) await loading.catch(dataFailed);
+      }
+      if (!turn.pending) return;
     }
-  })()
-    .catch(() => {}) // the fine-tune or evaluation that needs it reports any problem itself
-    .finally(() => {
-      warming = null;
-    });
+  } finally {
+    looping = false;
+  }
 }
 
-function teaching(value) {
-  warmAhead();
+function startJob(id, kind, args) {
+  return new Promise((resolve, reject) => {
+    const { job } = python("start_job", { kind, ...args }); // bad settings and clashes fail here, at once
+    jobs.set(job, { id, resolve, reject });
+    jobOfRequest.set(id, job);
+    loop();
+  });
+}
+
+/** Stop: the job ends at its next turn and answers its own request. */
+function stopJob(requestId) {
+  const job = jobOfRequest.get(requestId);
+  return job == null ? { stopping: false } : python("stop_job", { job });
+}
+
+// Once a digit is labelled or uploaded, Python starts computing ahead (a background job).
+const KEEPS_LOOP_BUSY = new Set(["label_digit", "load_digits"]);
+
+function callPython(method, args) {
+  const value = python(method, args);
+  if (KEEPS_LOOP_BUSY.has(method)) loop();
   return value;
 }
 
-function testImages({ indices }) {
-  const images = new Uint8Array(indices.length * 784);
-  indices.forEach((index, i) => images.set(python("test_image", index), i * 784));
-  return images;
-}
+// --- the worker's own requests
 
 // Test seam (driven only by testhooks.js): fail in each way a real worker can.
 function crash({ kind }) {
@@ -185,36 +188,10 @@ function crash({ kind }) {
   return new Promise(() => {}); // never answered: the page's crash handling takes over
 }
 
-const handlers = {
-  [REQUEST.boot]: () => booted,
-  [REQUEST.predict]: ({ pixels, width, height }) => python("predict", pixels, width, height),
-  [REQUEST.use]: ({ name }) => python("use", name),
-  [REQUEST.loadModel]: ({ name, bytes }) => python("load_model", name, bytes),
-  [REQUEST.modelJson]: ({ name }) => python("model_json", name),
-  [REQUEST.hiddenUnits]: ({ name, count }) => python("hidden_units", name, count),
-  [REQUEST.train]: train,
-  [REQUEST.stop]: () => python("stop"),
-  [REQUEST.memory]: () => ({ wasmHeapBytes: heapBytes() }),
-  [REQUEST.crash]: crash,
-  [REQUEST.labelDigit]: ({ pixels, width, height, label, strokes }) =>
-    teaching(python("label_digit", pixels, width, height, label, strokes)),
-  [REQUEST.digits]: () => python("digits_summary"),
-  [REQUEST.removeDigit]: ({ index }) => python("remove_digit", index),
-  [REQUEST.clearDigits]: () => python("clear_digits"),
-  [REQUEST.digitsFile]: () => python("digits_file"),
-  // `ahead`: the digits come from the user now (an upload), not from storage at start-up
-  [REQUEST.loadDigits]: ({ bytes, replace, ahead }) => {
-    const value = python("load_digits", bytes, replace);
-    return ahead ? teaching(value) : value;
-  },
-  [REQUEST.finetune]: finetune,
-  [REQUEST.stopFinetune]: () => {
-    finetuneStop = true;
-    return {};
-  },
-  [REQUEST.evaluate]: evaluate,
-  [REQUEST.testImages]: testImages,
-  [REQUEST.explain]: ({ pixels, width, height }) => python("explain", pixels, width, height),
+const own = {
+  [WORKER.boot]: () => booted,
+  [WORKER.memory]: () => ({ wasmHeapBytes: heapBytes() }),
+  [WORKER.crash]: crash,
 };
 
 function transferables(value) {
@@ -227,16 +204,24 @@ function transferables(value) {
   return [...found];
 }
 
-self.addEventListener("message", async ({ data: { id, type, ...payload } }) => {
-  const report = (value) => postMessage({ id, kind: REPLY.progress, value }, transferables(value));
+async function answer({ id, call, job, stop, worker, args = {} }) {
+  if (worker !== undefined) {
+    if (!own[worker]) throw new Error(`unknown worker request ${worker}`);
+    return own[worker](args);
+  }
+  await booted;
+  if (call !== undefined) return callPython(call, args);
+  if (job !== undefined) return startJob(id, job, args);
+  if (stop !== undefined) return stopJob(stop);
+  throw new Error("a request names a call, a job, a stop or a worker request");
+}
+
+self.addEventListener("message", async ({ data }) => {
   try {
-    const handler = handlers[type];
-    if (!handler) throw new Error(`unknown request ${type}`);
-    if (type !== REQUEST.boot) await booted;
-    const value = await handler(payload, report);
-    postMessage({ id, kind: REPLY.result, value }, transferables(value));
+    post(data.id, REPLY.result, await answer(data));
   } catch (error) {
-    postMessage({ id, kind: REPLY.error, error: { name: error.name, message: error.message, fields: error.fields } });
+    postMessage({ id: data.id, kind: REPLY.error, error: { name: error.name, message: error.message,
+                                                             fields: error.fields } });
   }
 });
 

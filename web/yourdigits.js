@@ -2,7 +2,6 @@
 // copy of their file here and in IndexedDB (storage.js), so they survive a reload and a worker
 // restart. Without storage (private mode, a full disk, an open that never answers) they are
 // kept in memory only, and `memoryOnly` says why. Dispatches "change" (detail: the summary).
-import { REQUEST } from "./protocol.js";
 import { loadDigitsFile, saveDigitsFile } from "./storage.js";
 
 export class DigitsStore extends EventTarget {
@@ -29,7 +28,7 @@ export class DigitsStore extends EventTarget {
     }
     if (bytes) {
       try {
-        this.#changed(await this.bridge.call(REQUEST.loadDigits, { bytes, replace: true }));
+        this.#changed(await this.bridge.call("load_digits", { data: bytes, replace: true }));
         this.#file = bytes;
       } catch (error) {
         if (error.name === "WorkerCrash") throw error;
@@ -37,7 +36,7 @@ export class DigitsStore extends EventTarget {
         this.memoryOnly = `the stored digits could not be read (${error.message}); they are left as they were`;
       }
     } else {
-      this.#changed(await this.bridge.call(REQUEST.digits));
+      this.#changed(await this.bridge.call("digits_summary"));
     }
     return this.memoryOnly ? this.memoryNote() : "";
   }
@@ -50,24 +49,24 @@ export class DigitsStore extends EventTarget {
   /** Labels the pad's drawing: Python's answer and a storage note ("" if all is well); throws
    * (with Python's message) if the drawing is blank or invalid. */
   async label(ink, label, strokes) {
-    const added = await this.bridge.call(REQUEST.labelDigit, { ...ink, label, strokes },
+    const added = await this.bridge.call("label_digit", { ...ink, label, strokes },
                                          { transfer: [ink.pixels.buffer] });
-    const note = await this.#persistThenShow(await this.bridge.call(REQUEST.digits));
+    const note = await this.#persistThenShow(await this.bridge.call("digits_summary"));
     return { ...added, note };
   }
 
   async remove(index) {
-    return this.#persistThenShow(await this.bridge.call(REQUEST.removeDigit, { index }));
+    return this.#persistThenShow(await this.bridge.call("remove_digit", { index }));
   }
 
   async clear() {
-    return this.#persistThenShow(await this.bridge.call(REQUEST.clearDigits));
+    return this.#persistThenShow(await this.bridge.call("clear_digits"));
   }
 
   /** Reads an uploaded file (validated in Python: on any error yours stay as they were). */
   async load(bytes, replace) {
-    const request = { bytes, replace, ahead: true };
-    return this.#persistThenShow(await this.bridge.call(REQUEST.loadDigits, request, { transfer: [bytes.buffer] }));
+    const request = { data: bytes, replace, ahead: true };
+    return this.#persistThenShow(await this.bridge.call("load_digits", request, { transfer: [bytes.buffer] }));
   }
 
   /** Stored first, shown second: what the gallery shows survives a reload. */
@@ -78,7 +77,7 @@ export class DigitsStore extends EventTarget {
   }
 
   file() {
-    return this.bridge.call(REQUEST.digitsFile);
+    return this.bridge.call("digits_file");
   }
 
   /** Keeps the file here and stores it; returns a note if storage just failed ("" if fine). */

@@ -29,8 +29,8 @@ from pynn.settings import BY_NAME, DEFAULTS
 
 @pytest.fixture(scope="module")
 def native_run() -> dict:
-    """The short run with pynn natively, as the page's worker runs it (Session.start_training, then
-    train_chunk until done): its test accuracy and its network."""
+    """The short run with pynn natively, as the page's worker runs it (the "train" job, turn by
+    turn to its end): its test accuracy and its network."""
     result, network = training.native_run(VALID_SETTINGS)
     return {"accuracy": result["accuracy"], "network": network}
 

@@ -51,13 +51,15 @@ def train(page: Page, settings: dict | None = None, timeout: float = TRAIN_TIMEO
 
 
 def native_run(settings: dict):
-    """The run the page's worker makes for ``settings``, natively (pynn.browser.Session's
-    start_training, then train_chunk until done): the last progress record and the network."""
+    """The run the page's worker makes for ``settings``, natively (pynn.browser.Session's "train"
+    job, turns of its loop until the job ends): the last progress record and the network."""
     from pynn.browser import Session
 
     session = Session()
     session.set_data((SITE / "data" / "mnist-train.npz").read_bytes(), (SITE / "data" / "mnist-test.npz").read_bytes())
-    session.start_training(settings)
-    while not (result := session.train_chunk(10.0))["done"]:
+    job = session.start_job("train", settings=settings)["job"]
+    ends = ("result", "error")
+    while not (ended := [e for e in session.work(10.0)["events"] if e["job"] == job and any(k in e for k in ends)]):
         pass
-    return result, session.models["yours"]
+    assert "result" in ended[0], ended[0]
+    return ended[0]["result"]["progress"], session.models["yours"]
