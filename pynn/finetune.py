@@ -29,8 +29,11 @@ worker can report progress and Stop between them):
 5. **Measure after**, the same way.
 
 The augmenter is a parameter: ``augment(images (n, 784) uint8, rng, **settings)
--> (n, 784) uint8``.  By default it is ``pynn.augment.augment`` when that module
-exists, else :func:`shift_pixels` (random whole-pixel shifts).
+-> (n, 784) uint8``; by default ``pynn.augment.augment``.
+
+A fine-tune can make a model worse (a rate far too high drops MNIST to chance): the
+result says so (``verdict``), and :func:`pynn.outcome.finetuned_meta` gives the new
+model its own measured test accuracy rather than the base model's.
 """
 
 from __future__ import annotations
@@ -42,17 +45,18 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from pynn import your_digits
+from pynn.augment import augment as default_augment
 from pynn.data import PIXEL_SCALE, Dataset, one_hot
 from pynn.evaluation import evaluate_blocks
 from pynn.features import FeatureCache, conv_depth, upper_layers
 from pynn.model import Model
 from pynn.network3 import CHUNK
+from pynn.outcome import verdict
 from pynn.settings import check_finetune_settings
 from pynn.training import Trainer
 
 EVAL_BLOCK = CHUNK  # MNIST test images per step of the before/after measurement (a conv net's chunk)
 REPLAY_POOL = 2000  # MNIST training images a frozen-conv fine-tune replays from (their features are kept)
-MAX_SHIFT = 2  # pixels, for the stand-in augmenter
 
 Augmenter = Callable[..., np.ndarray]
 
@@ -71,29 +75,6 @@ def copy_model(model: Model) -> Model:
     if isinstance(model, Network):
         return io.loads(io.to_npz(model))
     raise NotImplementedError(f"cannot copy a {type(model).__name__}: give it a copy() method")
-
-
-def shift_pixels(images: np.ndarray, rng: np.random.Generator, max_shift: int = MAX_SHIFT) -> np.ndarray:
-    """Each 28×28 image moved by a random whole number of pixels, −max_shift..max_shift each way
-    (what falls off the edge is lost; what comes in is blank)."""
-    images = np.asarray(images, dtype=np.uint8)
-    out = np.zeros_like(images)
-    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))
-    for i, (dy, dx) in enumerate(shifts.tolist()):
-        source = images[i].reshape(28, 28)
-        target = out[i].reshape(28, 28)
-        target[max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = \
-            source[max(-dy, 0):28 + min(-dy, 0), max(-dx, 0):28 + min(-dx, 0)]
-    return out
-
-
-def default_augmenter() -> Augmenter:
-    """pynn.augment.augment if it is there, else the whole-pixel shifts."""
-    try:
-        from pynn.augment import augment  # being written on another branch
-    except ImportError:
-        return shift_pixels
-    return augment
 
 
 def split_held_out(labels: np.ndarray, rng: np.random.Generator, mode: str = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +135,7 @@ class FineTune:
                              f"{replay.x.shape[1]} → {your_digits.LABELS}")
         if s["eta"] is None:
             s["eta"] = default_eta(model)
-        self.augment = augment or default_augmenter()
+        self.augment = augment or default_augment
         self.augment_settings = dict(augment_settings or {})
         self.rng = np.random.default_rng(s["seed"])
         self.images, self.labels = your_digits.images_and_labels(digits)
@@ -292,4 +273,6 @@ class FineTune:
             "per_label": counts.tolist(),
             "missing_labels": [d for d in range(your_digits.LABELS) if counts[d] == 0],
             "notes": self.notes(), "settings": dict(self.settings), "seconds": self.elapsed,
+            "verdict": verdict(self.measured["before"], self.measured["after"]),
         }
+

@@ -312,14 +312,29 @@ def test_session_evaluates_in_chunks_and_explains_a_drawing(session):
     result = progress["result"]
     assert result["total"] == 200 and sum(map(sum, result["confusion"])) == 200
     json.dumps(result)
-    if result["mistakes"]:
-        assert len(session.test_image(result["mistakes"][0]["index"])) == 784
     with pytest.raises(KeyError):
         session.evaluate_start("nonexistent")
     assert session.explain(bytes(140 * 140), 140, 140) == {"blank": True}
     why = session.explain(drawing(), 140, 140)
     assert why["digit"] == session.predict(drawing(), 140, 140)["digit"]
     assert len(why["hidden"]) == 16 and len(why["preview"]) == 784
+
+
+def test_the_mistakes_shown_are_the_test_images_it_got_wrong(session, test_set):
+    """W5: with a model that errs (untrained), each mistake's image is that test image's bytes."""
+    session.load_model("poor", io.to_json(Network([784, 16, 10], seed=9)))
+    session.evaluate_start("poor")
+    progress = session.evaluate_chunk(0)
+    while not progress["done"]:
+        progress = session.evaluate_chunk(0)
+    mistakes = progress["result"]["mistakes"]
+    outputs = session.models["poor"].feedforward(test_set.inputs(0, len(test_set)))
+    wrong = np.flatnonzero(np.argmax(outputs, axis=0) != test_set.labels)
+    assert len(wrong) > 100 and sorted(m["index"] for m in mistakes) == wrong.tolist()
+    for mistake in mistakes:
+        image = session.test_image(mistake["index"])
+        assert image == test_set.x[mistake["index"]].tobytes() and mistake["true"] == test_set.labels[mistake["index"]]
+    assert len({session.test_image(m["index"]) for m in mistakes}) > 1  # not one image for every index
 
 
 def test_a_conv_net_fine_tunes_and_explains_itself(replay):
