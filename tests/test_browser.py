@@ -6,10 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from pynn import Network, browser, io
+from pynn import Network, augment, browser, io
 from pynn.architectures import network_for, step_seconds
 from pynn.browser import Session, call, evaluation_slice
 from pynn.settings import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_STEP_SECONDS, SettingsError, check_settings
+from pynn.training import Trainer
 from pynn.untrusted import megabytes
 
 SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2,
@@ -245,14 +246,19 @@ def test_evaluation_slices_shrink_with_the_network():
 
 
 def test_a_conv_run_trains_and_shows_its_filters(session):
+    """W6: every layer's weights moved from the fresh net's, and it reads the test set well above chance."""
     session.set_data(npz_bytes(200, 1), npz_bytes(50, 2))
-    session.prepare_training({**SETTINGS, "architecture": "conv", "hidden": [16], "epochs": 1, "train_size": 200,
-                              "eta": 0.05})
+    settings = {**SETTINGS, "architecture": "conv", "hidden": [16], "epochs": 3, "train_size": 200, "eta": 0.05}
+    session.prepare_training(settings)
     started = session.start_training()
     assert started["batches_per_epoch"] == 20
+    fresh = network_for(check_settings(settings))  # the same seed: the weights it started from
     while session.running:
         record = session.train_chunk(0.5)
-    assert record["done"] and 0 <= record["accuracy"] <= 1
+    assert record["done"] and record["accuracy"] >= 0.8  # chance is 0.1
+    trained = session.models["yours"]
+    for before, after in zip(fresh.layers, trained.layers):
+        assert all(not np.array_equal(p, q) for p, q in zip(before.params, after.params))
     described = session.describe("yours")
     assert described["kind"] == "network3" and described["cost"] == "log-likelihood"
     filters = session.hidden_units("yours", 30)
@@ -327,17 +333,40 @@ def test_only_valid_accuracies_are_described(session, claimed, shown):
     assert session.describe("pretrained")["meta"]["test_accuracy"] == shown
 
 
-def test_the_augment_switch_trains_on_distorted_images(session):
-    """Two runs alike but for the switch: with it on, every step sees distorted images, so the
-    weights differ; with it off twice, they are the same to the bit."""
+def test_the_augment_switch_trains_on_distorted_images(session, monkeypatch):
+    """W7: with the switch on, the augmenter runs on every block gathered, changes the images,
+    and the run equals a Trainer given pynn.augment itself, bit for bit; an augmenter that draws
+    the same random numbers but returns its input unchanged gives other weights."""
     session.set_data(npz_bytes(300, 1), npz_bytes(50, 2))
+    calls = []
 
-    def weights(augment: str) -> np.ndarray:
-        session.start_training({**SETTINGS, "epochs": 1, "augment": augment})
+    def spy(images, rng):
+        out = augment.augment(images, rng)
+        calls.append((images.copy(), out.copy()))
+        return out
+
+    def weights(switch: str) -> np.ndarray:
+        session.start_training({**SETTINGS, "epochs": 1, "augment": switch})
         while session.running:
             session.train_chunk(1.0)
         return session.models["yours"].weights[0].copy()
 
+    monkeypatch.setattr(browser, "augment", spy)
     off = weights("off")
-    np.testing.assert_array_equal(off, weights("off"))
-    assert not np.array_equal(off, weights("on"))
+    assert calls == [] and np.array_equal(off, weights("off"))
+    on = weights("on")
+    assert sum(len(images) for images, _ in calls) == 300  # every training image, once per epoch
+    assert all(np.mean(images != out) > 0.05 for images, out in calls)  # distorted, not copied
+
+    def trained_with(fn) -> np.ndarray:
+        settings = check_settings({**SETTINGS, "epochs": 1, "augment": "on"})
+        network = network_for(settings)
+        Trainer(network, browser.read_npz(npz_bytes(300, 1)).subset(300), 1, 10, 3.0, augment=fn).run()
+        return network.weights[0]
+
+    def same_draws_no_change(images, rng):
+        augment.augment(images, rng)
+        return images
+
+    np.testing.assert_array_equal(on, trained_with(augment.augment))  # the oracle
+    assert not np.array_equal(on, off) and not np.array_equal(on, trained_with(same_draws_no_change))
