@@ -121,7 +121,8 @@ def test_chunked_training_equals_uninterrupted_training(session):
 def test_yours_round_trips_through_json(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
     session.start_training({**SETTINGS, "epochs": 1})
-    session.train_chunk(0.0)  # stopped mid-epoch: still a usable, saveable model
+    record = session.train_chunk(0.0)  # stopped mid-epoch: still a usable, saveable model
+    assert 1 <= record["batch"] < session.run.trainer.batches_per_epoch and not record["epoch_done"]
     restored = Session()
     restored.load_model("yours", session.model_json("yours"))
     for a, b in zip(session.models["yours"].weights, restored.models["yours"].weights):

@@ -341,12 +341,15 @@ def test_a_conv_net_fine_tunes_and_explains_itself(replay):
     from pynn.architectures import network_for
 
     conv = network_for({"architecture": "conv", "hidden": [12], "seed": 5})
+    fresh = network_for({"architecture": "conv", "hidden": [12], "seed": 5})
     run = FineTune(conv, make_digits(np.arange(20) % 10), replay, None, FAST, augment=shifts)
     while not run.done:
         run.run(max_seconds=0.5)
     assert type(run.model) is type(conv) and run.model is not conv
-    changed = run.model.layers[1].params[0]  # the filters stay (freeze "conv"), the layers above learn
-    assert not np.array_equal(changed, conv.layers[1].params[0])  # the copy trained, the original did not
+    # the filters stay (freeze "conv"), the layers above learn; the copy trained, the original did not
+    assert all(np.array_equal(p, q) for p, q in zip(run.model.layers[0].params, conv.layers[0].params))
+    assert not np.array_equal(run.model.layers[1].params[0], conv.layers[1].params[0])
+    assert all(np.array_equal(p, q) for p, q in zip(conv.layers[1].params, fresh.layers[1].params))
     x = np.random.default_rng(6).random(784)
     result = explain(conv, x)
     assert len(result["saliency"]) == 784 and len(result["hidden"]) == 20  # one activity per filter
