@@ -230,3 +230,35 @@ def test_elastic_alone_against_a_loop():
         expected = resampled(images[k].reshape(28, 28), lambda r, c, dr=dr, dc=dc: (r + dr[r, c], c + dc[r, c]))
         np.testing.assert_allclose(out[k], expected, atol=1e-12)
     assert np.abs(out - images).max() > 0.2  # and it did move the ink
+
+
+# ------------------------------------------------------------------ D3: in bounded blocks, bit for bit
+
+
+def unblocked(images, rng, s):
+    """The augmenter as it was before it worked in blocks: every image's arrays at once (the oracle)."""
+    from pynn.augment import affine_sources, elastic_field, from_float, warp
+
+    n = len(images)
+    rotation, shear = rng.uniform(-s.rotation, s.rotation, n), rng.uniform(-s.shear, s.shear, n)
+    scale, aspect = rng.uniform(1 - s.scale, 1 + s.scale, n), rng.uniform(1 - s.aspect, 1 + s.aspect, n)
+    shift = rng.uniform(-s.shift, s.shift, (n, 2))
+    thickness = rng.uniform(-s.thickness, s.thickness, n)
+    displacement = elastic_field(rng, n, s.elastic_alpha, s.elastic_sigma) if s.elastic_alpha > 0 else None
+    pixels = warp(to_float(images), affine_sources(rotation, shear, scale, aspect, shift), displacement)
+    return from_float(thicken(pixels, thickness), images.dtype)
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1000])
+@pytest.mark.parametrize("dtype, settings", [(np.uint8, Augmentation()), (np.float64, Augmentation()),
+                                             (np.uint8, Augmentation(elastic_alpha=0.0, thickness=2.0))])
+def test_blocks_give_the_unblocked_result_bit_for_bit(monkeypatch, block, dtype, settings):
+    import pynn.augment
+
+    monkeypatch.setattr(pynn.augment, "BLOCK", block)
+    images = digits(150, seed=11, dtype=dtype)
+    ours, theirs = np.random.default_rng(12), np.random.default_rng(12)
+    out = augment(images, ours, settings)
+    np.testing.assert_array_equal(out, unblocked(images, theirs, settings))
+    assert ours.bit_generator.state == theirs.bit_generator.state  # and the generator is left the same
+    assert out.dtype == images.dtype and not np.array_equal(out, images)
