@@ -16,6 +16,13 @@ from pynn.costs import COSTS
 from pynn.io import MAX_BYTES
 from pynn.network import INITS
 
+# The most the page's worker may take, in every flow the forms allow (phones kill tabs near
+# 500 MB; the tab adds ~300 MB to its worker's heap): jobs that would pass it are refused,
+# from an estimate (pynn.memory), before they start.
+HEAP_BUDGET = 256 * 2**20
+# What the kept conv outputs (pynn.features) may hold: the shipped net's for MNIST's test set
+# (49 MiB) and the fine-tune's replay pool (10 MiB).
+FEATURE_CACHE_BYTES = 64 * 2**20
 MODEL_NAMES = ("pretrained", "yours", "finetuned")  # "finetuned": yours, fine-tuned (pynn.teaching)
 MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
 CSP = "; ".join([
