@@ -53,11 +53,15 @@ class Layer:
         self._buffers: dict[int, dict] = {}
         self._last: dict | None = None
 
-    def buffers(self, m: int) -> dict:
-        """This layer's buffers for batch size ``m`` (made once; a few sizes kept)."""
+    def buffers(self, m: int, keep: bool = True) -> dict:
+        """This layer's buffers for batch size ``m``: made once and kept (a few sizes) for training;
+        for inference (``keep`` False) made afresh, so an idle model holds none (a conv net's are
+        tens of MB a block)."""
         b = self._buffers.get(m)
         if b is None:
             check_bytes(f"{self.kind} buffers for a batch of {m}", self.buffer_floats(m))
+            if not keep:
+                return self.make_buffers(m)
             if len(self._buffers) >= 4:
                 self._buffers.clear()
             b = self._buffers[m] = self.make_buffers(m)
@@ -120,7 +124,8 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
                 grad: bool = True) -> np.ndarray:
-        b = self._last = self.buffers(len(x))
+        b = self.buffers(len(x), keep=grad)
+        self._last = b if grad else None
         b["dropped"] = training and self.p_dropout > 0
         if b["dropped"]:
             mask = b["mask"]
@@ -254,7 +259,8 @@ class ConvPoolLayer(Layer):
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
                 grad: bool = True) -> np.ndarray:
         """Rows (m, C·H·W) → rows (m, F·PH·PW), each sample's maps in network3's (F, PH, PW) order."""
-        b = self._last = self.buffers(len(x))
+        b = self.buffers(len(x), keep=grad)
+        self._last = b if grad else None
         m, (f, _, kh, kw) = len(x), self.filter_shape
         conv.im2col(np.ascontiguousarray(x).reshape(m, *self.image_shape), kh, kw, self.pool, b["cols"])
         conv.conv_forward(b["cols"], self.params[0].reshape(f, -1), b["z"])
@@ -269,7 +275,7 @@ class ConvPoolLayer(Layer):
 
     def backward(self, delta: np.ndarray, need_input: bool = True) -> np.ndarray | None:
         b, (f, _, kh, kw) = self._last, self.filter_shape
-        if not b["grad"]:
+        if b is None or not b["grad"]:
             raise RuntimeError("ConvPoolLayer.backward needs a forward with grad=True (the max-pool bookkeeping)")
         m = len(delta)
         times_derivative(self.activation, delta, b["a"], b["s"])
