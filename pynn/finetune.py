@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from pynn import your_digits
+from pynn import memory, your_digits
 from pynn.augment import augment as default_augment
 from pynn.data import PIXEL_SCALE, Dataset, one_hot
 from pynn.evaluation import evaluate_blocks
@@ -52,7 +52,7 @@ from pynn.features import FeatureCache, conv_depth, upper_layers
 from pynn.model import Model
 from pynn.network3 import CHUNK
 from pynn.outcome import verdict
-from pynn.settings import check_finetune_settings
+from pynn.settings import HEAP_BUDGET, SettingsError, check_finetune_settings
 from pynn.training import Trainer
 
 EVAL_BLOCK = CHUNK  # MNIST test images per step of the before/after measurement (a conv net's chunk)
@@ -91,6 +91,20 @@ def split_held_out(labels: np.ndarray, rng: np.random.Generator, mode: str = "au
         raise ValueError(f"hold_out must be 'auto' or 'none', got {mode!r}")
     held = np.array(sorted(held), dtype=np.int64)
     return np.setdiff1d(np.arange(len(labels)), held), held
+
+
+def check_memory(settings: dict, model: Model, depth: int, cache_bytes: int) -> int:
+    """The fine-tune's estimated peak memory (pynn.memory), or SettingsError naming the fields
+    that set it when it would pass HEAP_BUDGET: refused at once, not after a minute's work."""
+    estimate = memory.finetune_bytes(settings, model, depth, cache_bytes)
+    thawed = settings["freeze"] == "none" and conv_depth(model) > 0
+    fields = ["round_size", "minibatch_size", *(["freeze"] if thawed else [])]
+    change = "Use fewer images per round or a smaller mini-batch" + (", or keep the conv layers fixed." if thawed
+                                                                     else ".")
+    message = memory.over_budget(estimate, HEAP_BUDGET, change)
+    if message:
+        raise SettingsError(dict.fromkeys(fields, message))
+    return estimate
 
 
 def default_eta(model: Model) -> float:
@@ -142,9 +156,10 @@ class FineTune:
         self.train_index, self.held_index = split_held_out(self.labels, self.rng, s["hold_out"])
         self.replay, self.test = replay, test
         self.test_count = 0 if test is None else min(len(test), s["test_size"])
-        self.model = copy_model(model)
         self.cache = cache or FeatureCache()
-        self.depth = conv_depth(self.model) if s["freeze"] == "conv" else 0
+        self.depth = conv_depth(model) if s["freeze"] == "conv" else 0
+        check_memory(s, model, self.depth, self.cache.max_bytes)
+        self.model = copy_model(model)
         self.kept = self.cache.of(self.model)  # the filters never change when they are frozen
         self.trained = upper_layers(self.model, self.depth) if self.depth else self.model
         self.replay_count = min(len(replay), REPLAY_POOL) if self.depth else len(replay)
@@ -221,10 +236,14 @@ class FineTune:
         y = one_hot(labels, your_digits.LABELS)
         if not self.depth:
             return Dataset(np.concatenate([yours, replay_x]), y, labels, PIXEL_SCALE)
-        # the upper layers learn from the conv layers' outputs: your digits' now, the replay's kept
-        yours_x = self.model.outputs(yours * PIXEL_SCALE, stop=self.depth)
-        replay_x = self.kept.features(self.replay, 0, self.replay_count)[rows]
-        return Dataset(np.concatenate([yours_x, replay_x]), y, labels, 1.0)
+        # the upper layers learn from the conv layers' outputs: your digits' now, the replay's kept;
+        # written in place, a CHUNK at a time (outputs' own blocks, so the numbers are the same)
+        x = np.empty((len(labels), self.trained.n_in))
+        for start in range(0, len(pick), CHUNK):
+            stop = min(start + CHUNK, len(pick))
+            x[start:stop] = self.model.outputs(yours[start:stop] * PIXEL_SCALE, stop=self.depth)
+        x[len(pick):] = self.kept.features(self.replay, 0, self.replay_count)[rows]
+        return Dataset(x, y, labels, 1.0)
 
     def measure(self, when: str) -> Iterator[None]:
         """Accuracy on your held-out and training digits, then on MNIST's test set block by block."""

@@ -38,9 +38,15 @@ def params_count(layers: list[Layer]) -> int:
 
 
 def layers_bytes(layers: list[Layer], batches: list[int]) -> int:
-    """network3 layers' parameters and gradients, and their buffers for each batch size run
-    through them (a layer keeps its buffers for the last few sizes)."""
+    """network3 layers in training: parameters, gradients, and the buffers each layer keeps for
+    each batch size trained on (the full mini-batch and a short last one)."""
     return 8 * (2 * params_count(layers) + sum(layer.buffer_floats(m) for layer in layers for m in batches if m))
+
+
+def inference_bytes(layers: list[Layer], batch: int = CHUNK) -> int:
+    """Inference makes its buffers afresh and one layer at a time: at most about half of the
+    largest layer's training buffers (no gradients, no backward copies)."""
+    return 8 * max(layer.buffer_floats(batch) for layer in layers) // 2
 
 
 def mlp_bytes(sizes: list[int], batch: int, short: int = 0) -> int:
@@ -69,7 +75,7 @@ def training_bytes(settings: dict, layers: list[Layer] | None) -> int:
     if layers is None:
         network = mlp_bytes([784, *settings["hidden"], 10], m, short)
     else:
-        network = layers_bytes(layers, [m, short, CHUNK])
+        network = layers_bytes(layers, [m, short]) + inference_bytes(layers)
     return RUNTIME_BYTES + MNIST_BYTES + network + gathered_bytes(n, 784, 1, settings["augment"] == "on")
 
 
@@ -77,9 +83,9 @@ def model_bytes(model, depth: int, batch: int, short: int = 0) -> int:
     """A model (the MLP, or network3 layers) trained by batches of ``batch`` (and a ``short``
     last one), its first ``depth`` layers frozen and run only CHUNK rows at a time."""
     layers = getattr(model, "layers", None)
-    if layers is None:
-        return mlp_bytes(list(model.sizes), batch, short)
-    return layers_bytes(layers[:depth], [CHUNK, CHUNK]) + layers_bytes(layers[depth:], [batch, short, CHUNK, CHUNK])
+    if layers is None:  # the MLP (any other model: counted as one layer, n_in → n_out)
+        return mlp_bytes(list(getattr(model, "sizes", [model.n_in, model.n_out])), batch, short)
+    return layers_bytes(layers[:depth], []) + layers_bytes(layers[depth:], [batch, short]) + inference_bytes(layers)
 
 
 def finetune_bytes(settings: dict, model, depth: int, cache_bytes: int) -> int:
@@ -88,7 +94,7 @@ def finetune_bytes(settings: dict, model, depth: int, cache_bytes: int) -> int:
     size, m = settings["round_size"], settings["minibatch_size"]
     yours = round(size * (1 - settings["replay"]))
     layers = getattr(model, "layers", None)
-    params = params_count(layers) if layers is not None else mlp_bytes(list(model.sizes), 0) // 16
+    params = params_count(layers) if layers is not None else model_bytes(model, 0, 0) // 16
     width, itemsize = (layers[depth].n_in, 8) if depth else (784, 1)
     total = RUNTIME_BYTES + MNIST_BYTES + 8 * params  # the model in use (its copy is in model_bytes)
     total += yours * 784 * 2 + min(augment.BLOCK, yours) * AUGMENT_IMAGE_BYTES  # your digits, augmented
