@@ -87,11 +87,16 @@ def finetune(settings: dict, seconds: float | None = None):
     return flow
 
 
-def finetune_estimate(settings: dict) -> int:
+def pretrained():
     from pynn import io
+
+    return io.loads(read("pretrained.npz"))
+
+
+def finetune_estimate(settings: dict) -> int:
     from pynn.features import conv_depth
 
-    model = io.loads(read("pretrained.npz"))
+    model = pretrained()
     checked = check_finetune_settings(settings)
     depth = conv_depth(model) if checked["freeze"] == "conv" else 0
     return memory.finetune_bytes(checked, model, depth, FEATURE_CACHE_BYTES)
@@ -146,9 +151,9 @@ MLP_LARGEST = {**DEFAULTS, "hidden": [1000] * 4, "minibatch_size": 100, "train_s
 CONV = {**DEFAULTS, "architecture": "conv", "hidden": [100], "eta": 0.03}
 FT_LARGE = {"round_size": 20_000, "replay": 0.0, "minibatch_size": 1000, "rounds": 1}
 FLOWS = {
-    "ready": (lambda: session() and None, lambda: None),
-    "evaluate": (evaluate_flow, None),
-    "label-10-digits": (warm_flow, None),
+    "ready": (lambda: session() and None, lambda: memory.RUNTIME_BYTES + memory.SLACK_BYTES + memory.MNIST_BYTES),
+    "evaluate": (evaluate_flow, lambda: memory.evaluation_bytes(pretrained(), FEATURE_CACHE_BYTES)),
+    "label-10-digits": (warm_flow, lambda: memory.evaluation_bytes(pretrained(), FEATURE_CACHE_BYTES)),
     "finetune-default": (finetune({}), lambda: finetune_estimate({})),
     "finetune-20000-share-0": (finetune(FT_LARGE, 30), lambda: finetune_estimate(FT_LARGE)),
     "finetune-8000-share-0": (finetune({**FT_LARGE, "round_size": 8000}, 30),
@@ -195,7 +200,8 @@ def main() -> None:
         return
     print(f"budget {memory.mib(HEAP_BUDGET)}; {'Pyodide heap' if IN_PYODIDE else 'native: traced peak + runtime'}")
     print(f"{'flow':30} {'estimate':>10} {'measured':>10}  {'seconds':>7}  note")
-    tracemalloc.start()
+    if not IN_PYODIDE:  # its own bookkeeping would swell the heap it measures
+        tracemalloc.start()
     for name in args.flow or FLOWS:
         flow, estimate = FLOWS[name]
         gc.collect()

@@ -20,17 +20,9 @@ import numpy as np
 
 from pynn import conv
 from pynn.activations import activate, check_activation, times_derivative
-from pynn.checks import check_count
+from pynn.checks import check_count, check_dropout, seq4
 
 MAX_BYTES = 1 << 30  # refuse layers/batches whose parameters and buffers would pass 1 GiB
-
-
-def check_dropout(p) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p_dropout must be a number, got {p!r}")
-    if not 0.0 <= p < 1.0:  # also refuses NaN
-        raise ValueError(f"p_dropout must be in [0, 1), got {p}")
-    return float(p)
 
 
 def check_bytes(what: str, count: int) -> None:
@@ -303,9 +295,3 @@ class ConvPoolLayer(Layer):
         ci, h, w = self.image_shape
         return f"ConvPoolLayer({c}×{h}×{w} → {f} {kh}×{kw} filters, {self.pool}×{self.pool} max-pool → {self.n_out})"
 
-
-def seq4(name: str, value, lengths: tuple) -> tuple:
-    """A tuple/list of one of the allowed ``lengths``."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or len(value) not in lengths:
-        raise TypeError(f"{name} must be a tuple of {' or '.join(map(str, lengths))} ints, got {value!r}")
-    return tuple(value)
