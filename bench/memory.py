@@ -4,8 +4,11 @@
     for f in $(.venv/bin/python bench/memory.py --list); do
         node bench/pyodide_run.mjs --src . bench/memory.py --flow $f; done     (inside Pyodide)
 
+"live est." is pynn.memory's estimate of the live peak, "heap est." the heap it may leave
+(the runtime grows its heap a fifth at a time; the form refuses what passes the budget).
 Natively the peak is tracemalloc's (every numpy array is traced), plus the runtime's
-RUNTIME_BYTES that pynn.memory adds for Python, numpy and pynn in the worker; the flows
+RUNTIME_BYTES that pynn.memory adds for Python, numpy and pynn in the worker: compare it
+with the live estimate; the flows
 run one after another in one process, each from a fresh Session, with the peak reset in
 between.  Inside Pyodide the figure is the WebAssembly heap itself (it never shrinks), so
 run one flow per process as above.  A flow the estimate refuses prints the form's message
@@ -199,7 +202,7 @@ def main() -> None:
         print(" ".join(FLOWS))
         return
     print(f"budget {memory.mib(HEAP_BUDGET)}; {'Pyodide heap' if IN_PYODIDE else 'native: traced peak + runtime'}")
-    print(f"{'flow':30} {'estimate':>10} {'measured':>10}  {'seconds':>7}  note")
+    print(f"{'flow':30} {'live est.':>10} {'heap est.':>10} {'measured':>10}  {'seconds':>7}  note")
     if not IN_PYODIDE:  # its own bookkeeping would swell the heap it measures
         tracemalloc.start()
     for name in args.flow or FLOWS:
@@ -210,9 +213,10 @@ def main() -> None:
         try:
             guess = estimate() if estimate else None
             note = ""
-            if guess is not None and guess > HEAP_BUDGET:
+            over = guess is not None and memory.heap_bytes(guess) > HEAP_BUDGET
+            if over:
                 note = "refused by the form; run anyway (a few steps) to show what that spared"
-            with lifted_budget(guess is not None and guess > HEAP_BUDGET):
+            with lifted_budget(over):
                 result = flow()
             if isinstance(result, str):
                 note = f"refused: {result}"
@@ -220,8 +224,9 @@ def main() -> None:
         except (SettingsError, ValueError) as error:
             note = f"refused: {str(error)[:70]}"
         seconds = time.perf_counter() - start
-        shown = "" if guess is None else memory.mib(guess)
-        print(f"{name:30} {shown:>10} {memory.mib(heap()):>10}  {seconds:7.1f}  {note}", flush=True)
+        shown = ("", "") if guess is None else (memory.mib(guess), memory.mib(memory.heap_bytes(guess)))
+        print(f"{name:30} {shown[0]:>10} {shown[1]:>10} {memory.mib(heap()):>10}  {seconds:7.1f}  {note}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """How much memory the page's jobs take, estimated from their settings before they start.
 
-The worker's heap (Pyodide's WebAssembly memory) grows to a job's peak and never
-shrinks, so a job whose peak would pass the budget (pynn.settings.HEAP_BUDGET) must be
-refused before it starts, not after 18 s and 867 MiB.  The estimates add up the large
-arrays a job makes, by the formulas that size them (the layers' own ``buffer_floats``,
-the Trainer's gathered blocks, the augmenter's blocks, the rounds of a fine-tune) and
-what is always there once MNIST is loaded.  They are meant to be a little above the
-truth; bench/memory.py prints each flow's measured peak beside its estimate.
+The worker's heap (Pyodide's WebAssembly memory) grows to a job's peak, a fifth at a
+time, and never shrinks, so a job whose peak would pass the budget
+(pynn.settings.HEAP_BUDGET) must be refused before it starts, not after 18 s and
+867 MiB.  The estimates add up the large arrays a job makes, by the shapes the layers
+make them in (``layer_floats``), the Trainer's gathered blocks, the augmenter's blocks
+and a fine-tune's rounds, and what is always there once MNIST is loaded.  They are meant
+to be a little above the truth; bench/memory.py prints each flow's measured peak beside
+its estimate.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ TARGET_BYTES = 10 * 8 + 8  # beside its inputs, a Dataset row holds a one-hot fl
 MNIST_BYTES = (50_000 + 10_000) * (784 + TARGET_BYTES)  # the training and test sets, kept once loaded
 # pynn.augment's float64 working arrays, per image of a block (measured: 35 MB for a block of 256)
 AUGMENT_IMAGE_BYTES = 140_000
+# Pyodide's heap grows by a fifth at a time (Emscripten's geometric step, measured: 34.6, 41.6,
+# 49.9 … MiB), and never shrinks: a live peak P leaves a heap of up to HEAP_GROWTH × P.
+HEAP_GROWTH = 1.2
 # Python's own objects and numpy's small temporaries beside the arrays counted here (bench/memory.py)
 SLACK_BYTES = 16 * MiB
 GATHER = EpochBatches.BLOCK  # samples the Trainer gathers (and converts to float64) at once
@@ -140,9 +144,16 @@ def evaluation_bytes(model, cache_bytes: int, test_size: int = 10_000) -> int:
     return RUNTIME_BYTES + SLACK_BYTES + MNIST_BYTES + 8 * model_params(model) + work + 16 * test_size * 10
 
 
+def heap_bytes(live: int) -> int:
+    """The heap a live peak of ``live`` bytes may leave, the runtime's growth steps included."""
+    return math.ceil(live * HEAP_GROWTH)
+
+
 def over_budget(estimate: int, budget: int, change: str) -> str | None:
-    """The message the form shows when ``estimate`` passes ``budget``, else None."""
-    if estimate <= budget:
+    """The message the form shows when the heap a live peak ``estimate`` leaves passes
+    ``budget``, else None."""
+    heap = heap_bytes(estimate)
+    if heap <= budget:
         return None
-    return (f"with these settings this would need about {mib(estimate)} of memory; the page keeps within "
+    return (f"with these settings this would need about {mib(heap)} of memory; the page keeps within "
             f"{mib(budget)} so that phones do not close it. {change}")
