@@ -85,3 +85,23 @@ def test_a_default_fine_tune_is_not_refused(conv, replay):
         run = FineTune(conv, make_digits(np.arange(20) % 10), replay, None,
                        {**settings, "rounds": 1, "round_size": 100}, augment=shifts)
         assert memory.finetune_bytes(run.settings, conv, run.depth, run.cache.max_bytes) <= HEAP_BUDGET
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_the_buffer_counts_are_the_arrays_the_layers_make(dropout):
+    """The estimate counts what each layer really keeps after a training step (and makes for inference)."""
+    from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+    from pynn.network3 import Network
+
+    net = Network([ConvPoolLayer((4, 1, 5, 5), (1, 28, 28), (2, 2), "relu"),
+                   ConvPoolLayer((6, 4, 3, 3), (4, 12, 12), (2, 2), "relu"),
+                   FullyConnectedLayer(150, 20, "relu", dropout), SoftmaxLayer(20, 10, dropout)], seed=0)
+    m = 7
+    rng = np.random.default_rng(1)
+    net.stepper(m).step(rng.random((m, 784)), np.eye(10)[rng.integers(0, 10, m)], 0.1, 0.0, 100)
+    for i, layer in enumerate(net.layers):
+        kept = sum(a.nbytes for key, a in layer._buffers[m].items()
+                   if isinstance(a, np.ndarray) and key != "x")  # "x": the input, the layer below's
+        assert kept == pytest.approx(8 * memory.layer_floats(layer, m, True, i > 0), rel=0.01), layer.kind
+        made = sum(a.nbytes for a in layer.make_buffers(m).values() if isinstance(a, np.ndarray))
+        assert made == pytest.approx(8 * memory.layer_floats(layer, m, False, False), rel=0.01), layer.kind
