@@ -99,8 +99,8 @@ def check_memory(settings: dict, model: Model, depth: int, cache_bytes: int) -> 
     estimate = memory.finetune_bytes(settings, model, depth, cache_bytes)
     thawed = settings["freeze"] == "none" and conv_depth(model) > 0
     fields = ["round_size", "minibatch_size", *(["freeze"] if thawed else [])]
-    change = "Use fewer images per round or a smaller mini-batch" + (", or keep the conv layers fixed." if thawed
-                                                                     else ".")
+    change = ("Use fewer images per round or a smaller mini-batch, or keep the conv layers fixed." if thawed
+              else "Use fewer images per round or a smaller mini-batch.")
     message = memory.over_budget(estimate, HEAP_BUDGET, change)
     if message:
         raise SettingsError(dict.fromkeys(fields, message))
@@ -294,4 +294,3 @@ class FineTune:
             "notes": self.notes(), "settings": dict(self.settings), "seconds": self.elapsed,
             "verdict": verdict(self.measured["before"], self.measured["after"]),
         }
-
