@@ -30,7 +30,7 @@ AUGMENT_IMAGE_BYTES = 140_000
 # 49.9 … MiB), and never shrinks: a live peak P leaves a heap of up to HEAP_GROWTH × P.
 HEAP_GROWTH = 1.2
 # Python's own objects and numpy's small temporaries beside the arrays counted here (bench/memory.py)
-SLACK_BYTES = 16 * MiB
+SLACK_BYTES = 20 * MiB
 GATHER = EpochBatches.BLOCK  # samples the Trainer gathers (and converts to float64) at once
 
 
