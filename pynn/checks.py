@@ -50,3 +50,18 @@ def check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
         if size < 1:
             raise ValueError(f"layer sizes must be positive, got {size} in {list(layer_sizes)}")
     return [int(size) for size in layer_sizes]
+
+
+def check_dropout(p) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"p_dropout must be a number, got {p!r}")
+    if not 0.0 <= p < 1.0:  # also refuses NaN
+        raise ValueError(f"p_dropout must be in [0, 1), got {p}")
+    return float(p)
+
+
+def seq4(name: str, value, lengths: tuple) -> tuple:
+    """A tuple/list of one of the allowed ``lengths``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or len(value) not in lengths:
+        raise TypeError(f"{name} must be a tuple of {' or '.join(map(str, lengths))} ints, got {value!r}")
+    return tuple(value)

@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(prog="python -m pynn", description="Train and use small networks on MNIST.")
     commands = cli.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a network on MNIST and save it as JSON")
+    train = commands.add_parser("train", help="train a network on MNIST and save it as JSON (or .npz)")
     train.add_argument("--architecture", choices=list(ARCHITECTURES), default="mlp",
                        help="mlp: sigmoid layers of --sizes; conv: 20 5x5 filters, 2x2 max-pool, a ReLU layer of "
                             "the first hidden size (100 if none), softmax (network3)")
@@ -80,6 +80,7 @@ def train(args: argparse.Namespace) -> None:
         network = network_for({"architecture": "conv", "hidden": args.sizes[1:-1][:1], "seed": args.seed})
     else:
         network = Network(args.sizes, cost=args.cost, init=args.init, seed=args.seed)
+    io.check_parameter_count(network)  # before training, not after it: a model load refuses is not saved
     trainer = Trainer(network, mnist.load_dataset("train", limit=args.train_size), args.epochs, args.minibatch_size,
                       args.eta, lmbda=args.lmbda, evaluation_data=mnist.load_dataset(args.eval))
     with tqdm(total=trainer.batches_per_epoch * args.epochs, unit="batch", dynamic_ncols=True) as bar:
@@ -90,9 +91,17 @@ def train(args: argparse.Namespace) -> None:
                 bar.set_postfix(epoch=progress.epoch + 1, cost=f"{progress.cost:.4f}")
             if progress.epoch_done:
                 bar.write(f"Epoch {progress.epoch}: {progress.accuracy:.4f} {args.eval} accuracy")
-    io.save(network, args.out, meta={"settings": vars(args),
-                                     f"{args.eval}_accuracy": trainer.history[-1]["accuracy"] if args.epochs else None})
-    print(f"saved {args.out}")
+    meta = {"settings": vars(args), f"{args.eval}_accuracy": trainer.history[-1]["accuracy"] if args.epochs else None}
+    out = Path(args.out)
+    try:
+        io.save(network, out, meta=meta)
+    except io.UnloadableModelError as error:  # too large for JSON: keep the trained weights as .npz
+        if out.suffix.lower() == ".npz":
+            raise
+        out = out.with_suffix(".npz")
+        io.save(network, out, meta=meta)
+        print(f"{error}: saved as .npz instead")
+    print(f"saved {out}")
 
 
 def evaluate(args: argparse.Namespace) -> None:

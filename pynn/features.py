@@ -13,6 +13,11 @@ The numbers are feedforward's exactly: ``Network.outputs`` runs the same
 CHUNK-row blocks whether it goes through every layer or stops after the conv
 layers and later resumes from what was kept.  Only blocks of whole CHUNKs are
 kept, so that every kept row was computed in the same block as feedforward's.
+
+The cache holds at most FEATURE_CACHE_BYTES (pynn.settings, within the worker's memory
+budget): a conv net of one layer has 2,880 outputs an image, 230 MB for the test set,
+so past the cap the least recently used entries go, and what still does not fit is
+computed each time rather than kept.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from pynn.data import Dataset
 from pynn.layers import ConvPoolLayer
 from pynn.model import Model
 from pynn.network3 import CHUNK, Network
+from pynn.settings import FEATURE_CACHE_BYTES
 
-KEEP = 4  # (filters, data set) pairs kept; the whole MNIST test set's features take 51 MB
+KEEP = 4  # (filters, data set) pairs kept; the shipped net's features of MNIST's test set take 51 MB
 
 
 def conv_depth(model: Model) -> int:
@@ -59,27 +65,61 @@ def upper_layers(model: Network, depth: int) -> Network:
     return Network(model.layers[depth:], seed=model.rng)
 
 
-class FeatureCache:
-    """Conv layers' outputs per (filters, data set), kept CHUNK rows at a time; see the module docstring."""
+class Entry:
+    """The kept chunks of one (filters, data set), and whether the cache had room for more."""
 
-    def __init__(self, keep: int = KEEP) -> None:
-        self.keep = keep
-        self.entries: OrderedDict[tuple[str, int], tuple[Dataset, dict[int, np.ndarray]]] = OrderedDict()
+    def __init__(self, data: Dataset) -> None:
+        self.data, self.chunks, self.full = data, {}, False
+
+    @property
+    def bytes(self) -> int:
+        return sum(rows.nbytes for rows in self.chunks.values())
+
+
+class FeatureCache:
+    """Conv layers' outputs per (filters, data set), kept CHUNK rows at a time, at most ``keep``
+    pairs and ``max_bytes`` in all (the least recently used go first); see the module docstring."""
+
+    def __init__(self, keep: int = KEEP, max_bytes: int = FEATURE_CACHE_BYTES) -> None:
+        self.keep, self.max_bytes = keep, max_bytes
+        self.entries: OrderedDict[tuple[str, int], Entry] = OrderedDict()
 
     def of(self, model: Model) -> KeptFeatures:
         """What is kept for ``model``'s filters (hashed now: don't change them while you use it)."""
         depth = conv_depth(model)
         return KeptFeatures(self, model, depth, layers_key(model, depth) if depth else "")
 
-    def chunks(self, key: str, data: Dataset) -> dict[int, np.ndarray]:
-        """The kept chunks (first row // CHUNK → rows) of the filters ``key`` on this data set."""
+    def entry(self, key: str, data: Dataset) -> Entry:
+        """The entry of the filters ``key`` on this data set, made the most recently used."""
         entry = self.entries.get((key, id(data)))
-        if entry is None or entry[0] is not data:  # an id can be reused once its data set is gone
-            entry = self.entries[key, id(data)] = (data, {})
+        if entry is None or entry.data is not data:  # an id can be reused once its data set is gone
+            entry = self.entries[key, id(data)] = Entry(data)
             while len(self.entries) > self.keep:
                 self.entries.popitem(last=False)
         self.entries.move_to_end((key, id(data)))
-        return entry[1]
+        return entry
+
+    def chunks(self, key: str, data: Dataset) -> dict[int, np.ndarray]:
+        """The kept chunks (first row // CHUNK → rows) of the filters ``key`` on this data set."""
+        return self.entry(key, data).chunks
+
+    @property
+    def bytes(self) -> int:
+        return sum(entry.bytes for entry in self.entries.values())
+
+    def keep_chunk(self, key: str, data: Dataset, index: int, rows: np.ndarray) -> None:
+        """Keep ``rows`` as chunk ``index`` if they fit within max_bytes, the least recently used
+        other entries dropped to make room; if they do not fit even so, the entry is marked full
+        (its further chunks are computed when asked for, and not computed ahead)."""
+        entry = self.entry(key, data)
+        total = self.bytes
+        while total + rows.nbytes > self.max_bytes and len(self.entries) > 1:
+            _, dropped = self.entries.popitem(last=False)
+            total -= dropped.bytes
+        if total + rows.nbytes > self.max_bytes:
+            entry.full = True
+        else:
+            entry.chunks[index] = rows
 
 
 class KeptFeatures:
@@ -90,8 +130,10 @@ class KeptFeatures:
 
     def missing(self, data: Dataset, stop: int) -> list[int]:
         """The first rows of the CHUNKs below ``stop`` that are not kept yet."""
-        kept = self.cache.chunks(self.key, data)
-        return [first for first in range(0, min(stop, len(data)), CHUNK) if first // CHUNK not in kept]
+        entry = self.cache.entry(self.key, data)
+        if entry.full:  # no room to keep more: computing ahead would only compute
+            return []
+        return [first for first in range(0, min(stop, len(data)), CHUNK) if first // CHUNK not in entry.chunks]
 
     def fill(self, data: Dataset, stop: int) -> Iterator[int]:
         """Compute and keep the missing CHUNKs below ``stop``, one per step; yields how many are left."""
@@ -110,11 +152,14 @@ class KeptFeatures:
         if start % CHUNK or (stop % CHUNK and stop != len(data)):
             return self.model.outputs(data.inputs(start, stop).T, stop=self.depth)
         kept = self.cache.chunks(self.key, data)
+        blocks = []
         for first in range(start, stop, CHUNK):
-            if first // CHUNK not in kept:
-                last = min(first + CHUNK, len(data))
-                kept[first // CHUNK] = self.model.outputs(data.inputs(first, last).T, stop=self.depth)
-        return np.concatenate([kept[first // CHUNK] for first in range(start, stop, CHUNK)])
+            rows = kept.get(first // CHUNK)
+            if rows is None:
+                rows = self.model.outputs(data.inputs(first, min(first + CHUNK, len(data))).T, stop=self.depth)
+                self.cache.keep_chunk(self.key, data, first // CHUNK, rows)
+            blocks.append(rows)
+        return np.concatenate(blocks)
 
     def outputs(self, data: Dataset, start: int, stop: int) -> np.ndarray:
         """The model's outputs as rows (stop − start, n_out) for rows start..stop of ``data``:

@@ -29,8 +29,11 @@ worker can report progress and Stop between them):
 5. **Measure after**, the same way.
 
 The augmenter is a parameter: ``augment(images (n, 784) uint8, rng, **settings)
--> (n, 784) uint8``.  By default it is ``pynn.augment.augment`` when that module
-exists, else :func:`shift_pixels` (random whole-pixel shifts).
+-> (n, 784) uint8``; by default ``pynn.augment.augment``.
+
+A fine-tune can make a model worse (a rate far too high drops MNIST to chance): the
+result says so (``verdict``), and :func:`pynn.outcome.finetuned_meta` gives the new
+model its own measured test accuracy rather than the base model's.
 """
 
 from __future__ import annotations
@@ -41,18 +44,19 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from pynn import your_digits
+from pynn import memory, your_digits
+from pynn.augment import augment as default_augment
 from pynn.data import PIXEL_SCALE, Dataset, one_hot
 from pynn.evaluation import evaluate_blocks
 from pynn.features import FeatureCache, conv_depth, upper_layers
 from pynn.model import Model
 from pynn.network3 import CHUNK
-from pynn.settings import check_finetune_settings
+from pynn.outcome import verdict
+from pynn.settings import HEAP_BUDGET, SettingsError, check_finetune_settings
 from pynn.training import Trainer
 
 EVAL_BLOCK = CHUNK  # MNIST test images per step of the before/after measurement (a conv net's chunk)
 REPLAY_POOL = 2000  # MNIST training images a frozen-conv fine-tune replays from (their features are kept)
-MAX_SHIFT = 2  # pixels, for the stand-in augmenter
 
 Augmenter = Callable[..., np.ndarray]
 
@@ -82,29 +86,6 @@ def copy_model(model: Model) -> Model:
     raise NotImplementedError(f"cannot copy a {type(model).__name__}: give it a copy() method")
 
 
-def shift_pixels(images: np.ndarray, rng: np.random.Generator, max_shift: int = MAX_SHIFT) -> np.ndarray:
-    """Each 28×28 image moved by a random whole number of pixels, −max_shift..max_shift each way
-    (what falls off the edge is lost; what comes in is blank)."""
-    images = np.asarray(images, dtype=np.uint8)
-    out = np.zeros_like(images)
-    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))
-    for i, (dy, dx) in enumerate(shifts.tolist()):
-        source = images[i].reshape(28, 28)
-        target = out[i].reshape(28, 28)
-        target[max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = \
-            source[max(-dy, 0):28 + min(-dy, 0), max(-dx, 0):28 + min(-dx, 0)]
-    return out
-
-
-def default_augmenter() -> Augmenter:
-    """pynn.augment.augment if it is there, else the whole-pixel shifts."""
-    try:
-        from pynn.augment import augment  # being written on another branch
-    except ImportError:
-        return shift_pixels
-    return augment
-
-
 def split_held_out(labels: np.ndarray, rng: np.random.Generator, mode: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """(training indices, held-out indices): with mode "auto", max(1, n // 4) of each label's
     n ≥ 2 digits are held out, chosen by ``rng``; with "none", nothing is."""
@@ -119,6 +100,20 @@ def split_held_out(labels: np.ndarray, rng: np.random.Generator, mode: str = "au
         raise ValueError(f"hold_out must be 'auto' or 'none', got {mode!r}")
     held = np.array(sorted(held), dtype=np.int64)
     return np.setdiff1d(np.arange(len(labels)), held), held
+
+
+def check_memory(settings: dict, model: Model, depth: int, cache_bytes: int) -> int:
+    """The fine-tune's estimated peak memory (pynn.memory), or SettingsError naming the fields
+    that set it when it would pass HEAP_BUDGET: refused at once, not after a minute's work."""
+    estimate = memory.finetune_bytes(settings, model, depth, cache_bytes)
+    thawed = settings["freeze"] == "none" and conv_depth(model) > 0
+    fields = ["round_size", "minibatch_size", *(["freeze"] if thawed else [])]
+    change = ("Use fewer images per round or a smaller mini-batch, or keep the conv layers fixed." if thawed
+              else "Use fewer images per round or a smaller mini-batch.")
+    message = memory.over_budget(estimate, HEAP_BUDGET, change)
+    if message:
+        raise SettingsError(dict.fromkeys(fields, message))
+    return estimate
 
 
 def default_eta(model: Model) -> float:
@@ -160,16 +155,17 @@ class FineTune:
                              f"{replay.x.shape[1]} → {your_digits.LABELS}")
         if s["eta"] is None:
             s["eta"] = default_eta(model)
-        self.augment = augment or default_augmenter()
+        self.augment = augment or default_augment
         self.augment_settings = dict(augment_settings or {})
         self.rng = np.random.default_rng(s["seed"])
         self.images, self.labels = your_digits.images_and_labels(digits)
         self.train_index, self.held_index = split_held_out(self.labels, self.rng, s["hold_out"])
         self.replay, self.test = replay, test
         self.test_count = 0 if test is None else min(len(test), s["test_size"])
-        self.model = copy_model(model)
         self.cache = cache or FeatureCache()
-        self.depth = conv_depth(self.model) if s["freeze"] == "conv" else 0
+        self.depth = conv_depth(model) if s["freeze"] == "conv" else 0
+        check_memory(s, model, self.depth, self.cache.max_bytes)
+        self.model = copy_model(model)
         self.kept = self.cache.of(self.model)  # the filters never change when they are frozen
         self.trained = upper_layers(self.model, self.depth) if self.depth else self.model
         self.replay_count = min(len(replay), REPLAY_POOL) if self.depth else len(replay)
@@ -246,10 +242,14 @@ class FineTune:
         y = one_hot(labels, your_digits.LABELS)
         if not self.depth:
             return Dataset(np.concatenate([yours, replay_x]), y, labels, PIXEL_SCALE)
-        # the upper layers learn from the conv layers' outputs: your digits' now, the replay's kept
-        yours_x = self.model.outputs(yours * PIXEL_SCALE, stop=self.depth)
-        replay_x = self.kept.features(self.replay, 0, self.replay_count)[rows]
-        return Dataset(np.concatenate([yours_x, replay_x]), y, labels, 1.0)
+        # the upper layers learn from the conv layers' outputs: your digits' now, the replay's kept;
+        # written in place, a CHUNK at a time (outputs' own blocks, so the numbers are the same)
+        x = np.empty((len(labels), self.trained.n_in))
+        for start in range(0, len(pick), CHUNK):
+            stop = min(start + CHUNK, len(pick))
+            x[start:stop] = self.model.outputs(yours[start:stop] * PIXEL_SCALE, stop=self.depth)
+        x[len(pick):] = self.kept.features(self.replay, 0, self.replay_count)[rows]
+        return Dataset(x, y, labels, 1.0)
 
     def measure(self, when: str) -> Iterator[None]:
         """Accuracy on your held-out and training digits, then on MNIST's test set block by block."""
@@ -298,4 +298,5 @@ class FineTune:
             "per_label": counts.tolist(),
             "missing_labels": [d for d in range(your_digits.LABELS) if counts[d] == 0],
             "notes": self.notes(), "settings": dict(self.settings), "seconds": self.elapsed,
+            "verdict": verdict(self.measured["before"], self.measured["after"]),
         }

@@ -24,12 +24,21 @@ from pynn import network3
 from pynn.costs import COSTS, CrossEntropyCost, QuadraticCost
 from pynn.layers import Layer
 from pynn.network import Network
-from pynn.untrusted import UntrustedFileError, float_array, npz_arrays, parse_json, read_capped
+from pynn.untrusted import (
+    UntrustedFileError,
+    float_array,
+    megabytes,
+    nesting_depth,
+    npz_arrays,
+    parse_json,
+    read_capped,
+)
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PARAMETERS = 10_000_000
 MAX_DEPTH = 64  # a model file nests 6 deep at most; json's C parser recurses per level (Pyodide's stack is small)
 MAX_LAYERS = 64
+META_BYTES = 1 << 20  # an .npz's meta text (save holds a JSON file's meta to it too: one rule for both)
 COST_NAMES = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost, **COSTS}  # network2's names too
 NETWORK2_KEYS = {"sizes", "weights", "biases", "cost"}
 NETWORK3_FORMAT, NETWORK3_KEYS = "pynn-network3", {"format", "version", "layers", "params"}
@@ -143,11 +152,60 @@ def to_npz(model: Model, meta: dict | None = None) -> bytes:
     return buffer.getvalue()
 
 
+class UnloadableModelError(ValueError):
+    """A model that ``load`` would refuse as a file (too large, too deep), so it is not written."""
+
+
+def check_parameter_count(model: Model) -> tuple[dict, int]:
+    """The model's spec and parameter count, or UnloadableModelError where load's caps on layers
+    and parameters would refuse it (checked before anything is encoded)."""
+    spec, params = spec_and_params(model)
+    layers = len(spec["sizes"]) - 1 if spec["kind"] == "network2" else len(spec["layers"])
+    if layers > MAX_LAYERS:
+        raise UnloadableModelError(f"the model has {layers} layers; pynn.io.load reads at most {MAX_LAYERS}")
+    count = sum(p.size for p in params)
+    if count > MAX_PARAMETERS:
+        raise UnloadableModelError(f"the model has {count:,} parameters; pynn.io.load reads at most "
+                                   f"{MAX_PARAMETERS:,}, in either format")
+    return spec, count
+
+
+def check_meta(meta) -> None:
+    """Meta that load would read back: within the nesting and size it allows."""
+    text = json.dumps(meta or {}, allow_nan=False)
+    if len(text) > META_BYTES or nesting_depth(text) > MAX_DEPTH - 1:  # JSON files nest it under the top level
+        raise UnloadableModelError(f"the model's meta is over {megabytes(META_BYTES)} or nested over "
+                                   f"{MAX_DEPTH - 1} levels; pynn.io.load would refuse it")
+
+
+def encode(model: Model, meta: dict | None = None, form: str = "json") -> bytes:
+    """The model file's bytes as ``form`` ("json" or "npz"), or UnloadableModelError if
+    ``loads`` would refuse them: what pynn writes, pynn reads back."""
+    if form not in ("json", "npz"):
+        raise ValueError(f"form must be 'json' or 'npz', got {form!r}")
+    _, count = check_parameter_count(model)
+    meta = model.meta if meta is None else meta
+    check_meta(meta)
+    data = to_npz(model, meta) if form == "npz" else to_json(model, meta).encode("utf-8")
+    if len(data) > MAX_BYTES:
+        hint = ""
+        if form == "json":
+            npz_bytes = 8 * count + 4096  # float64 parameters and the headers
+            hint = ("; save it as .npz (a path ending in .npz), which takes about "
+                    f"{megabytes(npz_bytes)}" if npz_bytes <= MAX_BYTES else "; as .npz it is too large as well")
+        raise UnloadableModelError(f"the model is {megabytes(len(data))} as {form.upper()}, over the "
+                                   f"{megabytes(MAX_BYTES)} pynn.io.load reads{hint}")
+    return data
+
+
 def save(model: Model, path: str | Path, meta: dict | None = None) -> None:
-    """Write ``to_json`` to ``path`` (atomically, so a crash leaves no half file)."""
+    """Write the model to ``path``: .npz if its name ends so, else JSON (``to_json``).  A model
+    ``load`` would refuse raises UnloadableModelError and writes nothing; the file is
+    written atomically, so a crash leaves no half file."""
     path = Path(path)
+    data = encode(model, meta, "npz" if path.suffix.lower() == ".npz" else "json")
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(to_json(model, meta), encoding="utf-8")
+    partial.write_bytes(data)
     partial.replace(path)
 
 
@@ -222,7 +280,7 @@ def loads_npz(data: bytes | bytearray | memoryview) -> Model:
     if params != {f"p{i}" for i in range(len(params))}:
         raise ModelFileError(f"model .npz members must be {sorted(NPZ_KEYS)} and p0, p1, …; has {sorted(arrays)}")
     spec = parse_json(header["spec"], cap=1 << 20, max_depth=8, what="model spec", error=ModelFileError)
-    meta = parse_json(header.get("meta", "{}"), cap=1 << 20, max_depth=MAX_DEPTH, what="model meta",
+    meta = parse_json(header.get("meta", "{}"), cap=META_BYTES, max_depth=MAX_DEPTH, what="model meta",
                       error=ModelFileError)
     return build(spec, [arrays[f"p{i}"] for i in range(len(params))], meta)
 

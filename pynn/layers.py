@@ -20,17 +20,9 @@ import numpy as np
 
 from pynn import conv
 from pynn.activations import activate, check_activation, times_derivative
-from pynn.checks import check_count
+from pynn.checks import check_count, check_dropout, seq4
 
 MAX_BYTES = 1 << 30  # refuse layers/batches whose parameters and buffers would pass 1 GiB
-
-
-def check_dropout(p) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p_dropout must be a number, got {p!r}")
-    if not 0.0 <= p < 1.0:  # also refuses NaN
-        raise ValueError(f"p_dropout must be in [0, 1), got {p}")
-    return float(p)
 
 
 def check_bytes(what: str, count: int) -> None:
@@ -53,11 +45,15 @@ class Layer:
         self._buffers: dict[int, dict] = {}
         self._last: dict | None = None
 
-    def buffers(self, m: int) -> dict:
-        """This layer's buffers for batch size ``m`` (made once; a few sizes kept)."""
+    def buffers(self, m: int, keep: bool = True) -> dict:
+        """This layer's buffers for batch size ``m``: made once and kept (a few sizes) for training;
+        for inference (``keep`` False) made afresh, so an idle model holds none (a conv net's are
+        tens of MB a block)."""
         b = self._buffers.get(m)
         if b is None:
             check_bytes(f"{self.kind} buffers for a batch of {m}", self.buffer_floats(m))
+            if not keep:
+                return self.make_buffers(m)
             if len(self._buffers) >= 4:
                 self._buffers.clear()
             b = self._buffers[m] = self.make_buffers(m)
@@ -120,7 +116,8 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
                 grad: bool = True) -> np.ndarray:
-        b = self._last = self.buffers(len(x))
+        b = self.buffers(len(x), keep=grad)
+        self._last = b if grad else None
         b["dropped"] = training and self.p_dropout > 0
         if b["dropped"]:
             mask = b["mask"]
@@ -254,7 +251,8 @@ class ConvPoolLayer(Layer):
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
                 grad: bool = True) -> np.ndarray:
         """Rows (m, C·H·W) → rows (m, F·PH·PW), each sample's maps in network3's (F, PH, PW) order."""
-        b = self._last = self.buffers(len(x))
+        b = self.buffers(len(x), keep=grad)
+        self._last = b if grad else None
         m, (f, _, kh, kw) = len(x), self.filter_shape
         conv.im2col(np.ascontiguousarray(x).reshape(m, *self.image_shape), kh, kw, self.pool, b["cols"])
         conv.conv_forward(b["cols"], self.params[0].reshape(f, -1), b["z"])
@@ -269,7 +267,7 @@ class ConvPoolLayer(Layer):
 
     def backward(self, delta: np.ndarray, need_input: bool = True) -> np.ndarray | None:
         b, (f, _, kh, kw) = self._last, self.filter_shape
-        if not b["grad"]:
+        if b is None or not b["grad"]:
             raise RuntimeError("ConvPoolLayer.backward needs a forward with grad=True (the max-pool bookkeeping)")
         m = len(delta)
         times_derivative(self.activation, delta, b["a"], b["s"])
@@ -297,9 +295,3 @@ class ConvPoolLayer(Layer):
         ci, h, w = self.image_shape
         return f"ConvPoolLayer({c}×{h}×{w} → {f} {kh}×{kw} filters, {self.pool}×{self.pool} max-pool → {self.n_out})"
 
-
-def seq4(name: str, value, lengths: tuple) -> tuple:
-    """A tuple/list of one of the allowed ``lengths``."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or len(value) not in lengths:
-        raise TypeError(f"{name} must be a tuple of {' or '.join(map(str, lengths))} ints, got {value!r}")
-    return tuple(value)

@@ -20,8 +20,9 @@ from pynn.augment import augment
 from pynn.data import Dataset
 from pynn.evaluation import evaluate_blocks
 from pynn.features import FeatureCache, conv_depth
-from pynn.finetune import REPLAY_POOL, FineTune, usable_digits
+from pynn.finetune import REPLAY_POOL, FineTune, check_memory, usable_digits
 from pynn.jobs import CHECKPOINT_SECONDS
+from pynn.outcome import finetuned_meta
 from pynn.report import Evaluation
 from pynn.settings import check_finetune_settings, check_settings
 from pynn.training import Trainer
@@ -50,19 +51,6 @@ def evaluation_slice(model) -> int:
     """Test images per evaluation slice for this model."""
     flops_per_image = 2 * forward_multiply_adds(model)
     return max(1, min(EVALUATION_SLICE_MAX, int(EVALUATION_SLICE_FLOPS // flops_per_image)))
-
-
-def finetuned_meta(meta: dict, base: str, result: dict) -> dict:
-    """A fine-tuned model's meta: its own measured MNIST accuracy (not its base's), where it came
-    from, and whether it reads MNIST worse than before."""
-    before, after = result["before"]["mnist_test"], result["after"]["mnist_test"]
-    measured = {k: result[k] for k in ("before", "after", "per_label", "settings")}
-    meta = {**meta, "name": "finetuned", "finetuned_from": base, "finetune": measured}
-    meta.pop("test_accuracy", None)
-    if after and after["done"]:
-        meta["test_accuracy"] = after["accuracy"]
-        meta["worse_on_mnist"] = bool(before and after["accuracy"] < before["accuracy"])
-    return meta
 
 
 class TrainJob:
@@ -172,9 +160,13 @@ class FineTuneJob:
 
     def __init__(self, bench: Bench, base: str, settings: dict | None = None) -> None:
         self.bench, self.base = bench, base
-        self.settings = check_finetune_settings(settings)
         if base is None or base not in bench.models:
             raise RuntimeError("no model is loaded to fine-tune")
+        self.settings = check_finetune_settings(settings)
+        model = bench.models[base]
+        # refused now, from the estimate, before MNIST is loaded (FineTune checks it again)
+        check_memory(self.settings, model, conv_depth(model) if self.settings["freeze"] == "conv" else 0,
+                     bench.features.max_bytes)
         self.digits = usable_digits(bench.your_digits)  # as they are now: labelling more leaves this run alone
         self.run: FineTune | None = None
         self.stopped = False
@@ -202,7 +194,7 @@ class FineTuneJob:
             return {"stopped": True, "progress": self.run.progress() if self.run else None, "result": None}
         result = self.run.result()
         model = self.run.model
-        model.meta = finetuned_meta(model.meta, self.base, result)
+        model.meta = finetuned_meta(model.meta, result, self.base)
         self.bench.models["finetuned"] = model
         return {"stopped": False, "progress": self.run.progress(), "result": result}
 

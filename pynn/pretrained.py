@@ -139,3 +139,37 @@ def run(out: Path, log: Callable[[str], None] = print) -> dict:
     out.write_text(io.to_json(network, meta))
     log(f"test accuracy {record['test_accuracy']:.4f}; wrote {out}")
     return record
+
+
+# Native builds of numpy may order a sum differently and flip a near-tie: allow this many images.
+TEST_SLACK = 2
+
+
+class StaleRecordError(ValueError):
+    """A model file whose recorded test accuracy is not what it measures."""
+
+
+def check_test_accuracy(network: Network, test: Dataset) -> float:
+    """The accuracy the model measures on ``test``, or StaleRecordError if its meta records
+    another (by more than TEST_SLACK images), or none."""
+    recorded = network.meta.get("test_accuracy")
+    correct = count_correct(network, test)
+    if not isinstance(recorded, float) or abs(correct - recorded * len(test)) > TEST_SLACK:
+        raise StaleRecordError(f"the model records test accuracy {recorded!r:.8}, but measures "
+                               f"{correct / len(test):.4f} ({correct} / {len(test)})")
+    return correct / len(test)
+
+
+def verified_test_accuracy(network: Network, path: Path) -> float:
+    """``check_test_accuracy`` on MNIST's test set, once per (model file, test set): the result
+    is kept in the cache under both files' hashes, so a build with neither changed skips it."""
+    from pynn.fetch import cache_dir, sha256_file
+
+    key = hashlib.sha256((sha256_file(path) + sha256_file(mnist.split_path("test"))).encode()).hexdigest()
+    marker = cache_dir() / "checked" / f"test-accuracy-{key[:32]}.json"
+    if marker.exists():
+        return json.loads(marker.read_text())["test_accuracy"]
+    accuracy = check_test_accuracy(network, mnist.load_dataset("test"))
+    marker.parent.mkdir(exist_ok=True)
+    marker.write_text(json.dumps({"model": str(path.name), "test_accuracy": accuracy}))
+    return accuracy

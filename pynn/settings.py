@@ -11,11 +11,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from pynn.architectures import ARCHITECTURES, INPUTS, OUTPUTS, step_seconds
+from pynn import memory
+from pynn.architectures import ARCHITECTURES, CONV_HIDDEN, INPUTS, OUTPUTS, conv_layers, step_seconds
 from pynn.costs import COSTS
 from pynn.io import MAX_BYTES
 from pynn.network import INITS
 
+# The most the page's worker may take, in every flow the forms allow (phones kill tabs near
+# 500 MB; the tab adds ~300 MB to its worker's heap): jobs that would pass it are refused,
+# from an estimate (pynn.memory), before they start.
+HEAP_BUDGET = 256 * 2**20
+# What the kept conv outputs (pynn.features) may hold: the shipped net's for MNIST's test set
+# (49 MiB) and the fine-tune's replay pool (10 MiB).
+FEATURE_CACHE_BYTES = 64 * 2**20
 MODEL_NAMES = ("pretrained", "yours", "finetuned")  # "finetuned": yours, fine-tuned (pynn.teaching)
 MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
 CSP = "; ".join([
@@ -107,7 +115,20 @@ def check_settings(settings: dict) -> dict:
     if errors:
         raise SettingsError(errors)
     check_step_time(clean)
+    check_training_memory(clean)
     return clean
+
+
+def check_training_memory(settings: dict) -> int:
+    """The estimated peak memory of a training run of checked settings (pynn.memory), or
+    SettingsError on the fields that set it when it would pass HEAP_BUDGET."""
+    conv = settings["architecture"] == "conv"
+    layers = conv_layers(settings["hidden"][0] if settings["hidden"] else CONV_HIDDEN) if conv else None
+    estimate = memory.training_bytes(settings, layers)
+    message = memory.over_budget(estimate, HEAP_BUDGET, "Use a smaller mini-batch or smaller layers.")
+    if message:
+        raise SettingsError({"minibatch_size": message, "hidden": message})
+    return estimate
 
 
 # Stop and predictions wait for the step under way: above this the form refuses the settings,
@@ -139,6 +160,7 @@ def page_config() -> dict:
         "outputs": OUTPUTS,
         "max_upload_bytes": MAX_BYTES,
         "slow_step_seconds": SLOW_STEP_SECONDS,
+        "heap_budget": HEAP_BUDGET,
         "csp": CSP,
         "csp_meta": CSP_META,
         "teach": teach_config(),

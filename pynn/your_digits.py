@@ -13,9 +13,10 @@ and a file is::
 
 The pixels are written as a JSON list of 784 integers (0..255), the strokes with
 four decimals.  A file may come from anywhere (an upload), so :func:`loads`
-trusts nothing: the size is capped before parsing, nesting is measured before
-``json`` recurses, NaN/Infinity literals and duplicate keys are refused, and
-every field is checked for type, range and count.  :func:`dumps` runs the same
+trusts nothing: the size is capped before parsing, nesting and the count of values
+at each level are measured before ``json`` recurses or builds anything, NaN/Infinity
+literals and duplicate keys are refused, and every field is checked for type, range
+and count.  :func:`dumps` runs the same
 checks, so a file it writes always loads.
 """
 
@@ -40,6 +41,12 @@ MAX_DEPTH = 6  # file → digits → digit → strokes → stroke → point
 MAX_BYTES = 12 * 1024 * 1024
 KEYS = {"format", "version", "digits"}
 DIGIT_KEYS = {"label", "pixels", "strokes"}
+# The most values a valid file holds at each level: the file's keys, digits, their keys, pixels
+# and strokes, points, coordinates.  They are counted before parsing (pynn.untrusted.structure)
+# against twice these, so a near miss is parsed and refused for its precise fault, and a flood of
+# tiny values (4 million {} fit in 12 MB) is refused before a single one is built.
+MOST_VALUES = (len(KEYS), MAX_DIGITS, MAX_DIGITS * len(DIGIT_KEYS), MAX_DIGITS * (PIXELS + MAX_STROKES),
+               MAX_DIGITS * MAX_POINTS, MAX_DIGITS * MAX_POINTS * 2)
 
 
 class DigitsFileError(UntrustedFileError):
@@ -61,7 +68,8 @@ def dumps(digits) -> bytes:
 
 def loads(data: str | bytes | bytearray | memoryview) -> list[dict]:
     """The digits in a file, as dicts (see the module's docstring), or DigitsFileError."""
-    parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="digits file", error=DigitsFileError)
+    parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="digits file", error=DigitsFileError,
+                        max_items=[2 * most for most in MOST_VALUES])
     if not isinstance(parsed, dict):
         raise DigitsFileError(f"digits file must be a JSON object, got {type(parsed).__name__}")
     if parsed.get("format") != FORMAT:

@@ -157,3 +157,108 @@ def test_affine_rejects_bad_parameters():
         affine(digits(1), scale=0.0)
     with pytest.raises(ValueError, match="rotation"):
         affine(digits(1), rotation=float("nan"))
+
+
+# ------------------------------------------------------------------ W13: scale, aspect, elastic, against loops
+
+
+def sample(image: np.ndarray, row: float, col: float) -> float:
+    """The oracle's bilinear sample of a 28×28 image at (row, col), zero outside."""
+    r0, c0 = int(np.floor(row)), int(np.floor(col))
+    fr, fc = row - r0, col - c0
+    total = 0.0
+    for r, wr in ((r0, 1 - fr), (r0 + 1, fr)):
+        for c, wc in ((c0, 1 - fc), (c0 + 1, fc)):
+            if 0 <= r < 28 and 0 <= c < 28:
+                total += wr * wc * image[r, c]
+    return total
+
+
+def resampled(image: np.ndarray, source) -> np.ndarray:
+    """Each output pixel (r, c) sampled at source(r, c): a plain loop, for comparison."""
+    return np.array([[sample(image, *source(r, c)) for c in range(28)] for r in range(28)]).reshape(784)
+
+
+@pytest.mark.parametrize("scale, aspect", [(1.4, 1.0), (0.7, 1.0), (1.0, 1.5), (1.0, 0.6), (1.2, 0.8)])
+def test_scale_and_aspect_against_a_loop(scale, aspect):
+    """Size × scale about the centre; width/height × aspect (rows shrink by √aspect, columns grow by it)."""
+    image = digits(1, seed=7, dtype=np.float64)
+    root = np.sqrt(aspect)
+
+    def source(r, c):
+        return 13.5 + (r - 13.5) * root / scale, 13.5 + (c - 13.5) / (scale * root)
+
+    out = affine(image, scale=scale, aspect=aspect)
+    np.testing.assert_allclose(out[0], resampled(image[0].reshape(28, 28), source), atol=1e-12)
+
+
+def ink_extent(image: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.nonzero(image.reshape(28, 28) > 0.5)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+def test_scale_grows_and_aspect_widens_a_square():
+    square = np.zeros((1, 28, 28))
+    square[0, 10:18, 10:18] = 1.0  # 8 × 8, centred on 13.5
+    assert ink_extent(affine(square.reshape(1, 784), scale=1.5)) == (12, 12)
+    tall, wide = ink_extent(affine(square.reshape(1, 784), aspect=2.25))  # rows ÷ 1.5, columns × 1.5
+    assert (tall, wide) in {(5, 12), (6, 12)} and wide > tall
+
+
+def test_elastic_alone_against_a_loop():
+    """Simard's field: uniform noise in [-1, 1] (drawn after the affine draws), blurred by a
+    normalised Gaussian of radius ⌈3σ⌉ with zero padding, times alpha; then one bilinear sample."""
+    alpha, sigma, n = 20.0, 4.0, 2
+    images = digits(n, seed=8, dtype=np.float64)
+    out = augment(images, np.random.default_rng(9), IDENTITY, elastic_alpha=alpha, elastic_sigma=sigma)
+    rng = np.random.default_rng(9)
+    for shape in (n, n, n, n, (n, 2), n):  # rotation, shear, scale, aspect, shift, thickness
+        rng.uniform(0.0, 0.0, shape)
+    noise = rng.uniform(-1.0, 1.0, (n, 2, 28, 28))
+    radius = int(np.ceil(3 * sigma))
+    taps = [np.exp(-0.5 * (k / sigma) ** 2) for k in range(-radius, radius + 1)]
+    taps = [t / sum(taps) for t in taps]
+
+    def blurred(field, r, c):
+        return sum(taps[i + radius] * taps[j + radius] * field[r + i, c + j]
+                   for i in range(-radius, radius + 1) for j in range(-radius, radius + 1)
+                   if 0 <= r + i < 28 and 0 <= c + j < 28)
+
+    for k in range(n):
+        dr = np.array([[alpha * blurred(noise[k, 0], r, c) for c in range(28)] for r in range(28)])
+        dc = np.array([[alpha * blurred(noise[k, 1], r, c) for c in range(28)] for r in range(28)])
+        expected = resampled(images[k].reshape(28, 28), lambda r, c, dr=dr, dc=dc: (r + dr[r, c], c + dc[r, c]))
+        np.testing.assert_allclose(out[k], expected, atol=1e-12)
+    assert np.abs(out - images).max() > 0.2  # and it did move the ink
+
+
+# ------------------------------------------------------------------ D3: in bounded blocks, bit for bit
+
+
+def unblocked(images, rng, s):
+    """The augmenter as it was before it worked in blocks: every image's arrays at once (the oracle)."""
+    from pynn.augment import affine_sources, elastic_field, from_float, warp
+
+    n = len(images)
+    rotation, shear = rng.uniform(-s.rotation, s.rotation, n), rng.uniform(-s.shear, s.shear, n)
+    scale, aspect = rng.uniform(1 - s.scale, 1 + s.scale, n), rng.uniform(1 - s.aspect, 1 + s.aspect, n)
+    shift = rng.uniform(-s.shift, s.shift, (n, 2))
+    thickness = rng.uniform(-s.thickness, s.thickness, n)
+    displacement = elastic_field(rng, n, s.elastic_alpha, s.elastic_sigma) if s.elastic_alpha > 0 else None
+    pixels = warp(to_float(images), affine_sources(rotation, shear, scale, aspect, shift), displacement)
+    return from_float(thicken(pixels, thickness), images.dtype)
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1000])
+@pytest.mark.parametrize("dtype, settings", [(np.uint8, Augmentation()), (np.float64, Augmentation()),
+                                             (np.uint8, Augmentation(elastic_alpha=0.0, thickness=2.0))])
+def test_blocks_give_the_unblocked_result_bit_for_bit(monkeypatch, block, dtype, settings):
+    import pynn.augment
+
+    monkeypatch.setattr(pynn.augment, "BLOCK", block)
+    images = digits(150, seed=11, dtype=dtype)
+    ours, theirs = np.random.default_rng(12), np.random.default_rng(12)
+    out = augment(images, ours, settings)
+    np.testing.assert_array_equal(out, unblocked(images, theirs, settings))
+    assert ours.bit_generator.state == theirs.bit_generator.state  # and the generator is left the same
+    assert out.dtype == images.dtype and not np.array_equal(out, images)

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from job_driver import events_of, progress, run, start
 
-from pynn import Network, browser, io, page_jobs
+from pynn import Network, augment, browser, io, page_jobs
 from pynn.architectures import network_for, step_seconds
 from pynn.browser import Session, call
 from pynn.page_jobs import evaluation_slice
 from pynn.settings import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_STEP_SECONDS, SettingsError, check_settings
+from pynn.training import Trainer
 from pynn.untrusted import megabytes
 
 SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2,
@@ -117,8 +118,9 @@ def test_chunked_training_equals_uninterrupted_training(session):
 def test_yours_round_trips_through_json(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
     start(session, "train", settings={**SETTINGS, "epochs": 1})
-    session.work(0.0)
-    session.work(0.0)  # mid-epoch: still a usable, saveable model
+    session.work(0.0)  # begun, one batch
+    record = session.work(0.0)["events"][0]["progress"]  # mid-epoch: still a usable, saveable model
+    assert 1 <= record["batch"] < record["batches_per_epoch"] and not record["epoch_done"]
     restored = Session()
     restored.load_model("yours", session.model_json("yours"))
     for a, b in zip(session.models["yours"].weights, restored.models["yours"].weights):
@@ -242,16 +244,17 @@ def test_evaluation_slices_shrink_with_the_network():
 
 
 def test_a_conv_run_trains_and_shows_its_filters(session):
+    """W6: every layer's weights moved from the fresh net's, and it reads the test set well above chance."""
     session.set_data(npz_bytes(200, 1), npz_bytes(50, 2))
-    conv = {**SETTINGS, "architecture": "conv", "hidden": [16], "epochs": 2, "train_size": 200, "eta": 0.05}
-    initial = network_for(conv)  # the same seed: the weights the run starts from
-    events, result = run(session, "train", 0.5, settings=conv)
+    settings = {**SETTINGS, "architecture": "conv", "hidden": [16], "epochs": 3, "train_size": 200, "eta": 0.05}
+    fresh = network_for(check_settings(settings))  # the same seed: the weights it started from
+    events, result = run(session, "train", 0.5, settings=settings)
     assert events[0]["started"]["batches_per_epoch"] == 20
     record = result["progress"]
-    assert record["done"] and record["accuracy"] >= 0.5  # chance is 0.1
+    assert record["done"] and record["accuracy"] >= 0.8  # chance is 0.1
     trained = session.models["yours"]
-    for before, after in zip(io.spec_and_params(initial)[1], io.spec_and_params(trained)[1]):
-        assert before.shape == after.shape and not np.array_equal(before, after)  # every layer learned
+    for before, after in zip(fresh.layers, trained.layers):
+        assert all(not np.array_equal(p, q) for p, q in zip(before.params, after.params))
     described = session.describe("yours")
     assert described["kind"] == "network3" and described["cost"] == "log-likelihood"
     filters = session.hidden_units("yours", 30)
@@ -326,15 +329,38 @@ def test_only_valid_accuracies_are_described(session, claimed, shown):
     assert session.describe("pretrained")["meta"]["test_accuracy"] == shown
 
 
-def test_the_augment_switch_trains_on_distorted_images(session):
-    """Two runs alike but for the switch: with it on, every step sees distorted images, so the
-    weights differ; with it off twice, they are the same to the bit."""
+def test_the_augment_switch_trains_on_distorted_images(session, monkeypatch):
+    """W7: with the switch on, the augmenter runs on every block gathered, changes the images,
+    and the run equals a Trainer given pynn.augment itself, bit for bit; an augmenter that draws
+    the same random numbers but returns its input unchanged gives other weights."""
     session.set_data(npz_bytes(300, 1), npz_bytes(50, 2))
+    calls = []
 
-    def weights(augment: str) -> np.ndarray:
-        run(session, "train", 1.0, settings={**SETTINGS, "epochs": 1, "augment": augment})
+    def spy(images, rng):
+        out = augment.augment(images, rng)
+        calls.append((images.copy(), out.copy()))
+        return out
+
+    def weights(switch: str) -> np.ndarray:
+        run(session, "train", 1.0, settings={**SETTINGS, "epochs": 1, "augment": switch})
         return session.models["yours"].weights[0].copy()
 
+    monkeypatch.setattr(page_jobs, "augment", spy)
     off = weights("off")
-    np.testing.assert_array_equal(off, weights("off"))
-    assert not np.array_equal(off, weights("on"))
+    assert calls == [] and np.array_equal(off, weights("off"))
+    on = weights("on")
+    assert sum(len(images) for images, _ in calls) == 300  # every training image, once per epoch
+    assert all(np.mean(images != out) > 0.05 for images, out in calls)  # distorted, not copied
+
+    def trained_with(fn) -> np.ndarray:
+        settings = check_settings({**SETTINGS, "epochs": 1, "augment": "on"})
+        network = network_for(settings)
+        Trainer(network, browser.read_npz(npz_bytes(300, 1)).subset(300), 1, 10, 3.0, augment=fn).run()
+        return network.weights[0]
+
+    def same_draws_no_change(images, rng):
+        augment.augment(images, rng)
+        return images
+
+    np.testing.assert_array_equal(on, trained_with(augment.augment))  # the oracle
+    assert not np.array_equal(on, off) and not np.array_equal(on, trained_with(same_draws_no_change))

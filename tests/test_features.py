@@ -65,9 +65,35 @@ def test_the_cache_keeps_a_bounded_number_of_entries_and_knows_its_data_sets(con
     other = style_dataset(100, seed=9)
     cache.of(conv).outputs(data, 0, 100)
     cache.of(conv).outputs(other, 0, 100)
-    assert len(cache.entries) == 1 and next(iter(cache.entries.values()))[0] is other
+    assert len(cache.entries) == 1 and next(iter(cache.entries.values())).data is other
     with pytest.raises(ValueError, match="not within"):
         cache.of(conv).outputs(other, 50, 101)
+
+
+def test_the_cache_holds_at_most_its_bytes_dropping_the_least_recently_used(conv, data):
+    """D3: a one-layer conv net's test-set features are 230 MB; the cache keeps only what fits."""
+    chunk = 100 * conv.layers[0].n_out * 8  # one CHUNK's features, bytes
+    cache = FeatureCache(max_bytes=5 * chunk)
+    other, third = style_dataset(200, seed=9), style_dataset(200, seed=10)
+    kept = cache.of(conv)
+    assert np.array_equal(kept.outputs(data, 0, 300), conv.feedforward(data.inputs(0, 300)).T)
+    assert np.array_equal(kept.outputs(other, 0, 200), conv.feedforward(other.inputs(0, 200)).T)
+    assert cache.bytes == 5 * chunk  # 3 + 2 chunks: full to the byte
+    kept.outputs(third, 0, 200)  # room for it: the least recently used (data) goes
+    assert cache.bytes == 4 * chunk and [entry.data for entry in cache.entries.values()] == [other, third]
+    assert np.array_equal(kept.outputs(data, 0, 350), conv.feedforward(data.inputs(0, 350)).T)  # computed anew
+    assert cache.bytes <= 5 * chunk and [entry.data for entry in cache.entries.values()][-1] is data
+
+
+def test_what_does_not_fit_is_computed_exactly_and_not_computed_ahead(conv, data):
+    chunk = 100 * conv.layers[0].n_out * 8
+    cache = FeatureCache(max_bytes=2 * chunk)
+    kept = cache.of(conv)
+    assert list(kept.fill(data, 350)) == [3, 2, 1, 0]  # four chunks asked for; two fit
+    assert cache.bytes == 2 * chunk and kept.missing(data, 350) == []  # full: nothing more to warm
+    for _ in range(2):
+        assert np.array_equal(kept.outputs(data, 0, 350), conv.feedforward(data.inputs(0, 350)).T)
+    assert cache.bytes == 2 * chunk
 
 
 def test_an_mlp_goes_straight_through(data):

@@ -291,3 +291,16 @@ def test_the_scheduler_serves_foreground_jobs_in_turn():
     served = [scheduler.work(0, True)["events"][0]["job"] for _ in range(6)]
     assert served == [a, b, a, b, a, b]  # neither starves the other
     assert not scheduler.pending()
+
+
+def test_a_fine_tune_over_the_memory_budget_is_refused_before_its_data_loads():
+    """Refused at start_job, by field, with no MNIST loaded: not after a minute of work."""
+    from pynn.settings import SettingsError
+
+    session = Session()
+    session.load_model("pretrained", io.to_npz(network_for({**CONV, "augment": "off"})))
+    session.load_digits(your_digits.dumps(make_digits([1, 1, 7, 7, 3])))
+    with pytest.raises(SettingsError) as refused:
+        session.start_job("finetune", settings={"round_size": 20_000, "replay": 0, "minibatch_size": 1000,
+                                                "freeze": "none"})
+    assert "round_size" in refused.value.fields and not session.jobs.pending()

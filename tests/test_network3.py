@@ -2,6 +2,7 @@
 validation, and the save format (pure numpy, no files: also runs in Pyodide)."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -281,7 +282,39 @@ def test_save_load_round_trip_is_exact():
     assert loads_network3(text.encode()).describe() == net.describe()  # bytes too
 
 
+# A network3 file written by hand: a 3×3 image, one 2×2 filter with 2×2 pooling (ReLU), a
+# 1 → 2 sigmoid layer with dropout 0.5, and a 2 → 2 softmax; weights are (n_in, n_out).
+HAND_FILE = (
+    '{"format": "pynn-network3", "version": 1, "layers": ['
+    '{"type": "ConvPoolLayer", "filter_shape": [1, 1, 2, 2], "image_shape": [1, 3, 3], "poolsize": [2, 2], '
+    '"activation_fn": "relu"}, '
+    '{"type": "FullyConnectedLayer", "n_in": 1, "n_out": 2, "activation_fn": "sigmoid", "p_dropout": 0.5}, '
+    '{"type": "SoftmaxLayer", "n_in": 2, "n_out": 2, "p_dropout": 0.0}], '
+    '"params": [[[[[[1.0, -1.0], [0.5, 2.0]]]], [-1.0]], [[[0.25, -0.5]], [0.5, 2.0]], '
+    '[[[1.0, -1.0], [0.0, 2.0]], [0.0, 0.5]]], "meta": {"by": "hand"}}')
+
+
+def test_a_hand_written_network3_file_means_what_it_says():
+    """W14: the format checked against a file and outputs computed by hand, not a round trip."""
+    net = loads_network3(HAND_FILE)
+    image = [[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]]
+    # the filter slid over the image (no flip), the 2×2 pool's max, the bias, ReLU
+    patches = [sum(image[r + i][c + j] * w for (i, j), w in zip([(0, 0), (0, 1), (1, 0), (1, 1)],
+                                                                 [1.0, -1.0, 0.5, 2.0]))
+               for r in (0, 1) for c in (0, 1)]
+    assert patches == [1.0, 8.5, 0.0, 0.0]
+    pooled = max(0.0, max(patches) - 1.0)  # 7.5
+    hidden = [1 / (1 + math.exp(-(pooled * 0.25 + 0.5))), 1 / (1 + math.exp(-(pooled * -0.5 + 2.0)))]  # no dropout
+    z = [hidden[0] * 1.0 + hidden[1] * 0.0 + 0.0, hidden[0] * -1.0 + hidden[1] * 2.0 + 0.5]
+    expected = [math.exp(v) / sum(math.exp(u) for u in z) for v in z]
+    outputs = net.feedforward(np.array(image).reshape(9, 1))
+    np.testing.assert_allclose(outputs[:, 0], expected, rtol=1e-13)
+    assert net.meta == {"by": "hand"} and net.layers[1].p_dropout == 0.5
+    assert to_json(net) == HAND_FILE  # and the writer writes exactly this layout
+
+
 def hostile():
+    """Each hostile file and the pattern of the reason it must be refused for."""
     good = json.loads(to_json(small_net()))
 
     def edit(fn):
@@ -289,43 +322,66 @@ def hostile():
         fn(data)
         return data
 
+    def unchained(d):  # the softmax takes 8 inputs, its weights agree, but the layer below gives 7
+        d["layers"][2].update(n_in=8)
+        d["params"][2][0] = [[0.0] * 4] * 8
+
+    shape = r"must have shape \({}\) \(wrong length at depth {}\)"
+    numbers = r"params\[2\]\[1\] must hold only numbers"
     return {
-        "not an object": [1, 2],
-        "wrong format": edit(lambda d: d.update(format="pynn-network2")),
-        "version 2": edit(lambda d: d.update(version=2)),
-        "version true": edit(lambda d: d.update(version=True)),
-        "missing params": edit(lambda d: d.pop("params")),
-        "extra key": edit(lambda d: d.update(pickle="x")),
-        "unknown layer": edit(lambda d: d["layers"][0].update(type="LSTMLayer")),
-        "layer extra field": edit(lambda d: d["layers"][1].update(bias=True)),
-        "bool size": edit(lambda d: d["layers"][2].update(n_out=True)),
-        "string size": edit(lambda d: d["layers"][1].update(n_out="7")),
-        "bad activation": edit(lambda d: d["layers"][1].update(activation_fn="eval")),
-        "sizes do not chain": edit(lambda d: d["layers"][2].update(n_in=8)),
-        "dropout 1": edit(lambda d: d["layers"][1].update(p_dropout=1)),
-        "short weights row": edit(lambda d: d["params"][1][0][0].pop()),
-        "filter shape mismatch": edit(lambda d: d["params"][0].__setitem__(0, d["params"][0][0][:2])),
-        "string weight": edit(lambda d: d["params"][2][1].__setitem__(0, "0.5")),
-        "bool weight": edit(lambda d: d["params"][2][1].__setitem__(0, False)),
-        "null weight": edit(lambda d: d["params"][2][1].__setitem__(0, None)),
-        "huge int": edit(lambda d: d["params"][2][1].__setitem__(0, 10 ** 400)),
-        "missing biases": edit(lambda d: d["params"][1].pop()),
-        "too many parameters": edit(lambda d: d.update(layers=[
+        "not an object": ([1, 2], "must be a JSON object, got list"),
+        "wrong format": (edit(lambda d: d.update(format="pynn-network2")), "format must be 'pynn-network3'"),
+        "version 2": (edit(lambda d: d.update(version=2)), "version 2 is not supported"),
+        "version true": (edit(lambda d: d.update(version=True)), "version True is not supported"),
+        "missing params": (edit(lambda d: d.pop("params")), r"missing \['params'\]"),
+        "extra key": (edit(lambda d: d.update(pickle="x")), r"unknown \['pickle'\]"),
+        "unknown layer": (edit(lambda d: d["layers"][0].update(type="LSTMLayer")),
+                          r"layers\[0\]: layer type: unknown 'LSTMLayer'"),
+        "layer extra field": (edit(lambda d: d["layers"][1].update(bias=True)),
+                              r"layers\[1\]: .*unexpected keyword argument 'bias'"),
+        "bool size": (edit(lambda d: d["layers"][2].update(n_out=True)), r"layers\[2\]: n_out must be an int, got Tr"),
+        "string size": (edit(lambda d: d["layers"][1].update(n_out="7")), r"layers\[1\]: n_out must be an int, got '"),
+        "bad activation": (edit(lambda d: d["layers"][1].update(activation_fn="eval")),
+                           r"layers\[1\]: activation_fn: unknown activation 'eval'"),
+        "sizes do not chain": (edit(unchained), "layers do not form a network"),
+        "dropout 1": (edit(lambda d: d["layers"][1].update(p_dropout=1)), r"p_dropout must be in \[0, 1\), got 1"),
+        "short weights row": (edit(lambda d: d["params"][1][0][0].pop()),
+                              r"params\[1\]\[0\] " + shape.format("12, 7", 1)),
+        "filter shape mismatch": (edit(lambda d: d["params"][0].__setitem__(0, d["params"][0][0][:2])),
+                                  r"params\[0\]\[0\] " + shape.format("3, 2, 3, 3", 0)),
+        "string weight": (edit(lambda d: d["params"][2][1].__setitem__(0, "0.5")), numbers),
+        "bool weight": (edit(lambda d: d["params"][2][1].__setitem__(0, False)), numbers),
+        "null weight": (edit(lambda d: d["params"][2][1].__setitem__(0, None)), numbers),
+        "huge int": (edit(lambda d: d["params"][2][1].__setitem__(0, 10 ** 400)),
+                     r"params\[2\]\[1\] holds a number too large to be a float64"),
+        "missing biases": (edit(lambda d: d["params"][1].pop()), r"params\[1\] must be a list of 2 arrays"),
+        "too many parameters": (edit(lambda d: d.update(layers=[
             {"type": "FullyConnectedLayer", "n_in": 4000, "n_out": 3000, "activation_fn": "sigmoid", "p_dropout": 0.0},
             {"type": "SoftmaxLayer", "n_in": 3000, "n_out": 10, "p_dropout": 0.0}], params=[[[], []], [[], []]])),
-        "NaN literal": json.dumps(edit(lambda d: d["params"][2][1].__setitem__(0, 12345.5))).replace("12345.5", "NaN"),
-        "Infinity literal": json.dumps(edit(lambda d: d["params"][0][1].__setitem__(0, 12345.5))).replace(
-            "12345.5", "-Infinity"),
-        "deep nesting": "[" * 100_000 + "]" * 100_000,
-        "not UTF-8": b"\xff\xfe{}",
-        "not JSON": '{"format": "pynn-network3",',
+            "mean 12,033,010 parameters; the cap is 10,000,000"),
+        "NaN literal": (json.dumps(edit(lambda d: d["params"][2][1].__setitem__(0, 12345.5))).replace("12345.5", "NaN"),
+                        "contains NaN; numbers must be finite"),
+        "Infinity literal": (json.dumps(edit(lambda d: d["params"][0][1].__setitem__(0, 12345.5))).replace(
+            "12345.5", "-Infinity"), "contains -Infinity; numbers must be finite"),
+        "deep nesting": ("[" * 100_000 + "]" * 100_000, "is nested too deeply"),
+        "not UTF-8": (b'{"format": "\x80"}', "is not UTF-8 text"),
+        "UTF-16": ("\ufeff{}".encode("utf-16"), "is UTF-16 text; save it as UTF-8"),
+        "not JSON": ('{"format": "pynn-network3",', "is not valid JSON"),
     }
 
 
-@pytest.mark.parametrize("name", sorted(hostile()))
-def test_hostile_files_are_refused(name):
-    with pytest.raises(ModelFileError):
-        loads_network3(hostile()[name])
+HOSTILE = hostile()
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_files_are_refused_each_for_its_own_fault(name):
+    data, reason = HOSTILE[name]
+    with pytest.raises(ModelFileError, match=reason):
+        loads_network3(data if isinstance(data, (str, bytes)) else json.dumps(data))
+
+
+def test_the_hostile_files_start_from_a_file_that_loads():
+    assert loads_network3(to_json(small_net())).describe() == small_net().describe()
 
 
 def test_copy_is_independent_and_identical():

@@ -1,0 +1,50 @@
+"""M5: the build measures the shipped model's test accuracy and stops if the record says otherwise
+(pynn.pretrained.check_test_accuracy / verified_test_accuracy, called by build.py)."""
+
+import numpy as np
+import pytest
+from synthetic_digits import style_dataset
+
+from pynn import Network, mnist, pretrained
+from pynn.evaluation import count_correct
+from pynn.pretrained import StaleRecordError, check_test_accuracy, verified_test_accuracy
+
+
+@pytest.fixture(scope="module")
+def trained():
+    test = style_dataset(300, seed=2)
+    network = Network([784, 12, 10], cost="cross-entropy", init="scaled", seed=3)
+    network.SGD(style_dataset(600, seed=1), 1, 10, 0.02, verbose=False)  # part-trained: it errs
+    return network, test, count_correct(network, test)
+
+
+def test_a_true_record_passes_and_a_claimed_one_stops_the_build(trained):
+    network, test, correct = trained
+    assert 0.2 < correct / len(test) < 0.9
+    network.meta = {"test_accuracy": correct / len(test)}
+    assert check_test_accuracy(network, test) == correct / len(test)
+    network.meta = {"test_accuracy": (correct + pretrained.TEST_SLACK) / len(test)}  # within the slack
+    check_test_accuracy(network, test)
+    for claimed in ((correct + pretrained.TEST_SLACK + 1) / len(test), 0.9952, None, "0.99"):
+        network.meta = {"test_accuracy": claimed}
+        with pytest.raises(StaleRecordError, match=f"measures {correct / len(test):.4f} \\({correct} / 300\\)"):
+            check_test_accuracy(network, test)
+
+
+@pytest.mark.native
+def test_the_measurement_is_made_once_per_model_file_and_test_set(trained, tmp_path, monkeypatch):
+    network, test, correct = trained
+    network.meta = {"test_accuracy": correct / len(test)}
+    model, test_file = tmp_path / "model.json", tmp_path / "test.npz"
+    model.write_text("a model"), test_file.write_bytes(b"a test set")
+    loads = []
+    monkeypatch.setenv("PYNN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(mnist, "split_path", lambda split: test_file)
+    monkeypatch.setattr(mnist, "load_dataset", lambda split: loads.append(split) or test)
+    assert verified_test_accuracy(network, model) == correct / len(test) and loads == ["test"]
+    assert verified_test_accuracy(network, model) == correct / len(test) and loads == ["test"]  # remembered
+    model.write_text("another model")  # a changed file is measured again, and a false record stops it
+    network.meta = {"test_accuracy": 0.9952}
+    with pytest.raises(StaleRecordError):
+        verified_test_accuracy(network, model)
+    assert loads == ["test", "test"] and np.isfinite(correct)
