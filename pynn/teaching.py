@@ -79,9 +79,7 @@ class TeachingSession:
     def load_digits(self, data: bytes, replace: bool = True) -> dict:
         """Read a digits file (validated; on error nothing changes), replacing or adding to yours."""
         loaded = your_digits.loads(data)
-        digits = loaded if replace else [*self.your_digits, *loaded]
-        your_digits.check_digits(digits, "digits")  # the count cap, for the merged list
-        self.your_digits = digits
+        self.your_digits = loaded if replace else your_digits.merged(self.your_digits, loaded)
         return self.digits_summary()
 
     def start_finetune(self, digits_bytes: bytes | None = None, settings: dict | None = None) -> dict:

@@ -28,7 +28,7 @@ def test_digits_file_with_a_utf8_bom_loads():
 
 def file_with(digit_changes=None, **top):
     """A valid one-digit file as a dict, with fields of the digit or the file replaced."""
-    digit = {"label": 4, "pixels": [0] * 784, "strokes": [[[0.5, 0.5]]]}
+    digit = {"label": 4, "pixels": [0] * 783 + [255], "strokes": [[[0.5, 0.5]]]}
     digit.update(digit_changes or {})
     return {"format": "pynn-your-digits", "version": 1, "digits": [digit], **top}
 
