@@ -7,7 +7,9 @@
 //   "epoch"    progress             an epoch ended and its test accuracy is known
 //   "finished" {stopped, byStop, began}  the run is over: stopped early, by the Stop button,
 //                                   and whether a network was made at all
-// Whether a run is going is `running`, here and nowhere else on the page.
+// Whether a run is going is `running`, here and nowhere else on the page. A screen reader
+// hears the start, an epoch's accuracy now and then (announce.js), and the end.
+import { announce, announceProgress } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { duration } from "./format.js";
 import { REQUEST } from "./protocol.js";
@@ -146,6 +148,7 @@ export class TrainingPanel extends EventTarget {
       }
       this.#emit("started", started);
       this.#status("training", `Training epoch 1 of ${started.epochs}…`);
+      announceProgress(`Training started: ${started.epochs} epoch${started.epochs > 1 ? "s" : ""}.`, true);
       return;
     }
     this.#showProgress(progress, false);
@@ -159,6 +162,10 @@ export class TrainingPanel extends EventTarget {
       this.lastAccuracy = progress.accuracy;
       this.elements.accuracy.textContent = progress.accuracy.toFixed(4);
       this.#emit("epoch", progress);
+      if (!progress.done) {
+        announceProgress(`Epoch ${progress.epoch + 1} of ${progress.number_of_epochs} done: test accuracy `
+                         + `${(progress.accuracy * 100).toFixed(2)}%.`);
+      }
       if (!progress.done) this.#status("training", `Training epoch ${progress.epoch + 2} of ${progress.number_of_epochs}…`);
     }
   }
@@ -193,5 +200,6 @@ export class TrainingPanel extends EventTarget {
 
   #message(text) {
     this.elements.message.textContent = text;
+    announce(text);
   }
 }
