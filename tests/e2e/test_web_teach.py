@@ -21,6 +21,7 @@ from teach_helpers import (
     clear_digits,
     confusion,
     digit_count,
+    download_digits,
     draw_and_label,
     labels,
     set_finetune_settings,
@@ -83,10 +84,7 @@ def test_digits_survive_a_reload(page):
 
 
 def test_download_and_upload_round_trip(page, tmp_path):
-    with page.expect_download() as info:
-        by_id(page, "download-digits").click()
-    path = tmp_path / "digits.json"
-    info.value.save_as(path)
+    path = download_digits(page, tmp_path / "digits.json")
     saved = json.loads(path.read_text())
     assert saved["format"] == "pynn-your-digits" and [d["label"] for d in saved["digits"]] == [1, 4]
     clear_digits(page)
@@ -123,10 +121,7 @@ def test_a_model_file_uploaded_as_digits_is_named_a_model_file(page):
 
 
 def test_a_digits_file_uploaded_as_a_model_is_named_a_digits_file(page, tmp_path):
-    with page.expect_download() as info:
-        by_id(page, "download-digits").click()
-    path = tmp_path / "my-digits.json"
-    info.value.save_as(path)
+    path = download_digits(page, tmp_path / "my-digits.json")
     by_id(page, "upload-model").set_input_files(str(path))
     expect(by_id(page, "model-error")).to_have_text(
         "my-digits.json was not loaded: this is a file of your digits (labelled drawings), not a model file")
