@@ -25,7 +25,10 @@ from pynn.costs import COSTS, CrossEntropyCost, QuadraticCost
 from pynn.layers import Layer
 from pynn.network import Network
 from pynn.untrusted import (
+    MODEL_FORMAT,
+    NETWORK2_KEYS,
     UntrustedFileError,
+    file_kind,
     float_array,
     megabytes,
     nesting_depth,
@@ -40,8 +43,7 @@ MAX_DEPTH = 64  # a model file nests 6 deep at most; json's C parser recurses pe
 MAX_LAYERS = 64
 META_BYTES = 1 << 20  # an .npz's meta text (save holds a JSON file's meta to it too: one rule for both)
 COST_NAMES = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost, **COSTS}  # network2's names too
-NETWORK2_KEYS = {"sizes", "weights", "biases", "cost"}
-NETWORK3_FORMAT, NETWORK3_KEYS = "pynn-network3", {"format", "version", "layers", "params"}
+NETWORK3_FORMAT, NETWORK3_KEYS = MODEL_FORMAT, {"format", "version", "layers", "params"}
 NPZ_FORMAT, NPZ_KEYS = "pynn-npz", {"format", "version", "spec", "meta"}
 VERSION = 1
 
@@ -226,6 +228,8 @@ def loads(data: str | bytes | bytearray | memoryview) -> Model:
     parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="model file", error=ModelFileError)
     if not isinstance(parsed, dict):
         raise ModelFileError(f"model file must be a JSON object, got {type(parsed).__name__}")
+    if file_kind(parsed) == "digits":
+        raise ModelFileError("this is a file of your digits (labelled drawings), not a model file")
     if "format" in parsed:
         check_header(parsed, NETWORK3_FORMAT, NETWORK3_KEYS)
         nested = parsed["params"]

@@ -4,11 +4,14 @@ The training form's fields (names, types, ranges, choices, defaults), the
 model names, the network's input and output sizes, the upload cap and the
 Content-Security-Policy live here.  ``build.py`` writes :func:`page_config`
 into the site as ``config.json``, and the page builds its form and its checks
-from that, so there is no second copy to drift.
+from that, so there is no second copy to drift.  A field's label is also what
+Python's messages call it: a person reads "Mini-batch size must be between 1
+and 1,000", not ``minibatch_size``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from pynn import memory
@@ -16,6 +19,7 @@ from pynn.architectures import ARCHITECTURES, CONV_HIDDEN, INPUTS, OUTPUTS, conv
 from pynn.costs import COSTS
 from pynn.io import MAX_BYTES
 from pynn.network import INITS
+from pynn.spoken import spoken_number
 
 # The most the page's worker may take, in every flow the forms allow (phones kill tabs near
 # 500 MB; the tab adds ~300 MB to its worker's heap): jobs that would pass it are refused,
@@ -69,51 +73,75 @@ BY_NAME = {field.name: field for field in FIELDS}
 DEFAULTS = {field.name: field.default for field in FIELDS}
 
 
-class SettingsError(ValueError):
-    """Invalid training settings; ``fields`` maps each bad field to its message."""
+# What a message calls the settings as a whole (an unknown or missing field is about them).
+WHOLE = "settings"
+WHOLE_LABEL = "The settings"
 
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{name} {message}" for name, message in fields.items()))
+
+class SettingsError(ValueError):
+    """Invalid settings; ``fields`` maps each bad field to its message, which the page shows at
+    that field ("must be between 1 and 1,000").  The error's own message is one sentence for
+    all of them, each named by its label: ``summary`` if given, else "<label> <message>"s."""
+
+    def __init__(self, fields: dict[str, str], labels: dict[str, str] | None = None,
+                 summary: str | None = None) -> None:
+        labels = {WHOLE: WHOLE_LABEL, **(labels or {})}
+        super().__init__(summary or "; ".join(f"{labels.get(name, name)} {message}"
+                                              for name, message in fields.items()))
         self.fields = fields
 
 
 def check_field(field: Field, value) -> object:
-    """The value in its Python type, or ValueError with the message the page shows."""
+    """The value in its Python type, or ValueError with the message the page shows at the field
+    (it reads after the field's label)."""
     if field.kind == "choice":
         if value not in field.choices:
             raise ValueError(f"must be one of {', '.join(field.choices)}")
         return value
+    low, high = spoken_number(field.minimum), spoken_number(field.maximum)
     if field.kind == "layers":
         if not (isinstance(value, list) and len(value) <= MAX_HIDDEN_LAYERS and all(
                 isinstance(n, int) and not isinstance(n, bool) and field.minimum <= n <= field.maximum
                 for n in value)):
-            raise ValueError(f"up to {MAX_HIDDEN_LAYERS} layer sizes, each {field.minimum:g}–{field.maximum:g}, "
+            raise ValueError(f"must be up to {MAX_HIDDEN_LAYERS} layer sizes of {low}–{high} each, "
                              "like 30 or 100,30")
         return list(value)
     whole = field.kind == "int"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not float(value).is_integer()):
-        raise ValueError(f"must be {'a whole number' if whole else 'a number'}")
+        raise ValueError(f"must be {'a whole number' if whole else 'a number'} between {low} and {high}")
     if not field.minimum <= value <= field.maximum:  # NaN fails this too
-        raise ValueError(f"must be between {field.minimum:g} and {field.maximum:g}")
+        raise ValueError(f"must be between {low} and {high}")
     return int(value) if whole else float(value)
+
+
+def check_fields(fields: tuple[Field, ...], settings, defaults: bool) -> dict:
+    """Each of ``fields`` checked; with ``defaults`` a field left out (or None) takes its
+    default, else it is an error.  SettingsError names each bad field by its label."""
+    labels = {field.name: field.label for field in fields}
+    if not isinstance(settings, dict):
+        raise SettingsError({WHOLE: "must be a dict of field → value"}, labels)
+    errors, clean = {}, {}
+    for field in fields:
+        value = settings.get(field.name)
+        if defaults and value is None:
+            clean[field.name] = field.default
+            continue
+        try:
+            clean[field.name] = check_field(field, value)
+        except ValueError as error:
+            errors[field.name] = str(error)
+    unknown = sorted(set(settings) - set(labels))
+    if unknown:
+        errors[WHOLE] = f"include an unknown field {unknown[0]!r}"
+    if errors:
+        raise SettingsError(errors, labels)
+    return clean
 
 
 def check_settings(settings: dict) -> dict:
     """Every field checked (a missing one is an error), then the cost of one step (see
     check_step_time): SettingsError names each bad field."""
-    if not isinstance(settings, dict):
-        raise SettingsError({"settings": "must be a dict of field → value"})
-    errors, clean = {}, {}
-    for field in FIELDS:
-        try:
-            clean[field.name] = check_field(field, settings.get(field.name))
-        except ValueError as error:
-            errors[field.name] = str(error)
-    unknown = sorted(set(settings) - set(BY_NAME))
-    if unknown:
-        errors["settings"] = f"unknown field {unknown[0]!r}"
-    if errors:
-        raise SettingsError(errors)
+    clean = check_fields(FIELDS, settings, defaults=False)
     check_step_time(clean)
     check_training_memory(clean)
     return clean
@@ -142,10 +170,12 @@ def check_step_time(settings: dict) -> float:
     it when one step would outlast MAX_STEP_SECONDS (Stop could not act in between)."""
     seconds = step_seconds(settings)
     if seconds > MAX_STEP_SECONDS:
-        message = (f"with these layers and mini-batch size one training step would take about {seconds:.1f} s "
-                   f"(at most {MAX_STEP_SECONDS:g} s, so that Stop acts at once); "
+        # Rounded up, so that a step just over the limit never reads as the limit itself.
+        shown = spoken_number(math.ceil(seconds * 10) / 10)
+        message = (f"with these layers and this mini-batch size, one training step would take about {shown} s; "
+                   f"the most is {spoken_number(MAX_STEP_SECONDS)} s, so that Stop acts at once: "
                    "use a smaller mini-batch or smaller layers")
-        raise SettingsError({"hidden": message, "minibatch_size": message})
+        raise SettingsError({"hidden": message, "minibatch_size": message}, summary=message)
     return seconds
 
 
@@ -192,26 +222,7 @@ FINETUNE_DEFAULTS = {field.name: field.default for field in FINETUNE_FIELDS}
 
 def check_finetune_settings(settings: dict | None) -> dict:
     """The fine-tune settings with defaults filled in; SettingsError names each bad field."""
-    if settings is None:
-        settings = {}
-    if not isinstance(settings, dict):
-        raise SettingsError({"settings": "must be a dict of field → value"})
-    errors, clean = {}, {}
-    for field in FINETUNE_FIELDS:
-        value = settings.get(field.name)
-        if value is None:
-            clean[field.name] = field.default
-            continue
-        try:
-            clean[field.name] = check_field(field, value)
-        except ValueError as error:
-            errors[field.name] = str(error)
-    unknown = sorted(set(settings) - {field.name for field in FINETUNE_FIELDS})
-    if unknown:
-        errors["settings"] = f"unknown field {unknown[0]!r}"
-    if errors:
-        raise SettingsError(errors)
-    return clean
+    return check_fields(FINETUNE_FIELDS, {} if settings is None else settings, defaults=True)
 
 
 def teach_config() -> dict:

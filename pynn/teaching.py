@@ -76,9 +76,7 @@ class TeachingSession:
         ``ahead``: they come from you now (an upload, not storage at start-up), so start
         computing ahead for a fine-tune."""
         loaded = your_digits.loads(data)
-        digits = loaded if replace else [*self.your_digits, *loaded]
-        your_digits.check_digits(digits, "digits")  # the count cap, for the merged list
-        self.your_digits = digits
+        self.your_digits = loaded if replace else your_digits.merged(self.your_digits, loaded)
         if ahead:
             self.teaching_started()
         return self.digits_summary()

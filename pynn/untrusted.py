@@ -120,6 +120,46 @@ def parse_json(data, *, cap: int, max_depth: int, what: str, error: type[Excepti
         raise error(f"{what} has a value that cannot be read: {problem}") from None
 
 
+# The kinds of pynn file, by what each says of itself (pynn.io and pynn.your_digits take their
+# "format" values from here), so that a reader handed the other kind can say so.
+MODEL_FORMAT = "pynn-network3"  # a layered net; the seed's MLP is in network2's layout, with no format
+NETWORK2_KEYS = frozenset({"sizes", "weights", "biases", "cost"})
+DIGITS_FORMAT = "pynn-your-digits"
+KIND_DEPTH = 16  # a pynn file of either kind nests 7 deep at most
+
+
+def file_kind(parsed) -> str | None:
+    """"model" or "digits" when a parsed file's top level is that kind of pynn file (whether or
+    not the rest is valid), else None."""
+    if not isinstance(parsed, dict):
+        return None
+    if parsed.get("format") == DIGITS_FORMAT:
+        return "digits"
+    if parsed.get("format") == MODEL_FORMAT or NETWORK2_KEYS <= parsed.keys():
+        return "model"
+    return None
+
+
+def sniff_kind(data, deeper_than: int) -> str | None:
+    """file_kind of raw JSON that a reader refused for nesting deeper than ``deeper_than`` (a model
+    nests deeper than a digits file may); None if it does not nest deeper (then it was refused
+    for something else, such as a flood of values, and is not parsed here either) or does not
+    parse even so."""
+    class Unreadable(Exception):
+        pass
+
+    try:
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if nesting_depth(text) <= deeper_than:
+        return None
+    try:
+        return file_kind(parse_json(data, cap=len(data), max_depth=KIND_DEPTH, what="file", error=Unreadable))
+    except (Unreadable, TypeError):
+        return None
+
+
 def float_array(value, shape: tuple, where: str, error: type[Exception]) -> np.ndarray:
     """Nested lists of exactly ``shape``, or an array of that shape, holding only finite
     real numbers, as float64."""

@@ -26,9 +26,10 @@ import json
 
 import numpy as np
 
-from pynn.untrusted import UntrustedFileError, megabytes, parse_json
+from pynn.spoken import count
+from pynn.untrusted import DIGITS_FORMAT, UntrustedFileError, file_kind, megabytes, parse_json, sniff_kind
 
-FORMAT = "pynn-your-digits"
+FORMAT = DIGITS_FORMAT
 VERSION = 1
 PIXELS = 784
 LABELS = 10
@@ -53,9 +54,13 @@ class DigitsFileError(UntrustedFileError):
     """A your-digits file (or digit) that is not valid; the message says what is wrong."""
 
 
+# A model file handed to the digits reader says so, rather than what in it is not a digit.
+NOT_DIGITS = "this is a model file, not a file of your digits (a model is uploaded under Model)"
+
+
 def dumps(digits) -> bytes:
     """The digits as a UTF-8 JSON file; DigitsFileError if any digit is invalid."""
-    checked = check_digits(digits, "digits")
+    checked = check_digits(digits, "your digits")
     data = {"format": FORMAT, "version": VERSION, "digits": [
         {"label": d["label"], "pixels": list(d["pixels"]),
          "strokes": [[[round(x, DECIMALS), round(y, DECIMALS)] for x, y in stroke] for stroke in d["strokes"]]}
@@ -68,27 +73,46 @@ def dumps(digits) -> bytes:
 
 def loads(data: str | bytes | bytearray | memoryview) -> list[dict]:
     """The digits in a file, as dicts (see the module's docstring), or DigitsFileError."""
-    parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="digits file", error=DigitsFileError,
-                        max_items=[2 * most for most in MOST_VALUES])
+    try:
+        parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="digits file", error=DigitsFileError,
+                            max_items=[2 * most for most in MOST_VALUES])
+    except DigitsFileError:
+        if sniff_kind(data, MAX_DEPTH) == "model":
+            raise DigitsFileError(NOT_DIGITS) from None
+        raise
     if not isinstance(parsed, dict):
         raise DigitsFileError(f"digits file must be a JSON object, got {type(parsed).__name__}")
     if parsed.get("format") != FORMAT:
-        raise DigitsFileError(f"not a your-digits file (format should be {FORMAT!r})")
+        if file_kind(parsed) == "model":
+            raise DigitsFileError(NOT_DIGITS)
+        raise DigitsFileError(f"this is not a file of your digits (it should say \"format\": {FORMAT!r})")
     version = parsed.get("version")
     if type(version) is not int or version != VERSION:
         raise DigitsFileError(f"digits file version {version!r} is not supported; this page reads version {VERSION}")
     if set(parsed) != KEYS:
         raise DigitsFileError(f"digits file needs exactly the keys {sorted(KEYS)}, has {sorted(parsed)}")
-    return check_digits(parsed["digits"], "digits")
+    return check_digits(parsed["digits"], "the file")
 
 
 def check_digits(digits, where: str) -> list[dict]:
-    """A list of at most MAX_DIGITS valid digits, as fresh dicts with bytes pixels."""
+    """A list of at most MAX_DIGITS valid digits, as fresh dicts with bytes pixels; ``where``
+    names the list in messages ("the file")."""
     if not isinstance(digits, (list, tuple)):
-        raise DigitsFileError(f"{where} must be a list, got {type(digits).__name__}")
+        raise DigitsFileError(f"the digits of {where} must be a list, got {type(digits).__name__}")
     if len(digits) > MAX_DIGITS:
-        raise DigitsFileError(f"{where} holds {len(digits)} digits; the cap is {MAX_DIGITS}")
-    return [check_digit(digit, f"{where}[{i}]") for i, digit in enumerate(digits)]
+        raise DigitsFileError(f"{where} holds {count(len(digits), 'digit')}; the most it may hold is {MAX_DIGITS}")
+    return [check_digit(digit, f"digit {i + 1} of {where}") for i, digit in enumerate(digits)]
+
+
+def merged(stored: list[dict], loaded: list[dict]) -> list[dict]:
+    """The digits ``stored`` and then a file's ``loaded`` (both checked), or DigitsFileError,
+    saying how many each holds, when together they are more than MAX_DIGITS."""
+    total = len(stored) + len(loaded)
+    if total > MAX_DIGITS:
+        raise DigitsFileError(f"the file holds {count(len(loaded), 'digit')} and you have {len(stored)} already: "
+                              f"together {total}, and you can keep at most {MAX_DIGITS}; delete "
+                              f"{count(total - MAX_DIGITS, 'digit')} of yours, or upload a smaller file")
+    return [*stored, *loaded]
 
 
 def check_digit(digit, where: str = "digit") -> dict:
@@ -97,8 +121,10 @@ def check_digit(digit, where: str = "digit") -> dict:
         raise DigitsFileError(f"{where} must be an object, got {type(digit).__name__}")
     if set(digit) != DIGIT_KEYS:
         raise DigitsFileError(f"{where} needs exactly the keys {sorted(DIGIT_KEYS)}, has {sorted(digit)}")
-    return {"label": check_label(digit["label"], where), "pixels": check_pixels(digit["pixels"], where),
-            "strokes": check_strokes(digit["strokes"], where)}
+    label, pixels = check_label(digit["label"], where), check_pixels(digit["pixels"], where)
+    if not any(pixels):  # as the pad refuses a blank drawing: there is nothing in it to learn from
+        raise DigitsFileError(f"{where} is blank (every pixel is 0): there is no drawing in it")
+    return {"label": label, "pixels": pixels, "strokes": check_strokes(digit["strokes"], where)}
 
 
 def check_label(label, where: str = "digit") -> int:

@@ -44,8 +44,9 @@ def test_missing_and_unknown_fields_are_errors():
 def test_hidden_layers():
     assert check_settings({**DEFAULTS, "hidden": []})["hidden"] == []
     for bad in ([0], [1001], [30, 30, 30, 30, 30], "30", [30.0], [True]):
-        with pytest.raises(SettingsError, match="hidden"):
+        with pytest.raises(SettingsError, match="^Hidden layers must be up to 4 layer sizes") as error:
             check_settings({**DEFAULTS, "hidden": bad})
+        assert list(error.value.fields) == ["hidden"]
 
 
 def test_page_config_is_json_and_complete():

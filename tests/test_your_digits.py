@@ -29,7 +29,7 @@ def test_digits_file_with_a_utf8_bom_loads():
 
 def file_with(digit_changes=None, **top):
     """A valid one-digit file as a dict, with fields of the digit or the file replaced."""
-    digit = {"label": 4, "pixels": [0] * 784, "strokes": [[[0.5, 0.5]]]}
+    digit = {"label": 4, "pixels": [0] * 783 + [255], "strokes": [[[0.5, 0.5]]]}
     digit.update(digit_changes or {})
     return {"format": "pynn-your-digits", "version": 1, "digits": [digit], **top}
 
@@ -46,17 +46,17 @@ HOSTILE = {
     "not utf-8": (b'{"format": "\x80garbage"}', "is not UTF-8 text"),
     "utf-16": ("\ufeff{}".encode("utf-16"), "is UTF-16 text"),
     "top-level list": (b"[]", "must be a JSON object, got list"),
-    "wrong format": (encoded(file_with(format="pynn-model")), "not a your-digits file"),
+    "wrong format": (encoded(file_with(format="pynn-model")), "this is not a file of your digits"),
     "version 2": (encoded(file_with(version=2)), "version 2 is not supported"),
     "version as text": (encoded(file_with(version="1")), "version '1' is not supported"),
     "version true": (encoded(file_with(version=True)), "version True is not supported"),
     "extra key": (encoded(file_with(extra=1)), r"needs exactly the keys .*, has .*'extra'"),
-    "digits not a list": (encoded(file_with(digits={"0": 1})), "digits must be a list, got dict"),
-    "label 10": (encoded(file_with({"label": 10})), r"digits\[0\]: label must be .*, got 10"),
-    "label -1": (encoded(file_with({"label": -1})), r"digits\[0\]: label must be .*, got -1"),
-    "label 3.0": (encoded(file_with({"label": 3.0})), r"digits\[0\]: label must be .*, got 3\.0"),
-    "label true": (encoded(file_with({"label": True})), r"digits\[0\]: label must be .*, got True"),
-    "label text": (encoded(file_with({"label": "3"})), r"digits\[0\]: label must be .*, got '3'"),
+    "digits not a list": (encoded(file_with(digits={"0": 1})), "the digits of the file must be a list, got dict"),
+    "label 10": (encoded(file_with({"label": 10})), r"digit 1 of the file: label must be .*, got 10"),
+    "label -1": (encoded(file_with({"label": -1})), r"digit 1 of the file: label must be .*, got -1"),
+    "label 3.0": (encoded(file_with({"label": 3.0})), r"digit 1 of the file: label must be .*, got 3\.0"),
+    "label true": (encoded(file_with({"label": True})), r"digit 1 of the file: label must be .*, got True"),
+    "label text": (encoded(file_with({"label": "3"})), r"digit 1 of the file: label must be .*, got '3'"),
     "pixel 256": (encoded(file_with({"pixels": [256] + [0] * 783})), r"pixels must be whole numbers 0–255"),
     "pixel -1": (encoded(file_with({"pixels": [-1] + [0] * 783})), r"pixels must be whole numbers 0–255"),
     "pixel 0.5": (encoded(file_with({"pixels": [0.5] + [0] * 783})), r"pixels must be whole numbers 0–255"),
@@ -64,7 +64,7 @@ HOSTILE = {
     "pixels as text": (encoded(file_with({"pixels": "AAAA"})), r"pixels must be a list of 784 numbers"),
     "missing strokes": (encoded({"format": "pynn-your-digits", "version": 1,
                                  "digits": [{"label": 1, "pixels": [0] * 784}]}),
-                        r"digits\[0\] needs exactly the keys .*, has \['label', 'pixels'\]"),
+                        r"digit 1 of the file needs exactly the keys .*, has \['label', 'pixels'\]"),
     "NaN coordinate": (POINT.replace(b"0.5]", b"NaN]"), "contains NaN; numbers must be finite"),
     "Infinity coordinate": (POINT.replace(b"0.5]", b"Infinity]"), "contains Infinity; numbers must be finite"),
     "1e999 coordinate": (POINT.replace(b"0.5]", b"1e999]"), STROKE_POINT + r"\[0\.5, inf\]"),
@@ -75,7 +75,7 @@ HOSTILE = {
     "too many points": (encoded(file_with({"strokes": [[[0.5, 0.5]] * 600, [[0.5, 0.5]] * 600]})),
                         "over 1024 points in its strokes"),
     "too many digits": (encoded({**file_with(), "digits": file_with()["digits"] * 501}),
-                        "holds 501 digits; the cap is 500"),
+                        "the file holds 501 digits; the most it may hold is 500"),
     "duplicate key": (encoded(file_with()).replace(b'"label": 4', b'"label": 4, "label": 5'),
                       "repeats the key 'label'"),
     "deep nesting": (b'{"format": "pynn-your-digits", "version": 1, "digits": ' + b"[" * 100_000

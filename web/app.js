@@ -1,7 +1,10 @@
 // Wiring: every part is made first, then connected by events, so state flows one way: the
 // pad → prediction and explanation; the model panel → prediction, explanation and the weight
 // images; the training and fine-tune panels → the model panel, the weight images and the
-// status line; the worker → the status line.
+// status line; the worker → the status line. The status line is not a live region: what a
+// screen reader should hear of it (ready, a crash) is said through announce.js, and each panel
+// says its own results.
+import { announce } from "./announce.js";
 import { DrawingPad } from "./canvas.js";
 import { TrainingCharts } from "./charts.js";
 import { EvaluatePanel } from "./evaluate.js";
@@ -51,7 +54,7 @@ async function reloadIfStale() {
 const pad = new DrawingPad($("pad"));
 const predictor = new Predictor(pad, bridge, {
   prediction: $("prediction"), hint: $("prediction-hint"), preview: $("preview"),
-  bars: $("probabilities"), announcer: $("announcer"),
+  bars: $("probabilities"),
 });
 const models = new ModelPanel(bridge, {
   select: $("model-select"), info: $("model-info"), save: $("save-model"), download: $("download-model"),
@@ -152,6 +155,7 @@ function crashed(message) {
   finetune.abandon();
   const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
   setStatus("error", `${sentence} Press Restart to start Python again.`);
+  announce($("status-text").textContent);
 }
 
 bridge.addEventListener("crash", ({ detail }) => crashed(detail.message));
@@ -181,6 +185,7 @@ function startApp(startedAt = performance.now()) {
     const key = startedAt === 0 ? "navigationToReady" : "restartToReady";
     Object.assign(timings, { [key]: performance.now() - startedAt, worker, boot: worker.path });
     setStatus("ready", `Ready in ${seconds.toFixed(1)} s (${worker.summary}). Draw a digit!`);
+    announce("Ready. Draw a digit!");
     setAvailable(true);
     predictor.enable();
     explainer.enable();
@@ -188,7 +193,9 @@ function startApp(startedAt = performance.now()) {
     await unfinished.offer();
   })();
   appReady.catch((error) => {
-    if (!bridge.crashed) setStatus("error", `The page could not start: ${error.message}`);
+    if (bridge.crashed) return;
+    setStatus("error", `The page could not start: ${error.message}`);
+    announce($("status-text").textContent);
   });
   return appReady;
 }

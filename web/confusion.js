@@ -1,6 +1,8 @@
-// The 10×10 confusion matrix as a heatmap: rows are the true digit, columns what the model
-// read. Each cell carries data-true, data-pred and data-count; hovering or focusing one (arrow
-// keys move the focus, one tab stop for the grid) shows its count in the readout.
+// The 10×10 confusion matrix as a heatmap table: rows are the true digit, columns what the
+// model read. A table (a grid, since arrow keys move the focus among its cells, one tab stop
+// for all) gives each count its row and column headers for a screen reader; a cell's name is
+// the count it shows. Each cell carries data-true, data-pred and data-count; hovering or
+// focusing one shows its sentence in the readout.
 
 function describe(cell, rowTotal) {
   const { true: truth, pred, count } = cell.dataset;
@@ -9,40 +11,52 @@ function describe(cell, rowTotal) {
   return `True ${truth}, ${verb}: ${Number(count).toLocaleString("en")} image${count === "1" ? "" : "s"}${share}`;
 }
 
-/** Draws `confusion` (10×10 counts) into `grid`; `readout` shows the cell under focus or pointer. */
+function hidden(text) {
+  return Object.assign(document.createElement("span"), { className: "visually-hidden", textContent: text });
+}
+
+function header(scope, spoken, digit) {
+  const th = Object.assign(document.createElement("th"), { scope, className: "cm-head" });
+  th.append(hidden(spoken), String(digit));
+  return th;
+}
+
+/** Draws `confusion` (10×10 counts) into the table `grid`; `readout` shows the cell under focus
+ * or pointer. */
 export function renderConfusion(grid, readout, confusion) {
   const size = confusion.length;
   const rowTotals = confusion.map((row) => row.reduce((a, b) => a + b, 0));
   const offMax = Math.max(1, ...confusion.flatMap((row, t) => row.filter((_, p) => p !== t)));
-  const header = (text, className) => {
-    const span = Object.assign(document.createElement("span"), { className, textContent: text });
-    span.setAttribute("aria-hidden", "true");
-    return span;
-  };
-  const children = [header("true ↓ read →", "cm-corner")];
-  for (let p = 0; p < size; p++) children.push(header(String(p), "cm-head"));
+  const head = document.createElement("tr");
+  head.append(Object.assign(document.createElement("td"), { className: "cm-corner", textContent: "true ↓ read →" }),
+              ...confusion.map((_, p) => header("col", "read as ", p)));
   const cells = [];
-  confusion.forEach((row, t) => {
-    children.push(header(String(t), "cm-head"));
+  const rows = confusion.map((row, t) => {
+    const tr = document.createElement("tr");
+    tr.append(header("row", "true ", t));
     row.forEach((count, p) => {
-      const cell = document.createElement("span");
-      cell.className = t === p ? "cm-cell diagonal" : "cm-cell";
+      const cell = Object.assign(document.createElement("td"), { className: t === p ? "cm-cell diagonal" : "cm-cell" });
       Object.assign(cell.dataset, { true: String(t), pred: String(p), count: String(count) });
-      cell.setAttribute("role", "gridcell");
       cell.tabIndex = -1;
-      const label = describe(cell, rowTotals[t]);
-      cell.setAttribute("aria-label", label);
-      cell.title = label;
+      cell.title = describe(cell, rowTotals[t]);
       // Diagonal: share of the row read right; elsewhere: count against the largest mistake count.
       const heat = t === p ? (rowTotals[t] ? count / rowTotals[t] : 0) : Math.sqrt(count / offMax);
       cell.style.setProperty("--heat", heat.toFixed(3));
-      cell.textContent = count ? String(count) : "";
+      // An empty-looking cell still says its 0 to a screen reader.
+      cell.append(count ? String(count) : hidden("0"));
       cells.push(cell);
-      children.push(cell);
+      tr.append(cell);
     });
+    return tr;
   });
-  grid.replaceChildren(...children);
+  const thead = document.createElement("thead");
+  thead.append(head);
+  const tbody = document.createElement("tbody");
+  tbody.append(...rows);
+  grid.replaceChildren(thead, tbody);
   grid.setAttribute("role", "grid");
+  grid.setAttribute("aria-readonly", "true");
+  grid.hidden = false;
   cells[0].tabIndex = 0;
   const show = (cell) => {
     readout.textContent = describe(cell, rowTotals[Number(cell.dataset.true)]);

@@ -2,6 +2,7 @@
 // worker (a job of its loop, with progress and Stop), then shows the accuracy, the confusion matrix, accuracy per
 // digit and the test digits it gets wrong, most confident first; choosing one shows its
 // probabilities. Dispatches "running" (detail: true/false).
+import { announce, announceProgress } from "./announce.js";
 import { renderConfusion } from "./confusion.js";
 import { percent } from "./format.js";
 import { imageCanvas, paintDigit, SIDE } from "./images.js";
@@ -39,6 +40,7 @@ export class EvaluatePanel extends EventTarget {
     stop.disabled = false;
     this.dispatchEvent(new CustomEvent("running", { detail: true }));
     accuracy.textContent = `Evaluating "${name}" on the 10,000 MNIST test images…`;
+    announceProgress(accuracy.textContent, true);
     try {
       this.#running = this.bridge.job(JOB.evaluate, { name },
                                       { onProgress: ({ progress }) => progress && this.#progress(progress) });
@@ -56,8 +58,12 @@ export class EvaluatePanel extends EventTarget {
       renderConfusion(this.elements.confusion, this.elements.readout, report.confusion);
       this.#perDigit(report.per_digit);
       await this.#mistakes(report);
+      announce(accuracy.textContent);
     } catch (error) {
-      if (error.name !== "WorkerCrash") accuracy.textContent = `The evaluation did not run: ${error.message}`;
+      if (error.name !== "WorkerCrash") {
+        accuracy.textContent = `The evaluation did not run: ${error.message}`;
+        announce(accuracy.textContent);
+      }
     } finally {
       this.#running = null;
       start.disabled = !this.#available;
@@ -75,6 +81,7 @@ export class EvaluatePanel extends EventTarget {
     const fraction = total ? evaluated / total : 0;
     this.elements.fill.style.transform = `scaleX(${fraction})`;
     this.elements.progress.setAttribute("aria-valuenow", (fraction * 100).toFixed(0));
+    if (evaluated < total) announceProgress(`Evaluating: ${Math.round(fraction * 100)}%`);
   }
 
   #perDigit(perDigit) {
@@ -107,17 +114,21 @@ export class EvaluatePanel extends EventTarget {
       Object.assign(button.dataset, { true: String(mistake.true), pred: String(mistake.predicted),
                                       index: String(mistake.index) });
       const sure = Math.round(mistake.confidence * 100);
-      button.setAttribute("aria-label", `Test image ${mistake.index}: a ${mistake.true} read as ${mistake.predicted}, `
-                                        + `${sure}% sure. Show its probabilities.`);
+      const pair = `${mistake.true} → ${mistake.predicted}`;
+      // The name starts with what the button shows, so a person who says what they see can press it.
+      button.setAttribute("aria-label", `${pair}: test image ${mistake.index}, a ${mistake.true} read as `
+                                        + `${mistake.predicted}, ${sure}% sure`);
       const canvas = imageCanvas(`test image ${mistake.index}`);
       paintDigit(canvas, images.subarray(i * SIDE * SIDE, (i + 1) * SIDE * SIDE));
       const caption = Object.assign(document.createElement("span"), { className: "mistake-caption",
-                                                                      textContent: `${mistake.true} → ${mistake.predicted}` });
+                                                                      textContent: pair });
       button.append(canvas, caption);
+      button.setAttribute("aria-pressed", "false");
       button.addEventListener("click", () => this.#detail(mistake, button));
       return button;
     }));
-    const more = report.mistakes_total > shown.length ? ` (the ${shown.length} most confident of ${report.mistakes_total})` : "";
+    const more = report.mistakes_total > shown.length
+      ? ` (the ${shown.length} most confident of ${count(report.mistakes_total)})` : "";
     this.elements.mistakesCaption.textContent = shown.length
       ? `Wrong answers, most confident first${more}: true → read. Choose one to see its probabilities.`
       : "No wrong answers.";
@@ -145,5 +156,8 @@ export class EvaluatePanel extends EventTarget {
       return item;
     }));
     this.elements.detail.replaceChildren(title, list);
+    const sure = (mistake.probabilities[mistake.predicted] * 100).toFixed(1);
+    const truth = (mistake.probabilities[mistake.true] * 100).toFixed(1);
+    announce(`${title.textContent} ${sure}% for ${mistake.predicted}, ${truth}% for ${mistake.true}.`);
   }
 }

@@ -2,10 +2,13 @@
 // Fine-tune and Stop, progress, and the before → after result with its notes. The run is in
 // the worker (a chunk loop); the model in use is never touched, and a finished run's model
 // is handed to `adopt` (the model panel makes it "yours (fine-tuned)" and uses it).
-// Dispatches "status" {state, text} and "running" (detail: true/false).
+// Dispatches "status" {state, text} and "running" (detail: true/false). Its fields are read and
+// checked as the training form's are (settings.js).
+import { announce, announceProgress } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { duration, percent } from "./format.js";
 import { JOB } from "./protocol.js";
+import { parse, setUpField, showFieldError } from "./settings.js";
 
 const FIELDS = CONFIG.teach.finetune_fields;
 const PHASES = { before: "measuring before", training: "training", after: "measuring after", done: "done" };
@@ -14,21 +17,15 @@ function buildField(field) {
   const wrap = Object.assign(document.createElement("div"), { className: "field" });
   const id = `finetune-${field.name}`;
   const label = Object.assign(document.createElement("label"), { htmlFor: id, textContent: field.label });
-  let input;
-  if (field.kind === "choice") {
-    input = document.createElement("select");
-    input.append(...field.choices.map((choice) => new Option(choice, choice, false, choice === field.default)));
-  } else {
-    input = Object.assign(document.createElement("input"), { type: "number", step: "any" });
+  const input = document.createElement(field.kind === "choice" ? "select" : "input");
+  Object.assign(input, { id, name: field.name });
+  const error = Object.assign(document.createElement("p"), { className: "field-error", id: `${id}-error` });
+  wrap.append(label, input, error);
+  setUpField(field, input, error);
+  if (field.kind !== "choice") {
     input.value = field.default ?? "";
     input.placeholder = field.default == null ? "model's own" : String(field.default);
   }
-  Object.assign(input, { id, name: field.name });
-  const hint = Object.assign(document.createElement("small"), {
-    textContent: field.help || `${field.minimum} – ${field.maximum}` });
-  const error = Object.assign(document.createElement("p"), { className: "field-error", id: `${id}-error` });
-  input.setAttribute("aria-describedby", error.id);
-  wrap.append(label, input, hint, error);
   return wrap;
 }
 
@@ -48,6 +45,10 @@ export class FineTunePanel extends EventTarget {
     super();
     Object.assign(this, { bridge, store, elements, adopt });
     elements.form.replaceChildren(...FIELDS.map(buildField));
+    elements.form.addEventListener("input", ({ target }) => {
+      const field = FIELDS.find((each) => each.name === target.name);
+      if (field) showFieldError(target, elements.form.querySelector(`#${target.id}-error`), parse(field, target).error);
+    });
     elements.start.addEventListener("click", () => this.start());
     elements.stop.addEventListener("click", () => this.stop());
   }
@@ -66,31 +67,51 @@ export class FineTunePanel extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  #settings() {
+  /** {settings} by Python name (a field left empty that may be is left out), or {errors}. */
+  #read() {
     const settings = {};
+    const errors = {};
     for (const field of FIELDS) {
-      const input = this.elements.form.elements[field.name];
-      const text = input.value.trim();
-      if (text !== "") settings[field.name] = field.kind === "choice" ? text : Number(text);
+      const { value, error } = parse(field, this.elements.form.elements[field.name]);
+      if (error) errors[field.name] = error;
+      else if (value !== null) settings[field.name] = value;
     }
-    return settings;
+    return Object.keys(errors).length ? { errors } : { settings };
   }
 
+  /** Shows messages by field name; focuses the first bad field (opening the settings). */
   #showErrors(fields = {}) {
+    const { form } = this.elements;
     for (const field of FIELDS) {
-      this.elements.form.querySelector(`#finetune-${field.name}-error`).textContent = fields[field.name] ?? "";
+      showFieldError(form.elements[field.name], form.querySelector(`#finetune-${field.name}-error`), fields[field.name]);
     }
+    const first = FIELDS.find((field) => fields[field.name]);
+    if (first) {
+      form.closest("details")?.setAttribute("open", "");
+      form.elements[first.name].focus();
+    }
+  }
+
+  /** Shows `text`; a screen reader hears it and then `more` (what the page shows in a table). */
+  #message(text, more = "") {
+    this.elements.message.textContent = text;
+    announce(more ? `${text} ${more}` : text);
   }
 
   async start() {
     if (this.#running || !this.#available) return;
     const { message } = this.elements;
     if (!this.store.summary.count) {
-      message.textContent = "You have no digits to fine-tune on yet: draw a digit, press its \"it's a …\" "
-        + "button, and repeat (two or more of each digit, so some can be held out to test on).";
+      this.#message("You have no digits to fine-tune on yet: draw a digit, press its \"it's a …\" "
+        + "button, and repeat (two or more of each digit, so some can be held out to test on).");
       return;
     }
-    this.#showErrors();
+    const { settings, errors } = this.#read();
+    this.#showErrors(errors);
+    if (errors) {
+      this.#message("Fix the highlighted fine-tune settings first.");
+      return;
+    }
     this.#setRunning(true);
     this.elements.result.replaceChildren();
     this.elements.notes.replaceChildren();
@@ -98,20 +119,20 @@ export class FineTunePanel extends EventTarget {
     this.#emit("status", { state: "training", text: "Fine-tuning: loading MNIST to mix in…" });
     let crashed = false;
     try {
-      this.#job = this.bridge.job(JOB.finetune, { settings: this.#settings() },
-                                  { onProgress: (report) => this.#report(report) });
+      this.#job = this.bridge.job(JOB.finetune, { settings }, { onProgress: (report) => this.#report(report) });
       const outcome = await this.#job.result;
       if (outcome.stopped) {
-        message.textContent = "Stopped. The model in use is as it was.";
+        this.#message("Stopped. The model in use is as it was.");
       } else {
         await this.adopt();
         this.#showResult(outcome.result);
-        message.textContent = `Fine-tuned in ${duration(outcome.result.seconds)}: "yours (fine-tuned)" is now in use.`;
+        this.#message(`Fine-tuned in ${duration(outcome.result.seconds)}: "yours (fine-tuned)" is now in use.`,
+                      this.#spokenResult(outcome.result));
       }
     } catch (error) {
       crashed = error.name === "WorkerCrash"; // the page's crash handler says so and offers Restart
       if (error.name === "SettingsError") this.#showErrors(error.fields);
-      if (!crashed) message.textContent = `Fine-tuning did not run: ${error.message}`;
+      if (!crashed) this.#message(`Fine-tuning did not run: ${error.message}`);
     } finally {
       this.#job = null;
       if (this.#running) this.#setRunning(false);
@@ -143,6 +164,7 @@ export class FineTunePanel extends EventTarget {
       const held = started.held_out ? `, ${started.held_out} held out to test on` : "";
       this.elements.message.textContent = `Fine-tuning a copy of "${started.base}" on ${started.trained_on} of `
         + `your digits${held}, mixed with MNIST.`;
+      announceProgress(this.elements.message.textContent, true);
       this.elements.notes.replaceChildren(...started.notes.map((note) => Object.assign(document.createElement("li"),
                                                                                        { textContent: note })));
       return;
@@ -153,6 +175,15 @@ export class FineTunePanel extends EventTarget {
     const text = `Fine-tuning: round ${progress.round} of ${progress.rounds}, ${PHASES[progress.phase]}…`;
     this.elements.progress.setAttribute("aria-valuetext", text);
     this.#emit("status", { state: "training", text });
+    announceProgress(text);
+  }
+
+  /** The before → after table in a sentence, for a screen reader. */
+  #spokenResult({ before, after }) {
+    const parts = [["your held-out digits", "yours_held_out"], ["MNIST test", "mnist_test"]]
+      .filter(([, key]) => before[key]?.accuracy != null && after[key]?.accuracy != null)
+      .map(([name, key]) => `${name} ${percent(before[key].accuracy)} → ${percent(after[key].accuracy)}`);
+    return parts.length ? `Accuracy before → after: ${parts.join(", ")}.` : "";
   }
 
   #showResult(result) {

@@ -1,5 +1,6 @@
 // The model panel (select, Save, Download, Upload). Python validates what comes in and
 // refuses to hand out a file it could not load back; storage.js keeps yours across visits.
+import { announce } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { megabytes, percent } from "./format.js";
 import { MODEL } from "./protocol.js";
@@ -203,10 +204,12 @@ export class ModelPanel extends EventTarget {
   #note(text) {
     this.elements.note.textContent = text;
     if (text) this.elements.error.textContent = "";
+    announce(text);
   }
 
   #error(text) {
     this.elements.error.textContent = text;
     if (text) this.elements.note.textContent = "";
+    announce(text);
   }
 }

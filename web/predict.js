@@ -1,5 +1,7 @@
 // Live prediction: sends the pad's ink to the worker at most once per frame with one
-// request in flight, and shows the digit, the 28×28 input and the ten probabilities.
+// request in flight, and shows the digit, the 28×28 input and the ten probabilities. The
+// answer is announced once per stroke (the one for its pointer-up), not at every frame.
+import { announce } from "./announce.js";
 
 const SIDE = 28;
 
@@ -10,7 +12,7 @@ export class Predictor {
   #generation = 0;
   #pointerUpAt = null;
 
-  /** `elements`: prediction, hint, preview (canvas), bars (container), announcer. */
+  /** `elements`: prediction, hint, preview (canvas), bars (container). */
   constructor(pad, bridge, elements) {
     this.pad = pad;
     this.bridge = bridge;
@@ -114,13 +116,12 @@ export class Predictor {
   }
 
   #showBlank() {
-    const { prediction, hint, preview, announcer } = this.elements;
+    const { prediction, hint, preview } = this.elements;
     prediction.textContent = "";
     prediction.classList.remove("shown");
     hint.hidden = false;
     this.#setBars(new Array(10).fill(0), -1);
     preview.getContext("2d").clearRect(0, 0, SIDE, SIDE);
-    announcer.textContent = "";
   }
 
   #show(result, measuredFrom) {
@@ -128,7 +129,7 @@ export class Predictor {
       this.#showBlank();
       return;
     }
-    const { prediction, hint, preview, announcer } = this.elements;
+    const { prediction, hint, preview } = this.elements;
     prediction.textContent = String(result.digit);
     prediction.classList.add("shown");
     hint.hidden = true;
@@ -143,7 +144,7 @@ export class Predictor {
       this.lastLatencyMs = Math.round((performance.now() - measuredFrom) * 10) / 10;
       prediction.dataset.latencyMs = String(this.lastLatencyMs);
       const sure = Math.round(result.probabilities[result.digit] * 100);
-      announcer.textContent = `The network reads ${result.digit} (${sure}% sure).`;
+      announce(`The network reads ${result.digit} (${sure}% sure).`);
     }
   }
 }

@@ -1,7 +1,9 @@
 // The training settings form, built from config.json (pynn.settings is the one source of
 // the fields, their ranges, choices and defaults): reading and checking it, messages next to
 // each field, and all of it in the URL hash under the Python names, so a link repeats a run.
+// The parsing, hints and messages of a field are shared with the fine-tune form (finetune.js).
 import { CONFIG } from "./config.js";
+import { number } from "./format.js";
 
 // The form's elements (id = data-testid) for each field of pynn.settings.FIELDS.
 const ELEMENT_IDS = {
@@ -10,40 +12,75 @@ const ELEMENT_IDS = {
 };
 
 const FIELDS = CONFIG.fields;
-const show = (n) => (Math.abs(n) >= 1000 ? n.toLocaleString("en") : String(n));
 
 function initialText(field) {
   return field.kind === "layers" ? field.default.join(",") : String(field.default);
 }
 
-function hintText(field) {
+export function hintText(field) {
   if (field.help) return field.help;
-  return field.kind === "int" || field.kind === "float" ? `${show(field.minimum)} – ${show(field.maximum)}` : "";
+  return field.kind === "int" || field.kind === "float" ? `${number(field.minimum)} – ${number(field.maximum)}` : "";
 }
 
 function parseLayers(field, text) {
   const parts = text.trim() === "" ? [] : text.split(",").map((part) => part.trim());
   const bad = (part) => !/^\d+$/.test(part) || Number(part) < field.minimum || Number(part) > field.maximum;
   if (parts.length > CONFIG.max_hidden_layers || parts.some(bad)) {
-    return { error: `up to ${CONFIG.max_hidden_layers} layer sizes of ${field.minimum}–${show(field.maximum)}, `
-                    + "like 30 or 100,30" };
+    return { error: `up to ${CONFIG.max_hidden_layers} layer sizes of ${number(field.minimum)}–`
+                    + `${number(field.maximum)}, like 30 or 100,30` };
   }
   return { value: parts.map(Number) };
 }
 
-function parseNumber(field, text) {
+function parseNumber(field, text, unreadable) {
   const value = Number(text.trim());
-  const range = `between ${show(field.minimum)} and ${show(field.maximum)}`;
-  if (text.trim() === "" || !Number.isFinite(value)) return { error: `enter a number ${range}` };
+  const range = `between ${number(field.minimum)} and ${number(field.maximum)}`;
+  // A field whose default is null (the fine-tune's η) may be left empty: it then takes the default.
+  if (text.trim() === "" && !unreadable && field.default === null) return { value: null };
+  if (unreadable || text.trim() === "" || !Number.isFinite(value)) return { error: `enter a number ${range}` };
   if (field.kind === "int" && !Number.isInteger(value)) return { error: `must be a whole number ${range}` };
   if (value < field.minimum || value > field.maximum) return { error: `must be ${range}` };
   return { value };
 }
 
-function parse(field, text) {
+function parseText(field, text, unreadable = false) {
   if (field.kind === "layers") return parseLayers(field, text);
   if (field.kind === "choice") return field.choices.includes(text) ? { value: text } : { error: "choose one" };
-  return parseNumber(field, text);
+  return parseNumber(field, text, unreadable);
+}
+
+/** {value} or {error} for a field's element. A number input holding text it cannot read ("1e",
+ * "1e309") reports an empty value, with validity.badInput: that is an error, never the default. */
+export function parse(field, element) {
+  return parseText(field, element.value, Boolean(element.validity?.badInput));
+}
+
+/** Shows `message` (or nothing) in a field's error slot, as a sentence, and marks the element. */
+export function showFieldError(element, slot, message) {
+  slot.textContent = message ? `${message[0].toUpperCase()}${message.slice(1)}.` : "";
+  if (message) element.setAttribute("aria-invalid", "true");
+  else element.removeAttribute("aria-invalid");
+}
+
+/** A field's element from its description: options or range, and what it is described by: its
+ * hint (#<id>-hint beside the error slot, made here if there is none) and its error `slot`. */
+export function setUpField(field, element, slot) {
+  if (field.kind === "choice") {
+    element.replaceChildren(...field.choices.map((choice) => new Option(choice, choice, false, choice === field.default)));
+  } else if (field.kind !== "layers") {
+    Object.assign(element, { type: "number", min: String(field.minimum), max: String(field.maximum),
+                             step: field.kind === "int" ? "1" : "any" });
+    element.inputMode = field.kind === "int" ? "numeric" : "decimal";
+  }
+  const hint = hintText(field);
+  const hintId = `${element.id}-hint`;
+  if (hint) {
+    const small = slot.parentElement.querySelector(`#${hintId}`)
+      ?? Object.assign(document.createElement("small"), { id: hintId });
+    small.textContent = hint;
+    slot.before(small);
+  }
+  element.setAttribute("aria-describedby", `${hint ? `${hintId} ` : ""}${slot.id}`);
 }
 
 /** Sets up a field's element from its description: label, options or range, hint. */
@@ -51,20 +88,7 @@ function build(form, field, element) {
   const id = ELEMENT_IDS[field.name];
   const label = form.querySelector(`label[for="${id}"]`);
   if (label) label.textContent = field.label;
-  if (field.kind === "choice") {
-    element.replaceChildren(...field.choices.map((choice) => new Option(choice, choice)));
-  } else if (field.kind !== "layers") {
-    Object.assign(element, { type: "number", min: String(field.minimum), max: String(field.maximum),
-                             step: field.kind === "int" ? "1" : "any" });
-    element.inputMode = field.kind === "int" ? "numeric" : "decimal";
-  }
-  const hint = hintText(field);
-  if (hint) {
-    const small = form.querySelector(`#${id}-hint`) ?? Object.assign(document.createElement("small"), { id: `${id}-hint` });
-    small.textContent = hint;
-    form.querySelector(`#${id}-error`).before(small);
-  }
-  element.setAttribute("aria-describedby", `${hint ? `${id}-hint ` : ""}${id}-error`);
+  setUpField(field, element, form.querySelector(`#${id}-error`));
 }
 
 export class SettingsForm {
@@ -88,7 +112,7 @@ export class SettingsForm {
     const settings = {};
     const errors = {};
     for (const field of FIELDS) {
-      const { value, error } = parse(field, this.elements[field.name].value);
+      const { value, error } = parse(field, this.elements[field.name]);
       if (error) errors[field.name] = error;
       else settings[field.name] = value;
     }
@@ -141,15 +165,11 @@ export class SettingsForm {
   #edited(element) {
     const field = FIELDS.find((each) => this.elements[each.name] === element);
     if (!field) return;
-    this.#showError(field, parse(field, element.value).error);
+    this.#showError(field, parse(field, element).error);
     this.writeHash();
   }
 
   #showError(field, message) {
-    const element = this.elements[field.name];
-    const slot = this.form.querySelector(`#${ELEMENT_IDS[field.name]}-error`);
-    slot.textContent = message ? `${message[0].toUpperCase()}${message.slice(1)}.` : "";
-    if (message) element.setAttribute("aria-invalid", "true");
-    else element.removeAttribute("aria-invalid");
+    showFieldError(this.elements[field.name], this.form.querySelector(`#${ELEMENT_IDS[field.name]}-error`), message);
   }
 }

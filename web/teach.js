@@ -1,6 +1,7 @@
 // Teaching it your handwriting, the page's side: ten "it's a …" buttons (and keys 0–9 on the
 // pad) that label the current drawing, the gallery of your digits with delete, clear-all
 // (with undo) and the digits file's download and upload. The digits themselves: yourdigits.js.
+import { announce } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { describeCounts, renderGallery } from "./gallery.js";
 import { megabytes } from "./format.js";
@@ -60,6 +61,7 @@ export class TeachPanel {
   message(text, isError = false) {
     this.elements.message.textContent = text;
     this.elements.message.classList.toggle("error", isError);
+    announce(text);
   }
 
   async label(digit) {

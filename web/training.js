@@ -9,7 +9,9 @@
 //   "finished" {stopped, byStop, began, abandoned}  the run is over: stopped early, by the Stop
 //                                   button, whether a network was made at all, and whether it
 //                                   ended with a crashed worker (its checkpoint is kept)
-// Whether a run is going is `running`, here and nowhere else on the page.
+// Whether a run is going is `running`, here and nowhere else on the page. A screen reader
+// hears the start, an epoch's accuracy now and then (announce.js), and the end.
+import { announce, announceProgress } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { duration } from "./format.js";
 import { JOB } from "./protocol.js";
@@ -170,6 +172,7 @@ export class TrainingPanel extends EventTarget {
       this.#emit("started", started);
       const epoch = (started.progress?.epoch ?? 0) + 1;
       this.#status("training", `${started.resumed ? "Resumed: training" : "Training"} epoch ${epoch} of ${started.epochs}…`);
+      announceProgress(`Training ${started.resumed ? "resumed" : "started"}: ${started.epochs} epoch${started.epochs > 1 ? "s" : ""}.`, true);
       return;
     }
     this.lastProgress = progress;
@@ -184,6 +187,10 @@ export class TrainingPanel extends EventTarget {
       this.lastAccuracy = progress.accuracy;
       this.elements.accuracy.textContent = progress.accuracy.toFixed(4);
       this.#emit("epoch", progress);
+      if (!progress.done) {
+        announceProgress(`Epoch ${progress.epoch + 1} of ${progress.number_of_epochs} done: test accuracy `
+                         + `${(progress.accuracy * 100).toFixed(2)}%.`);
+      }
       if (!progress.done) this.#status("training", `Training epoch ${progress.epoch + 2} of ${progress.number_of_epochs}…`);
     }
   }
@@ -218,5 +225,6 @@ export class TrainingPanel extends EventTarget {
 
   #message(text) {
     this.elements.message.textContent = text;
+    announce(text);
   }
 }

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import http.server
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
+from harness.npm import npm_ci
 
 from browser_bench import PEERS
 from browser_bench.common import note, poll
@@ -27,12 +27,8 @@ TARGET_PEERS = ["js-plain", "js-unrolled", "convnetjs", "tfjs-wasm", "tfjs-cpu"]
 
 def install_peers() -> None:
     """npm ci from the lock file (integrity-checked), once; no install scripts."""
-    lock = PEERS / "package-lock.json"
-    stamp = PEERS / "node_modules" / ".package-lock.json"
-    if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
-        return
-    note("installing the peers (npm ci in bench/peers) …")
-    subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], check=True, cwd=PEERS)
+    note("the peers: npm ci in bench/peers, unless installed already …")
+    npm_ci(PEERS)
 
 
 def peer_root(tmp: Path, site: Path) -> Path:

@@ -38,6 +38,14 @@ def draw_and_label(page: Page, strokes, digit: int) -> None:
     expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(before + 1)
 
 
+def download_digits(page: Page, path: Path) -> Path:
+    """Press the digits' Download and save the file at ``path``."""
+    with page.expect_download() as info:
+        by_id(page, "download-digits").click()
+    info.value.save_as(path)
+    return path
+
+
 def clear_digits(page: Page) -> None:
     if digit_count(page):
         by_id(page, "clear-digits").click()

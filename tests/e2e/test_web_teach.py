@@ -10,8 +10,10 @@ import json
 import re
 
 import pytest
+from harness import ROOT
 from harness.app import by_id, wait_ready, wait_state
 from harness.drawing import clear_pad, draw
+from harness.forms import type_into
 from playwright.sync_api import expect
 from teach_helpers import (
     TRAINING_TIMEOUT,
@@ -19,6 +21,7 @@ from teach_helpers import (
     clear_digits,
     confusion,
     digit_count,
+    download_digits,
     draw_and_label,
     labels,
     set_finetune_settings,
@@ -81,10 +84,7 @@ def test_digits_survive_a_reload(page):
 
 
 def test_download_and_upload_round_trip(page, tmp_path):
-    with page.expect_download() as info:
-        by_id(page, "download-digits").click()
-    path = tmp_path / "digits.json"
-    info.value.save_as(path)
+    path = download_digits(page, tmp_path / "digits.json")
     saved = json.loads(path.read_text())
     assert saved["format"] == "pynn-your-digits" and [d["label"] for d in saved["digits"]] == [1, 4]
     clear_digits(page)
@@ -111,6 +111,23 @@ def test_hostile_upload_is_refused_and_digits_kept(page, tmp_path, name, body):
     assert labels(page) == ["1", "4"]
 
 
+def test_a_model_file_uploaded_as_digits_is_named_a_model_file(page):
+    # was "digits file is nested too deeply"
+    by_id(page, "upload-digits").set_input_files(str(ROOT / "web" / "models" / "pretrained.json"))
+    expect(by_id(page, "label-message")).to_have_text(
+        "pretrained.json was not loaded, and your digits are as they were: this is a model file, not a file of "
+        "your digits (a model is uploaded under Model)")
+    assert labels(page) == ["1", "4"]
+
+
+def test_a_digits_file_uploaded_as_a_model_is_named_a_digits_file(page, tmp_path):
+    path = download_digits(page, tmp_path / "my-digits.json")
+    by_id(page, "upload-model").set_input_files(str(path))
+    expect(by_id(page, "model-error")).to_have_text(
+        "my-digits.json was not loaded: this is a file of your digits (labelled drawings), not a model file")
+    assert by_id(page, "model-select").input_value() == "pretrained"
+
+
 def test_saliency_and_lit_units_explain_the_drawing(page):
     clear_pad(page)
     draw(page, PRINT[3])
@@ -131,6 +148,28 @@ def test_finetune_with_no_digits_says_what_to_do(page):
     expect(by_id(page, "finetune-message")).to_contain_text("no digits to fine-tune on")
     by_id(page, "upload-digits").set_input_files(info.value.path())
     expect(by_id(page, "your-digits").locator("[data-label]")).to_have_count(2)
+
+
+def test_finetune_hints_write_numbers_as_a_person_does(page):
+    set_finetune_settings(page)
+    expect(page.locator("#finetune-test_size-hint")).to_have_text("100 – 10,000")  # was "100 – 10000"
+    expect(page.locator("#finetune-seed-hint")).to_have_text("0 – 4,294,967,295")
+
+
+@pytest.mark.parametrize("text", ["1e", "1e309", ""])
+def test_unreadable_finetune_setting_is_an_error_at_its_field_not_the_default(page, text):
+    # "1e" and "1e309" were taken as the default (Number() of the number input's empty value)
+    set_finetune_settings(page)
+    box = page.locator("#finetune-round_size")
+    type_into(box, text)
+    by_id(page, "fine-tune").click()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_be_focused()
+    expect(page.locator("#finetune-round_size-error")).to_have_text("Enter a number between 20 and 20,000.")
+    expect(by_id(page, "finetune-message")).to_have_text("Fix the highlighted fine-tune settings first.")
+    assert by_id(page, "status").get_attribute("data-state") == "ready"  # nothing started
+    set_finetune_settings(page, round_size=600)
+    box.blur()
 
 
 def test_finetune_stop_leaves_the_model_in_use(page):

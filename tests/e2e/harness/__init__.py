@@ -13,6 +13,9 @@ used to read pixels and to reach ``window.pynnApp``.  One concern a module:
     training     progress, a recording of every change, starting a run and waiting for its end
     models       the model panel: choose, download, upload, IndexedDB
     digits       hand-written digits as strokes
+    axe          axe-core's accessibility violations of the page (injected, never shipped)
+    speech       what a screen reader would hear: every change of a live region
+    npm          the npm packages the harness and benchmarks install themselves (npm ci)
 
 Import it with tests/e2e on sys.path (conftest.py does that for the tests; the benchmarks add
 the path themselves).

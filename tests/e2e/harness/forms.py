@@ -41,6 +41,13 @@ def set_field(page: Page, name: str, value) -> None:
         element.fill(form_text(value))
 
 
+def type_into(element, text: str) -> None:
+    """Replace a field's text by typing it, key by key (a number input takes "1e" only that way)."""
+    element.focus()
+    element.press("ControlOrMeta+a")
+    element.press_sequentially(text) if text else element.press("Delete")
+
+
 def fill_settings(page: Page, settings: dict | None = None, **changes) -> dict[str, str]:
     """The whole form: ``settings`` (VALID_SETTINGS if None) with ``changes``, by pynn's names;
     returns the texts set, by name."""
