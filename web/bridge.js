@@ -59,7 +59,7 @@ export class Bridge extends EventTarget {
   }
 
   /** One of the worker's own requests (protocol.js WORKER), for tests and benchmarks. */
-  worker(what, args = {}) {
+  request(what, args = {}) {
     return this.#send({ worker: what, args });
   }
 

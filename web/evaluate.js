@@ -45,6 +45,7 @@ export class EvaluatePanel extends EventTarget {
       this.#running = this.bridge.job(JOB.evaluate, { name },
                                       { onProgress: ({ progress }) => progress && this.#progress(progress) });
       const { stopped, report } = await this.#running.result;
+      stop.disabled = true; // over: not a tab stop on the way to the results
       if (stopped) {
         accuracy.textContent = "Stopped: the evaluation did not finish, so there is nothing to show.";
         this.#progress({ evaluated: 0, total: 1 });

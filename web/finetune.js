@@ -132,7 +132,8 @@ export class FineTunePanel extends EventTarget {
     } catch (error) {
       crashed = error.name === "WorkerCrash"; // the page's crash handler says so and offers Restart
       if (error.name === "SettingsError") this.#showErrors(error.fields);
-      if (!crashed) this.#message(`Fine-tuning did not run: ${error.message}`);
+      const reason = error.name === "SettingsError" ? "see the highlighted settings." : error.message;
+      if (!crashed) this.#message(`Fine-tuning did not run: ${reason}`);
     } finally {
       this.#job = null;
       if (this.#running) this.#setRunning(false);

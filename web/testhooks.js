@@ -25,10 +25,10 @@ export function installTestHooks({ bridge, timings, offlineReady, ready, predict
     get lastPredictionMs() {
       return predictor.lastLatencyMs;
     },
-    memory: () => bridge.worker(WORKER.memory),
+    memory: () => bridge.request(WORKER.memory),
     crash(kind) {
       if (!CRASH_KINDS.includes(kind)) throw new Error(`crash kind must be one of ${CRASH_KINDS.join(", ")}`);
-      bridge.worker(WORKER.crash, { kind }).catch(() => {}); // the crash is reported by the bridge's event
+      bridge.request(WORKER.crash, { kind }).catch(() => {}); // the crash is reported by the bridge's event
     },
     setWatchdogMs(ms) {
       if (!(ms > 0)) throw new Error("the watchdog needs a positive number of milliseconds");

@@ -89,7 +89,7 @@ def test_no_serious_violations_in_any_state_or_theme(app):
     wait_state(page, ("ready",))
 
     by_id(page, "model-select").select_option("pretrained")
-    set_finetune_settings(page, rounds=100, round_size=2000)
+    set_finetune_settings(page, rounds=100, round_size=1500)
     by_id(page, "fine-tune").click()
     expect(by_id(page, "finetune-progress")).to_have_attribute("aria-valuetext", re.compile("round"),
                                                                timeout=TRAINING_TIMEOUT)

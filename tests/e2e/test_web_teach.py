@@ -173,7 +173,7 @@ def test_unreadable_finetune_setting_is_an_error_at_its_field_not_the_default(pa
 
 
 def test_finetune_stop_leaves_the_model_in_use(page):
-    set_finetune_settings(page, rounds=100, round_size=2000)
+    set_finetune_settings(page, rounds=100, round_size=1500)
     by_id(page, "fine-tune").click()
     expect(by_id(page, "status")).to_have_attribute("data-state", "training")
     expect(by_id(page, "stop-finetune")).to_be_enabled()
