@@ -1,6 +1,8 @@
 """Synthetic digits for the teaching tests: an "MNIST" and another "handwriting" that a model
 trained on the first cannot read but can learn, and a stand-in augmenter."""
 
+import io as bytes_io
+
 import numpy as np
 
 from pynn.data import Dataset
@@ -39,3 +41,15 @@ def shifts(images, rng, max_shift=1):
     for i, (dy, dx) in enumerate(rng.integers(-max_shift, max_shift + 1, (len(images), 2)).tolist()):
         out[i] = np.roll(images[i].reshape(28, 28), (dy, dx), axis=(0, 1)).ravel()
     return out
+
+
+def npz_bytes(count: int, seed: int) -> bytes:
+    """A tiny MNIST-shaped split: class k lights up a block of pixels, so it is learnable."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count).astype(np.uint8)
+    images = rng.integers(0, 40, (count, 784)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        images[i, int(label) * 70:int(label) * 70 + 70] = 255
+    buffer = bytes_io.BytesIO()
+    np.savez_compressed(buffer, images=images, labels=labels)
+    return buffer.getvalue()

@@ -1,11 +1,11 @@
 """The worker's Python session (pynn.browser), exercised natively with synthetic data."""
 
-import io as bytes_io
 import json
 
 import numpy as np
 import pytest
 from job_driver import events_of, progress, run, start
+from synthetic_digits import npz_bytes
 
 from pynn import Network, augment, browser, io, page_jobs
 from pynn.architectures import network_for, step_seconds
@@ -17,18 +17,6 @@ from pynn.untrusted import megabytes
 
 SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2,
             "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1, "augment": "off"}
-
-
-def npz_bytes(count: int, seed: int) -> bytes:
-    """A tiny MNIST-shaped split: class k lights up a block of pixels, so it is learnable."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, count).astype(np.uint8)
-    images = rng.integers(0, 40, (count, 784)).astype(np.uint8)
-    for i, label in enumerate(labels):
-        images[i, int(label) * 70:int(label) * 70 + 70] = 255
-    buffer = bytes_io.BytesIO()
-    np.savez_compressed(buffer, images=images, labels=labels)
-    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 from job_driver import events_of, progress, run, start
-from synthetic_digits import make_digits
+from synthetic_digits import make_digits, npz_bytes
 
 from pynn import checkpoints, io, your_digits
 from pynn.architectures import network_for
@@ -23,18 +23,6 @@ MLP = {**DEFAULTS, "hidden": [8], "epochs": 2, "minibatch_size": 10, "train_size
 CONV = {**DEFAULTS, "architecture": "conv", "hidden": [12], "epochs": 2, "minibatch_size": 25, "train_size": 200,
         "eta": 0.05, "seed": 4, "augment": "on"}
 FAST_FINETUNE = {"rounds": 2, "round_size": 40, "minibatch_size": 10, "test_size": 100, "seed": 0}
-
-
-def npz_bytes(count: int, seed: int) -> bytes:
-    """A tiny MNIST-shaped split: class k lights up a block of pixels, so it is learnable."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, count).astype(np.uint8)
-    images = rng.integers(0, 40, (count, 784)).astype(np.uint8)
-    for i, label in enumerate(labels):
-        images[i, int(label) * 70:int(label) * 70 + 70] = 255
-    buffer = bytes_io.BytesIO()
-    np.savez_compressed(buffer, images=images, labels=labels)
-    return buffer.getvalue()
 
 
 @pytest.fixture
