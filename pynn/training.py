@@ -180,7 +180,9 @@ class Trainer:
         if not 0 <= state["epoch"] <= self.number_of_epochs or not 0 <= state["batch"] < self.batches_per_epoch:
             raise ValueError("the saved position is outside this run")
         self.rng.bit_generator.state = state["rng"]
-        self.epoch, self.batch, self.order = state["epoch"], state["batch"], order
+        # the platform's index type (int32 in Pyodide), once the values are known to fit
+        self.epoch, self.batch = state["epoch"], state["batch"]
+        self.order = None if order is None else order.astype(np.intp)
         self.elapsed, self.cost_sum, self.cost_samples = state["elapsed"], state["cost_sum"], state["cost_samples"]
         self.history = list(state["history"])
         self.epoch_batches = None

@@ -1,9 +1,12 @@
 """The worker's one job loop, seen from the page: two jobs at once both finish (the hang of
-the first is gone), Evaluate has Stop, and the model being trained is not evaluated."""
+the first is gone), Evaluate has Stop, the model being trained is not evaluated, and a reload
+mid-run offers to resume it, ending with exactly the weights of a run never interrupted."""
 
 from __future__ import annotations
 
-from harness.app import by_id, poll, wait_ready
+import json
+
+from harness.app import by_id, model_json, open_app, poll, wait_ready
 from harness.forms import fill_settings
 from playwright.sync_api import expect
 
@@ -47,4 +50,53 @@ def test_evaluate_stops_and_the_model_being_trained_is_not_evaluated(app):
     expect(by_id(page, "test-accuracy")).to_contain_text("being trained", timeout=RUN_TIMEOUT)
     by_id(page, "stop").click()
     expect(by_id(page, "progress")).to_have_attribute("data-stopped", "true", timeout=RUN_TIMEOUT)
+    assert app.monitor.errors == []
+
+
+CHECKPOINT_KEPT = """async () => new Promise(resolve => {
+  const open = indexedDB.open('pynn');
+  open.onsuccess = () => {
+    const get = open.result.transaction('models').objectStore('models').get('run-checkpoint');
+    get.onsuccess = () => resolve(!!get.result);
+    get.onerror = () => resolve(false);
+  };
+  open.onerror = () => resolve(false);
+})"""
+
+
+def weights_of(page) -> list:
+    model = json.loads(model_json(page, "yours"))
+    return [model["weights"], model["biases"]]
+
+
+def test_a_reload_mid_run_offers_to_resume_and_the_resumed_run_ends_as_an_unbroken_one(app, browser,
+                                                                                     browser_context_args, base_url):
+    """Long enough for a checkpoint (one per ~10 s of training): reload, Resume, and the final
+    weights equal, to the bit, those of the same run in a fresh context with no reload."""
+    page = app.page
+    settings = {"epochs": 12, "train_size": 50_000, "seed": 5}
+    fill_settings(page, **settings)
+    by_id(page, "train").click()
+    poll(page, CHECKPOINT_KEPT, timeout=RUN_TIMEOUT / 1000, interval=0.5)
+    page.reload()
+    wait_ready(page)
+    expect(by_id(page, "resume-offer")).to_be_visible()
+    by_id(page, "resume").click()
+    poll(page, TRAINED, timeout=RUN_TIMEOUT / 1000)
+    wait_ready(page, 30_000)
+    expect(by_id(page, "resume-offer")).to_be_hidden()
+    resumed = weights_of(page)
+
+    context = browser.new_context(**browser_context_args)
+    try:
+        other = context.new_page()
+        open_app(other, base_url)
+        fill_settings(other, **settings)
+        by_id(other, "train").click()
+        poll(other, TRAINED, timeout=RUN_TIMEOUT / 1000)
+        wait_ready(other, 30_000)
+        assert weights_of(other) == resumed  # JSON floats round-trip exactly: bit for bit
+    finally:
+        context.close()
+    poll(page, f"async () => !(await ({CHECKPOINT_KEPT})())", timeout=10)  # dropped once the run ended
     assert app.monitor.errors == []
