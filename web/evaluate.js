@@ -51,6 +51,9 @@ export class EvaluatePanel extends EventTarget {
         this.#progress({ evaluated: 0, total: 1 });
         return;
       }
+      // The mistakes' images come first, so the results appear at once: a keyboard user who hears
+      // the accuracy finds the matrix and the mistakes already in the tab order.
+      const images = await this.#mistakeImages(report.mistakes);
       this.#progress({ evaluated: report.total, total: report.total });
       accuracy.dataset.model = name;
       accuracy.textContent = `"${name}" reads ${percent(report.accuracy)} of the ${count(report.total)} MNIST test `
@@ -58,7 +61,7 @@ export class EvaluatePanel extends EventTarget {
         + `${report.seconds.toFixed(2)} s in the worker).`;
       renderConfusion(this.elements.confusion, this.elements.readout, report.confusion);
       this.#perDigit(report.per_digit);
-      await this.#mistakes(report);
+      this.#mistakes(report, images);
       announce(accuracy.textContent);
     } catch (error) {
       if (error.name !== "WorkerCrash") {
@@ -104,12 +107,14 @@ export class EvaluatePanel extends EventTarget {
     }));
   }
 
-  async #mistakes(report) {
+  async #mistakeImages(shown) {
+    return shown.length ? this.bridge.call("test_images", { indices: shown.map((m) => m.index) }) : new Uint8Array();
+  }
+
+  #mistakes(report, images) {
     const { mistakes, detail } = this.elements;
     detail.replaceChildren();
     const shown = report.mistakes;
-    const images = shown.length ? await this.bridge.call("test_images", { indices: shown.map((m) => m.index) })
-      : new Uint8Array();
     mistakes.replaceChildren(...shown.map((mistake, i) => {
       const button = Object.assign(document.createElement("button"), { type: "button", className: "mistake" });
       Object.assign(button.dataset, { true: String(mistake.true), pred: String(mistake.predicted),
