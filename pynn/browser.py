@@ -52,7 +52,7 @@ def plain(value):
 
 # What the page may call, by these names on both sides (web/ uses them as they are, with the
 # arguments named as here), and what the worker calls for its job loop.
-PAGE_CALLS = ("predict", "use", "load_model", "model_json", "hidden_units", "label_digit", "digits_summary",
+PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_npz", "hidden_units", "label_digit", "digits_summary",
               "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images", "explain")
 WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
 
@@ -151,15 +151,22 @@ class Session(TeachingSession):
                                      "a network with fewer weights can be saved")
         return text
 
-    def predict(self, pixels: bytes, width: int, height: int) -> dict:
-        """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image.
+    def model_npz(self, name: str) -> bytes:
+        """The model as .npz bytes, which ``load_model`` takes back exactly: how the page copies a
+        model to its prediction worker (fast to write and read, and float64, so both workers
+        give the same answers bit for bit)."""
+        return io.encode(self.models[name], form="npz")
+
+    def predict(self, pixels: bytes, width: int, height: int, name: str | None = None) -> dict:
+        """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image,
+        read by model ``name`` (default: the active one).
 
         A blank image gives ``{"blank": True}`` instead of a guess."""
         try:
             x = from_pad(pixels, width, height)
         except BlankImageError:
             return {"blank": True}
-        outputs = self.models[self.active].feedforward(x)[:, 0]
+        outputs = self.models[self.active if name is None else name].feedforward(x)[:, 0]
         return {
             "blank": False,
             "digit": int(np.argmax(outputs)),

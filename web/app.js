@@ -17,11 +17,12 @@ import { CONFIG } from "./config.js";
 import { MODEL, STAGE, checkModelNames } from "./protocol.js";
 import { UnfinishedRun } from "./runs.js";
 import { SettingsForm } from "./settings.js";
-import { bridge, workerCreatedAt } from "./start.js";
+import { bridge, workerCreatedAt, workerURL } from "./start.js";
 import { TeachPanel } from "./teach.js";
 import { installTestHooks } from "./testhooks.js";
 import { TrainingPanel } from "./training.js";
 import { UnitsPanel } from "./weights.js";
+import { Workers } from "./workers.js";
 import { DigitsStore } from "./yourdigits.js";
 
 checkModelNames(CONFIG);
@@ -51,17 +52,20 @@ async function reloadIfStale() {
 
 // --- the parts
 
+// The panels speak to the workers through one door: the main worker, and a prediction worker
+// beside it while heavy work goes on (workers.js).
+const workers = new Workers(bridge, workerURL);
 const pad = new DrawingPad($("pad"));
-const predictor = new Predictor(pad, bridge, {
+const predictor = new Predictor(pad, workers, {
   prediction: $("prediction"), hint: $("prediction-hint"), preview: $("preview"),
   bars: $("probabilities"),
 });
-const models = new ModelPanel(bridge, {
+const models = new ModelPanel(workers, {
   select: $("model-select"), info: $("model-info"), save: $("save-model"), download: $("download-model"),
   upload: $("upload-model"), note: $("model-note"), error: $("model-error"),
 });
-const units = new UnitsPanel(bridge, $("units"), $("units-caption"), $("units-what"));
-const training = new TrainingPanel(bridge, new SettingsForm($("train-form")),
+const units = new UnitsPanel(workers, $("units"), $("units-caption"), $("units-what"));
+const training = new TrainingPanel(workers, new SettingsForm($("train-form")),
                                    new TrainingCharts($("cost-chart"), $("accuracy-chart")), {
   start: $("train"), stop: $("stop"), progress: $("progress"), progressFill: $("progress-fill"),
   epoch: $("stat-epoch"), eta: $("stat-eta"), cost: $("stat-cost"), accuracy: $("accuracy"),
@@ -73,21 +77,21 @@ const unfinished = new UnfinishedRun(training, {
   message: $("train-message"),
 }, pageVersion);
 
-const digits = new DigitsStore(bridge);
+const digits = new DigitsStore(workers);
 const teach = new TeachPanel(pad, digits, {
   buttons: $("label-buttons"), message: $("label-message"), gallery: $("your-digits"), counts: $("digit-counts"),
   clearAll: $("clear-digits"), undo: $("undo-clear"), download: $("download-digits"), upload: $("upload-digits"),
 });
-const finetune = new FineTunePanel(bridge, digits, {
+const finetune = new FineTunePanel(workers, digits, {
   form: $("finetune-form"), start: $("fine-tune"), stop: $("stop-finetune"), progress: $("finetune-progress"),
   fill: $("finetune-fill"), message: $("finetune-message"), result: $("finetune-result"), notes: $("finetune-notes"),
 }, () => models.adoptFinetuned());
-const evaluation = new EvaluatePanel(bridge, {
+const evaluation = new EvaluatePanel(workers, {
   start: $("evaluate"), stop: $("stop-evaluate"), progress: $("evaluate-progress"), fill: $("evaluate-fill"), accuracy: $("test-accuracy"),
   confusion: $("confusion"), readout: $("confusion-readout"), perDigit: $("per-digit-accuracy"),
   mistakes: $("mistakes"), mistakesCaption: $("mistakes-caption"), detail: $("mistake-detail"),
 }, () => models.active);
-const explainer = new Explainer(pad, bridge, {
+const explainer = new Explainer(pad, workers, {
   saliency: $("saliency"), caption: $("saliency-caption"), units: $("units"), unitsNote: $("units-note"),
 });
 
@@ -207,4 +211,4 @@ if (bridge.crashed) crashed(bridge.crashMessage); // before this module was ther
 const offlineReady = appReady.then(enableOffline);
 offlineReady.catch(() => {}); // without a service worker the page still works online
 
-installTestHooks({ bridge, timings, offlineReady, ready: () => appReady, predictor });
+installTestHooks({ bridge, workers, timings, offlineReady, ready: () => appReady, predictor });

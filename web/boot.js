@@ -50,10 +50,11 @@ import sys
 
 /**
  * Starts Python with numpy and pynn imported; resolves with {pyodide, timings, modelBytes}.
+ * makesSnapshot: whether this worker makes the snapshot when none is stored (only the main one).
  * `timings`: path ("snapshot" or "normal"), and the milliseconds of each stage: lookup
  * (finding a snapshot), python, packages, imports.
  */
-export async function bootPython(status) {
+export async function bootPython(status, { makesSnapshot = true } = {}) {
   const timings = { path: "normal" };
   let last = performance.now();
   const lap = (stage) => {
@@ -91,7 +92,7 @@ export async function bootPython(status) {
   pyodide.runPython("import numpy, pynn.browser");
   lap("imports");
 
-  if (key && timings.path !== "snapshot") {
+  if (makesSnapshot && key && timings.path !== "snapshot") {
     const found = pyodide.runPython(STDLIB_MODULES);
     const modules = found.toJs();
     found.destroy();

@@ -3,7 +3,7 @@
 //   call(method, args)   a pynn.browser.Session method (PAGE_CALLS), by its Python name
 //   job(kind, args)      a job of the worker's loop: {result, stop()}; progress and checkpoints
 //                        go to onProgress and onCheckpoint
-import { REPLY, WORKER } from "./protocol.js";
+import { REPLY, ROLE, WORKER } from "./protocol.js";
 
 const BOOT_SILENCE_MS = 120_000;
 // The worker reports between chunks of well under a few seconds (pynn.settings caps a step's
@@ -16,22 +16,25 @@ export class WorkerCrash extends Error {
 
 export class Bridge extends EventTarget {
   #url;
+  #role;
   #nextId = 1;
   #pending = new Map();
   #watchdog = 0;
   #lastHeard = 0;
   #busySilenceMs = BUSY_SILENCE_MS;
 
-  constructor(url) {
+  /** role: which of the page's workers this is (protocol.js ROLE); the worker reads it as self.name. */
+  constructor(url, { role = ROLE.main } = {}) {
     super();
     this.#url = url;
+    this.#role = role;
     this.start();
   }
 
   /** Starts a fresh worker; `ready` resolves with {timings, model} once Python is up. */
   start() {
     this.crashed = false;
-    const worker = new Worker(this.#url, { type: "module" });
+    const worker = new Worker(this.#url, { type: "module", name: this.#role });
     worker.addEventListener("message", (event) => this.#receive(event.data));
     worker.addEventListener("error", (event) => {
       event.preventDefault();
@@ -81,6 +84,14 @@ export class Bridge extends EventTarget {
   setWatchdogMs(ms) {
     this.#busySilenceMs = ms;
     if (!this.crashed) this.#startWatchdog();
+  }
+
+  /** Ends the worker for good, quietly: its pending requests are rejected, no "crash" is told. */
+  terminate() {
+    this.worker.terminate();
+    this.crashed = true;
+    clearInterval(this.#watchdog);
+    this.#rejectAll(new WorkerCrash("The Python worker was let go."));
   }
 
   /** A fresh worker, whatever state the old one is in (requests to it are rejected). */

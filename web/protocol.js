@@ -23,6 +23,10 @@ export const WORKER = Object.freeze({
   crash: "crash", // test seam only (testhooks.js): make the worker fail on purpose
 });
 
+// The page's workers (workers.js), each told its role as its name (self.name): the main one
+// holds the session and runs the jobs; the prediction worker answers predictions beside it.
+export const ROLE = Object.freeze({ main: "main", prediction: "prediction" });
+
 export const JOB = Object.freeze({ train: "train", finetune: "finetune", evaluate: "evaluate" });
 
 export const REPLY = Object.freeze({

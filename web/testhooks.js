@@ -1,7 +1,9 @@
 // THE test and benchmark seam: window.pynnApp. The page itself never reads it; tests and
 // benchmarks use only this (and the data-testid attributes).
 //
-//   bridge             the page's Bridge (bridge.js): requests to the worker
+//   bridge             the page's Bridge (bridge.js): requests to the main worker
+//   workers            the page's Workers (workers.js): answered {main, prediction} counts of
+//                      routed calls, predictsAside, predictionWorker (its Bridge, or null)
 //   timings            start-up timings (ms)
 //   offlineReady       resolves once this version is cached for offline use
 //   ready              resolves once the page is ready (again after a restart)
@@ -14,9 +16,10 @@
 //   setWatchdogMs(ms)  shorten the watchdog's allowed silence (to test "hang" quickly)
 import { CRASH_KINDS, WORKER } from "./protocol.js";
 
-export function installTestHooks({ bridge, timings, offlineReady, ready, predictor }) {
+export function installTestHooks({ bridge, workers, timings, offlineReady, ready, predictor }) {
   window.pynnApp = {
     bridge,
+    workers,
     timings,
     offlineReady,
     get ready() {

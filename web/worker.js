@@ -3,11 +3,14 @@
 // (pynn.jobs): this worker turns the loop a slice at a time and serves the message queue in
 // between, so predictions and Stop cut in, and two jobs share the time. The protocol: protocol.js.
 import { bootPython, describeBoot } from "./boot.js";
-import { CRASH_KINDS, MODEL, REPLY, STAGE, WORKER } from "./protocol.js";
+import { CRASH_KINDS, MODEL, REPLY, ROLE, STAGE, WORKER } from "./protocol.js";
 
 // Seconds of one job's work per turn of the loop: a prediction waits at most this long plus
 // one step. (Python's None reaches the page as undefined: test with == null.)
 const TURN_SECONDS = 0.03;
+
+// Which of the page's workers this is (workers.js): only the main one makes the snapshot.
+const role = self.name || ROLE.main;
 
 const here = (path) => new URL(path, import.meta.url).href;
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
@@ -46,7 +49,7 @@ async function fetchOk(path) {
 }
 
 async function boot() {
-  const { pyodide, timings, modelBytes } = await bootPython(status);
+  const { pyodide, timings, modelBytes } = await bootPython(status, { makesSnapshot: role === ROLE.main });
   python = makeCaller(pyodide);
   // Private Pyodide API (the Emscripten module's heap): for memory benchmarks only.
   heapBytes = () => pyodide._module?.HEAPU8?.byteLength ?? null;

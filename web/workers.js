@@ -1,0 +1,170 @@
+// The page's Python workers behind one door, with the Bridge's own methods (call, job, request).
+//
+// The main worker holds the session: the models, your digits and every job. A second one, the
+// prediction worker, starts when heavy work begins and holds copies of the models, so that a
+// drawing is read at once while the main worker trains, fine-tunes or evaluates (one step of a
+// large conv net takes over a second, and a prediction would wait for it). It answers predict
+// and explain only, and only for a model whose copy is current; anything else goes to the main
+// worker, which is always right, if sometimes slow. A copy answers bit for bit as the original
+// (float64 .npz, the same code: tests/test_lane.py).
+//
+// A copy is current when it was made after the model last changed, and every change passes
+// through here: load_model (an upload, a saved model), a training run (the new net at its start,
+// each checkpoint, its end) and a fine-tune's end. While your model trains, its copy is renewed
+// at each checkpoint (about every 10 s): predictions with it read weights up to that old.
+import { Bridge } from "./bridge.js";
+import { JOB, MODEL, ROLE } from "./protocol.js";
+
+const ROUTED = new Set(["predict", "explain"]);
+// Calls after which the main worker computes ahead (pynn.browser's background job).
+const START_WORK = new Set(["label_digit", "load_digits"]);
+// With no job for this long, the prediction worker is let go (its memory back to the tab).
+const IDLE_MS = 120_000;
+// A second Python costs about 100 MB of the tab; navigator.deviceMemory is in GB, where known.
+const MIN_DEVICE_GB = 4;
+
+export const deviceCanSpare = () => (navigator.deviceMemory ?? MIN_DEVICE_GB) >= MIN_DEVICE_GB;
+
+export class Workers extends EventTarget {
+  #url;
+  #enabled;
+  #helper = null; // the prediction worker's Bridge, once started
+  #helperUp = false; // it has booted
+  #copies = new Map(); // model name → the version of the copy the prediction worker holds
+  #versions = new Map([[MODEL.pretrained, 0]]); // model name → the version in the main worker
+  #active = MODEL.pretrained;
+  #jobs = 0;
+  #idleTimer = 0;
+
+  /** main: the main worker's Bridge; url: the worker script (both workers run it). */
+  constructor(main, url, { enabled = deviceCanSpare() } = {}) {
+    super();
+    Object.assign(this, { main });
+    this.#url = url;
+    this.#enabled = enabled;
+    this.answered = { main: 0, prediction: 0 }; // routed calls by who answered: for tests and benches
+    main.addEventListener("crash", () => this.#dropHelper());
+  }
+
+  /** Session method `method`: predict and explain by the prediction worker when it can. */
+  call(method, args = {}, options = {}) {
+    if (ROUTED.has(method)) return this.#routed(method, args, options);
+    const answer = this.main.call(method, args, options);
+    answer.then(() => this.#heard(method, args), () => {});
+    if (START_WORK.has(method)) this.#workBegins(false);
+    return answer;
+  }
+
+  /** Job `kind` on the main worker (Bridge.job), noting how it changes the models. */
+  job(kind, args = {}, { onProgress, onCheckpoint } = {}) {
+    const changes = { [JOB.train]: MODEL.yours, [JOB.finetune]: MODEL.finetuned }[kind];
+    this.#workBegins(true);
+    const handle = this.main.job(kind, args, {
+      onProgress: (report) => {
+        if (report.started && changes) this.#changed(changes);
+        onProgress?.(report);
+      },
+      onCheckpoint: (bytes) => {
+        if (changes) this.#changed(changes);
+        onCheckpoint?.(bytes);
+      },
+    });
+    handle.result.catch(() => {}).finally(() => {
+      if (changes) this.#changed(changes);
+      this.#jobs -= 1;
+      this.#idleSoon();
+    });
+    return handle;
+  }
+
+  request(what, args = {}) {
+    return this.main.request(what, args);
+  }
+
+  /** Whether the prediction worker is up and holds a current copy of the model in use. */
+  get predictsAside() {
+    const copy = this.#copies.get(this.#active);
+    return this.#helperUp && copy !== undefined && copy === this.#versions.get(this.#active);
+  }
+
+  /** The prediction worker's Bridge, or null: for tests and benchmarks. */
+  get predictionWorker() {
+    return this.#helper;
+  }
+
+  async #routed(method, args, options) {
+    if (this.predictsAside) {
+      try {
+        // Copied, not transferred: if the prediction worker fails, the main worker is asked.
+        const value = await this.#helper.call(method, { ...args, name: this.#active });
+        this.answered.prediction += 1;
+        return value;
+      } catch (error) {
+        if (error.name !== "WorkerCrash") throw error;
+      }
+    }
+    const value = await this.main.call(method, args, options);
+    this.answered.main += 1;
+    return value;
+  }
+
+  #heard(method, args) {
+    if (method === "use") this.#active = args.name;
+    if (method === "load_model") this.#changed(args.name);
+  }
+
+  #changed(name) {
+    this.#versions.set(name, (this.#versions.get(name) ?? 0) + 1);
+    if (this.#helperUp) this.#copy(name, this.#helper);
+  }
+
+  async #copy(name, helper) {
+    const version = this.#versions.get(name);
+    try {
+      const data = await this.main.call("model_npz", { name });
+      if (this.#versions.get(name) !== version || this.#helper !== helper) return; // a newer copy follows
+      await helper.call("load_model", { name, data }, { transfer: [data.buffer] });
+      if (this.#helper === helper) this.#copies.set(name, version);
+    } catch {
+      // The main worker answers for this model until its next change.
+    }
+  }
+
+  /** Heavy work begins (a job, or computing ahead): have the prediction worker ready. */
+  #workBegins(isJob) {
+    if (isJob) this.#jobs += 1;
+    clearTimeout(this.#idleTimer);
+    if (this.#enabled && !this.#helper) this.#startHelper();
+    if (!isJob) this.#idleSoon();
+  }
+
+  #idleSoon() {
+    clearTimeout(this.#idleTimer);
+    if (this.#jobs === 0) this.#idleTimer = setTimeout(() => this.#dropHelper(), IDLE_MS);
+  }
+
+  #startHelper() {
+    const helper = new Bridge(this.#url, { role: ROLE.prediction });
+    this.#helper = helper;
+    helper.addEventListener("crash", () => {
+      if (this.#helper === helper) this.#dropHelper();
+    });
+    helper.ready.then(() => {
+      if (this.#helper !== helper) return;
+      this.#helperUp = true;
+      this.#copies.set(MODEL.pretrained, 0); // it loads the shipped model as it boots
+      for (const name of this.#versions.keys()) {
+        if (this.#copies.get(name) !== this.#versions.get(name)) this.#copy(name, helper);
+      }
+      this.dispatchEvent(new CustomEvent("prediction-worker", { detail: "ready" }));
+    }, () => {});
+  }
+
+  #dropHelper() {
+    clearTimeout(this.#idleTimer);
+    this.#helper?.terminate();
+    this.#helper = null;
+    this.#helperUp = false;
+    this.#copies.clear();
+  }
+}
