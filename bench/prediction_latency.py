@@ -30,8 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import (INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, build_site, fmt,  # noqa: E402
-                                  median, note)
+from browser_bench.common import INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, build_site, fmt, median, note  # noqa: E402
 from browser_bench.latency import measure_latency  # noqa: E402
 from harness.app import by_id, launch, open_app, poll, wait_state  # noqa: E402
 from harness.digits import STROKES as DIGIT_STROKES  # noqa: E402

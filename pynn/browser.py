@@ -24,6 +24,7 @@ from pynn.jobs import Scheduler
 from pynn.layers import ConvPoolLayer
 from pynn.network import Network
 from pynn.page_jobs import EvaluateJob, FineTuneJob, TrainJob
+from pynn.pool_jobs import EvaluateShareJob, merged_report
 from pynn.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.teaching import TeachingSession
 from pynn.untrusted import megabytes
@@ -52,8 +53,9 @@ def plain(value):
 
 # What the page may call, by these names on both sides (web/ uses them as they are, with the
 # arguments named as here), and what the worker calls for its job loop.
-PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_npz", "hidden_units", "label_digit", "digits_summary",
-              "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images", "explain")
+PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_npz", "hidden_units", "label_digit",
+              "digits_summary", "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images",
+              "explain", "evaluation_report")
 WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
 
 
@@ -207,12 +209,17 @@ class Session(TeachingSession):
         if job.kind in ("train", "finetune") and runs:
             what = "a training run" if runs[0].kind == "train" else "a fine-tune"
             raise RuntimeError(f"{what} is going: wait for it to end, or press Stop, before starting another")
-        if job.kind == "evaluate":
-            if self.jobs.of_kind("evaluate"):
+        if job.kind in ("evaluate", "evaluate_share"):
+            if self.jobs.of_kind(job.kind):
                 raise RuntimeError("an evaluation is going already: wait for it, or press Stop")
             if self.running and self.models[job.name] is self.models.get("yours"):
                 # its weights change under the evaluation (and the kept conv outputs would not be its own)
                 raise RuntimeError("this model is being trained: evaluate it when the run ends, or press Stop")
+
+    def evaluation_report(self, name: str, shares: list[bytes], seconds: float) -> dict:
+        """The report of an evaluation the pool's workers did in shares (pynn.pool_jobs): the
+        same, count for count, as the "evaluate" job's."""
+        return merged_report(self, name, shares, seconds)
 
     def stop_job(self, job: int) -> dict:
         """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""
@@ -227,4 +234,4 @@ class Session(TeachingSession):
         return self.jobs.work(seconds, data_loaded=self.test_data is not None)
 
 
-JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob}
+JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob, "evaluate_share": EvaluateShareJob}

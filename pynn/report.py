@@ -37,10 +37,24 @@ def probabilities(outputs: np.ndarray) -> np.ndarray:
     return shares
 
 
-class Evaluation:
-    """The model's predictions on ``data``, gathered a block at a time."""
+def share_rows(total: int, parts: int, block: int = BLOCK) -> list[tuple[int, int]]:
+    """``parts`` consecutive (start, stop) ranges covering ``total`` rows, as even as whole
+    blocks allow.  Every bound is a multiple of ``block``, so each worker computes exactly the
+    blocks one worker would (the same rows through the same code): the shares' outputs are
+    those of one evaluation, bit for bit."""
+    check_count("parts", parts, 1)
+    count = -(-total // check_count("block", block, 1))
+    bounds = [min(total, (count * part // parts) * block) for part in range(parts + 1)]
+    bounds[-1] = total
+    return list(zip(bounds[:-1], bounds[1:]))
 
-    def __init__(self, model: Model, data: Dataset, block: int = BLOCK, cache: FeatureCache | None = None) -> None:
+
+class Evaluation:
+    """The model's predictions on ``data`` (or on its ``rows``, one share of the work), gathered
+    a block at a time."""
+
+    def __init__(self, model: Model, data: Dataset, block: int = BLOCK, cache: FeatureCache | None = None,
+                 rows: tuple[int, int] | None = None) -> None:
         if len(data) == 0:
             raise ValueError("nothing to evaluate: the test set is empty")
         if data.x.shape[1] != model.n_in or data.y.shape[1] != model.n_out:
@@ -48,7 +62,12 @@ class Evaluation:
                              f"the model {model.n_in} → {model.n_out}")
         self.model, self.data = model, data
         self.features = (cache or FeatureCache(keep=1)).of(model)
-        self.ranges = list(blocks(data, check_count("block", block, 1)))
+        self.rows = (0, len(data)) if rows is None else rows
+        start, stop = self.rows
+        if not 0 <= start <= stop <= len(data) or start % block:
+            raise ValueError(f"rows {start}..{stop} are not a share of {len(data)} in blocks of {block}")
+        self.ranges = [(begin, end) for begin, end in blocks(data, check_count("block", block, 1))
+                       if start <= begin < stop]
         self.next_block = 0
         self.predicted = np.zeros(len(data), dtype=np.int64)
         self.probabilities = np.zeros((len(data), model.n_out))
@@ -81,10 +100,36 @@ class Evaluation:
         return self.progress()
 
     def progress(self) -> dict:
-        evaluated = self.ranges[self.next_block - 1][1] if self.next_block else 0
-        correct = int(np.count_nonzero(self.predicted[:evaluated] == self.data.labels[:evaluated]))
-        return {"evaluated": evaluated, "total": len(self.data), "correct": correct,
+        start, stop = self.rows
+        reached = self.ranges[self.next_block - 1][1] if self.next_block else start
+        evaluated = reached - start
+        correct = int(np.count_nonzero(self.predicted[start:reached] == self.data.labels[start:reached]))
+        return {"evaluated": evaluated, "total": stop - start, "correct": correct,
                 "accuracy": correct / evaluated if evaluated else None, "elapsed": self.elapsed, "done": self.done}
+
+    def share(self) -> bytes:
+        """The finished share's probabilities, float64 rows of ``n_out``, for ``merged``."""
+        if not self.done:
+            raise RuntimeError("the share is not finished; call run() until progress says done")
+        start, stop = self.rows
+        return self.probabilities[start:stop].tobytes()
+
+    @classmethod
+    def merged(cls, model: Model, data: Dataset, shares: list[bytes], seconds: float) -> Evaluation:
+        """A finished evaluation of all of ``data`` from the shares of it that workers computed
+        (``share_rows(len(data), len(shares))``, in that order); ``result()`` then reports
+        exactly what one evaluation would."""
+        whole = cls(model, data)
+        rows = share_rows(len(data), len(shares))
+        for (start, stop), share in zip(rows, shares):
+            values = np.frombuffer(bytes(share), dtype=np.float64)
+            if values.size != (stop - start) * model.n_out or not np.all(np.isfinite(values)):
+                raise ValueError(f"the share of rows {start}..{stop} is not {stop - start} finite rows of "
+                                 f"{model.n_out} probabilities")
+            whole.probabilities[start:stop] = values.reshape(stop - start, model.n_out)
+        whole.predicted[:] = np.argmax(whole.probabilities, axis=1)
+        whole.next_block, whole.elapsed = len(whole.ranges), seconds
+        return whole
 
     def result(self, max_mistakes: int | None = None) -> dict:
         """The report (JSON types); the evaluation must be done.  ``mistakes`` lists every

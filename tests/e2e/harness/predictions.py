@@ -64,8 +64,9 @@ def wait_prediction(page: Page, timeout: float = PREDICT_TIMEOUT, settle: float 
     raise AssertionError(f"no settled prediction within {timeout} s; last seen {snapshot(page)}")
 
 
+# Tapped at the door the panels use (workers.js), whichever worker answers.
 TAP_JS = """() => {
-  const bridge = window.pynnApp.bridge;
+  const bridge = window.pynnApp.workers;
   if (bridge.__e2eTapped) return;
   const call = bridge.call.bind(bridge);
   bridge.call = (type, payload, options) => {

@@ -1,0 +1,79 @@
+"""An evaluation split across the page's pool of workers (pynn.pool_jobs) reports exactly what
+one worker's evaluation does, whatever the pool's size; each worker is a Session of its own
+here, as each is a Python of its own in the page.
+
+These would catch shares that overlap or leave a gap, shares whose bounds cut a block (their
+outputs could differ in the last bit from one worker's), a merge that puts a share in the
+wrong place, and a report built from a share that is short or not finite."""
+
+import numpy as np
+import pytest
+from job_driver import events_of, run, start
+from synthetic_digits import npz_bytes
+
+from pynn import Network, io
+from pynn.architectures import network_for
+from pynn.browser import Session
+from pynn.report import share_rows
+
+CONV = {"architecture": "conv", "hidden": [20], "cost": "quadratic", "init": "standard", "epochs": 1,
+        "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 300, "seed": 1, "augment": "off"}
+
+
+def worker(model_bytes: bytes, test_size: int = 250) -> Session:
+    session = Session()
+    session.load_model("pretrained", model_bytes)
+    session.set_data(npz_bytes(100, 0), npz_bytes(test_size, 1))
+    return session
+
+
+@pytest.mark.parametrize(("total", "parts"), [(10_000, 2), (10_000, 3), (250, 4), (250, 1), (100, 3), (99, 2)])
+def test_shares_cover_every_row_once_in_whole_blocks(total, parts):
+    rows = share_rows(total, parts)
+    assert len(rows) == parts and rows[0][0] == 0 and rows[-1][1] == total
+    assert all(stop == next_start for (_, stop), (next_start, _) in zip(rows, rows[1:]))
+    assert all(start % 100 == 0 for start, _ in rows)
+    sizes = [stop - start for start, stop in rows]
+    assert max(sizes) - min(sizes) <= 100 or total < 100 * parts
+
+
+@pytest.mark.parametrize("make", [lambda: Network([784, 12, 10], seed=0), lambda: network_for(CONV)],
+                         ids=["mlp", "conv"])
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_pool_reports_exactly_what_one_worker_does(make, parts):
+    model_bytes = io.to_npz(make())
+    one = worker(model_bytes)
+    alone = run(one, "evaluate", name="pretrained")[1]["report"]
+    pool = [worker(model_bytes) for _ in range(parts)]
+    shares = [run(each, "evaluate_share", name="pretrained", part=k, parts=parts)[1] for k, each in enumerate(pool)]
+    assert [share["part"] for share in shares] == list(range(parts))
+    merged = pool[0].evaluation_report("pretrained", [share["share"] for share in shares], 1.5)
+    assert merged["seconds"] == 1.5
+    alone.pop("seconds"), merged.pop("seconds")
+    assert merged == alone
+    assert alone["mistakes_total"] > 0  # an untrained net errs: the mistakes' order is compared too
+
+
+def test_a_share_reports_progress_over_its_own_rows_and_stops():
+    session = worker(io.to_npz(Network([784, 12, 10], seed=0)))
+    events, result = run(session, "evaluate_share", name="pretrained", part=1, parts=2)
+    assert events[0]["started"]["total"] == 150 and events[0]["started"]["evaluated"] == 0
+    assert result["stopped"] is False and len(result["share"]) == 150 * 10 * 8
+    job = start(session, "evaluate_share", name="pretrained", part=0, parts=2)
+    session.stop_job(job)
+    assert events_of(session, job)[-1]["result"] == {"stopped": True, "share": None}
+
+
+def test_shares_that_do_not_fit_are_refused():
+    session = worker(io.to_npz(Network([784, 12, 10], seed=0)))
+    good = [run(session, "evaluate_share", name="pretrained", part=k, parts=2)[1]["share"] for k in range(2)]
+    with pytest.raises(ValueError, match="rows 0..100 is not 100 finite rows"):
+        session.evaluation_report("pretrained", [good[0][:-8], good[1]], 1.0)
+    not_finite = np.frombuffer(good[1], dtype=np.float64).copy()
+    not_finite[3] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        session.evaluation_report("pretrained", [good[0], not_finite.tobytes()], 1.0)
+    with pytest.raises(ValueError, match="part must be a whole number from 0 to 1"):
+        session.start_job("evaluate_share", name="pretrained", part=2, parts=2)
+    with pytest.raises(KeyError):
+        session.evaluation_report("nonexistent", good, 1.0)
