@@ -187,10 +187,12 @@ class Session(TeachingSession):
 
     # --- jobs (pynn.jobs, pynn.page_jobs)
 
-    def set_data(self, train: bytes, test: bytes) -> dict:
-        """Keep the MNIST training and test sets (uint8) that jobs read."""
-        self.train_data, self.test_data = read_npz(train), read_npz(test)
-        return {"train": len(self.train_data), "test": len(self.test_data)}
+    def set_data(self, train: bytes | None, test: bytes) -> dict:
+        """Keep the MNIST training and test sets (uint8) that jobs read.  A worker of the pool
+        evaluates only, and is given no training set (its 39 MB stay out of that worker)."""
+        self.train_data = None if train is None else read_npz(train)
+        self.test_data = read_npz(test)
+        return {"train": 0 if train is None else len(self.train_data), "test": len(self.test_data)}
 
     def start_job(self, kind: str, **args) -> dict:
         """Start a job of ``kind`` (see JOBS) with its arguments, checked now: bad settings, or a
@@ -216,10 +218,10 @@ class Session(TeachingSession):
                 # its weights change under the evaluation (and the kept conv outputs would not be its own)
                 raise RuntimeError("this model is being trained: evaluate it when the run ends, or press Stop")
 
-    def evaluation_report(self, name: str, shares: list[bytes], seconds: float) -> dict:
+    def evaluation_report(self, name: str, shares: list[bytes], seconds: float, features: list | None = None) -> dict:
         """The report of an evaluation the pool's workers did in shares (pynn.pool_jobs): the
-        same, count for count, as the "evaluate" job's."""
-        return merged_report(self, name, shares, seconds)
+        same, count for count, as the "evaluate" job's; their conv outputs are kept here."""
+        return merged_report(self, name, shares, seconds, features)
 
     def stop_job(self, job: int) -> dict:
         """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""

@@ -161,6 +161,27 @@ class KeptFeatures:
             blocks.append(rows)
         return np.concatenate(blocks)
 
+    def kept_rows(self, data: Dataset, start: int, stop: int) -> np.ndarray | None:
+        """Rows start..stop through the conv layers if every CHUNK of them is kept, else None:
+        what a worker of the pool hands the main worker after its share (pynn.pool_jobs)."""
+        kept = self.cache.chunks(self.key, data) if self.depth else {}
+        blocks = [kept.get(first // CHUNK) for first in range(start, stop, CHUNK)]
+        if start % CHUNK or not blocks or any(block is None for block in blocks):
+            return None
+        return np.concatenate(blocks)
+
+    def keep_rows(self, data: Dataset, start: int, rows: np.ndarray) -> None:
+        """Keep ``rows``, the conv layers' outputs for rows start.. of ``data`` that another
+        worker computed by the same code on the same CHUNKs (so they are what this one would
+        compute, bit for bit), as if computed here."""
+        width = self.model.layers[self.depth - 1].n_out if self.depth else 0
+        stop = start + len(rows)
+        if not self.depth or start % CHUNK or stop > len(data) or rows.ndim != 2 or rows.shape[1] != width:
+            raise ValueError(f"rows {start}..{stop} of width {rows.shape[-1]} are not whole CHUNKs of this "
+                             f"model's {width} conv outputs within the {len(data)} samples")
+        for first in range(start, stop, CHUNK):
+            self.cache.keep_chunk(self.key, data, first // CHUNK, rows[first - start:first - start + CHUNK].copy())
+
     def outputs(self, data: Dataset, start: int, stop: int) -> np.ndarray:
         """The model's outputs as rows (stop − start, n_out) for rows start..stop of ``data``:
         a conv net's conv part kept, the rest computed; any other model directly."""

@@ -69,6 +69,15 @@ FIELDS = (
     Field("augment", "Augment", "choice", "off", choices=("off", "on"),
           help="on: every training image rotated, sheared, scaled, shifted and warped anew each epoch"),
 )
+# The page's pool of workers (web/pool.js): work that splits (an evaluation of the test set)
+# runs on this many Pythons at once. "auto" is one per core, as many as POOL_MEMORY_SHARE of the
+# device's memory (navigator.deviceMemory, where the browser tells it) holds at WORKER_MIB each: a
+# worker's heap with the test set and its share, and the runtime around it (bench/pool.py
+# measures it). Like the training settings, it lives in the URL hash, so a link or a bench pins it.
+WORKERS = Field("workers", "Workers", "choice", "auto", choices=("auto", "1", "2", "3", "4", "6", "8"),
+                help="auto: one per core, as memory allows; an evaluation splits across them")
+WORKER_MIB = 160
+POOL_MEMORY_SHARE = 0.25
 BY_NAME = {field.name: field for field in FIELDS}
 DEFAULTS = {field.name: field.default for field in FIELDS}
 
@@ -191,6 +200,9 @@ def page_config() -> dict:
         "max_upload_bytes": MAX_BYTES,
         "slow_step_seconds": SLOW_STEP_SECONDS,
         "heap_budget": HEAP_BUDGET,
+        "workers": {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(WORKERS).items()},
+        "worker_mib": WORKER_MIB,
+        "pool_memory_share": POOL_MEMORY_SHARE,
         "csp": CSP,
         "csp_meta": CSP_META,
         "teach": teach_config(),

@@ -77,3 +77,28 @@ def test_shares_that_do_not_fit_are_refused():
         session.start_job("evaluate_share", name="pretrained", part=2, parts=2)
     with pytest.raises(KeyError):
         session.evaluation_report("nonexistent", good, 1.0)
+
+
+def test_the_pools_conv_outputs_are_kept_by_the_main_worker_as_its_own():
+    """What a fine-tune or the next evaluation reads: the main worker's cache then holds every
+    CHUNK of the test set, each equal to what the main worker computes itself."""
+    model_bytes = io.to_npz(network_for(CONV))
+    pool = [worker(model_bytes) for _ in range(2)]
+    shares = [run(each, "evaluate_share", name="pretrained", part=k, parts=2)[1] for k, each in enumerate(pool)]
+    assert all(share["features"] is not None for share in shares)
+    main = pool[0]
+    kept = main.features.of(main.models["pretrained"])
+    assert kept.missing(main.test_data, len(main.test_data)) == [100, 200]  # the other share: rows 100..250
+    main.evaluation_report("pretrained", [s["share"] for s in shares], 1.0, [s["features"] for s in shares])
+    assert kept.missing(main.test_data, len(main.test_data)) == []
+    fresh = worker(model_bytes)
+    own = fresh.features.of(fresh.models["pretrained"]).features(fresh.test_data, 0, len(fresh.test_data))
+    np.testing.assert_array_equal(kept.kept_rows(main.test_data, 0, len(main.test_data)), own)
+    with pytest.raises(ValueError, match="not whole CHUNKs"):
+        kept.keep_rows(main.test_data, 50, own[:100])
+
+
+def test_the_main_workers_own_share_hands_nothing_over():
+    session = worker(io.to_npz(network_for(CONV)))
+    share = run(session, "evaluate_share", name="pretrained", part=0, parts=2, with_features=False)[1]
+    assert share["features"] is None and len(share["share"]) == 100 * 10 * 8

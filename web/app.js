@@ -12,6 +12,7 @@ import { Explainer } from "./explain.js";
 import { FineTunePanel } from "./finetune.js";
 import { ModelPanel } from "./models.js";
 import { enableOffline, keepsOwnVersion, pageVersion } from "./offline.js";
+import { bindWorkersSetting } from "./pool.js";
 import { Predictor } from "./predict.js";
 import { CONFIG } from "./config.js";
 import { MODEL, STAGE, checkModelNames } from "./protocol.js";
@@ -55,6 +56,7 @@ async function reloadIfStale() {
 // The panels speak to the workers through one door: the main worker, and a prediction worker
 // beside it while heavy work goes on (workers.js).
 const workers = new Workers(bridge, workerURL);
+bindWorkersSetting($("workers"), $("workers-message"), workers.pool);
 const pad = new DrawingPad($("pad"));
 const predictor = new Predictor(pad, workers, {
   prediction: $("prediction"), hint: $("prediction-hint"), preview: $("preview"),

@@ -44,7 +44,7 @@ export class EvaluatePanel extends EventTarget {
     try {
       this.#running = this.bridge.job(JOB.evaluate, { name },
                                       { onProgress: ({ progress }) => progress && this.#progress(progress) });
-      const { stopped, report } = await this.#running.result;
+      const { stopped, report, workers = 1 } = await this.#running.result;
       stop.disabled = true; // over: not a tab stop on the way to the results
       if (stopped) {
         accuracy.textContent = "Stopped: the evaluation did not finish, so there is nothing to show.";
@@ -58,7 +58,7 @@ export class EvaluatePanel extends EventTarget {
       accuracy.dataset.model = name;
       accuracy.textContent = `"${name}" reads ${percent(report.accuracy)} of the ${count(report.total)} MNIST test `
         + `images correctly (${count(report.correct)} right, ${count(report.mistakes_total)} wrong; `
-        + `${report.seconds.toFixed(2)} s in the worker).`;
+        + `${report.seconds.toFixed(2)} s ${workers > 1 ? `on ${workers} workers` : "in the worker"}).`;
       renderConfusion(this.elements.confusion, this.elements.readout, report.confusion);
       this.#perDigit(report.per_digit);
       this.#mistakes(report, images);

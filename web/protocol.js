@@ -23,11 +23,13 @@ export const WORKER = Object.freeze({
   crash: "crash", // test seam only (testhooks.js): make the worker fail on purpose
 });
 
-// The page's workers (workers.js), each told its role as its name (self.name): the main one
-// holds the session and runs the jobs; the prediction worker answers predictions beside it.
-export const ROLE = Object.freeze({ main: "main", prediction: "prediction" });
+// The page's workers (workers.js, pool.js), each told its role as its name (self.name): the
+// main one holds the session and runs the jobs; the prediction worker answers predictions
+// beside it; the pool's workers take shares of work that splits.
+export const ROLE = Object.freeze({ main: "main", prediction: "prediction", pool: "pool" });
 
-export const JOB = Object.freeze({ train: "train", finetune: "finetune", evaluate: "evaluate" });
+export const JOB = Object.freeze({ train: "train", finetune: "finetune", evaluate: "evaluate",
+                                   evaluateShare: "evaluate_share" });
 
 export const REPLY = Object.freeze({
   result: "result", error: "error", progress: "progress", checkpoint: "checkpoint", status: "status",

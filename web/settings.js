@@ -155,10 +155,11 @@ export class SettingsForm {
   }
 
   writeHash() {
-    const hash = FIELDS.map((field) => {
-      const value = encodeURIComponent(this.elements[field.name].value.trim()).replaceAll("%2C", ",");
-      return `${field.name}=${value}`;
-    }).join("&");
+    // Other settings in the hash (the pool's "workers", pool.js) are kept as they are.
+    const others = [...new URLSearchParams(location.hash.slice(1))]
+      .filter(([name]) => !FIELDS.some((field) => field.name === name));
+    const hash = [...FIELDS.map((field) => [field.name, this.elements[field.name].value.trim()]), ...others]
+      .map(([name, value]) => `${name}=${encodeURIComponent(value).replaceAll("%2C", ",")}`).join("&");
     if (location.hash.slice(1) !== hash) history.replaceState(history.state, "", `#${hash}`);
   }
 

@@ -9,7 +9,7 @@ import { CRASH_KINDS, MODEL, REPLY, ROLE, STAGE, WORKER } from "./protocol.js";
 // one step. (Python's None reaches the page as undefined: test with == null.)
 const TURN_SECONDS = 0.03;
 
-// Which of the page's workers this is (workers.js): only the main one makes the snapshot.
+// Which of the page's workers this is (workers.js, pool.js): only the main one makes the snapshot.
 const role = self.name || ROLE.main;
 
 const here = (path) => new URL(path, import.meta.url).href;
@@ -78,7 +78,9 @@ function ensureData(announce) {
   dataLoaded ??= (async () => {
     if (announce) status(STAGE.data, "Loading MNIST (60,000 digits, 10 MB)…");
     try {
-      const [train, test] = await Promise.all([fetchOk("data/mnist-train.npz"), fetchOk("data/mnist-test.npz")]);
+      // A worker of the pool only evaluates: it needs no training set.
+      const [train, test] = await Promise.all([role === ROLE.pool ? null : fetchOk("data/mnist-train.npz"),
+                                               fetchOk("data/mnist-test.npz")]);
       python("set_data", { train, test });
     } finally {
       if (announce) status(STAGE.dataLoaded, "");

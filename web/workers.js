@@ -1,4 +1,5 @@
-// The page's Python workers behind one door, with the Bridge's own methods (call, job, request).
+// The page's Python workers behind one door, with the Bridge's own methods (call, job, request):
+// the main worker, the prediction worker, and the pool that work which splits runs on (pool.js).
 //
 // The main worker holds the session: the models, your digits and every job. A second one, the
 // prediction worker, starts when heavy work begins and holds copies of the models, so that a
@@ -13,6 +14,7 @@
 // each checkpoint, its end) and a fine-tune's end. While your model trains, its copy is renewed
 // at each checkpoint (about every 10 s): predictions with it read weights up to that old.
 import { Bridge } from "./bridge.js";
+import { Pool } from "./pool.js";
 import { JOB, MODEL, ROLE } from "./protocol.js";
 
 const ROUTED = new Set(["predict", "explain"]);
@@ -39,7 +41,7 @@ export class Workers extends EventTarget {
   /** main: the main worker's Bridge; url: the worker script (both workers run it). */
   constructor(main, url, { enabled = deviceCanSpare() } = {}) {
     super();
-    Object.assign(this, { main });
+    Object.assign(this, { main, pool: new Pool(main, url) });
     this.#url = url;
     this.#enabled = enabled;
     this.answered = { main: 0, prediction: 0 }; // routed calls by who answered: for tests and benches
@@ -59,7 +61,9 @@ export class Workers extends EventTarget {
   job(kind, args = {}, { onProgress, onCheckpoint } = {}) {
     const changes = { [JOB.train]: MODEL.yours, [JOB.finetune]: MODEL.finetuned }[kind];
     this.#workBegins(true);
-    const handle = this.main.job(kind, args, {
+    // An evaluation splits across the pool when it has more than the main worker.
+    const splits = kind === JOB.evaluate && this.pool.size > 1;
+    const handle = splits ? this.pool.evaluate(args.name, { onProgress }) : this.main.job(kind, args, {
       onProgress: (report) => {
         if (report.started && changes) this.#changed(changes);
         onProgress?.(report);

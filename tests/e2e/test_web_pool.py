@@ -1,0 +1,105 @@
+"""The pool of workers (web/pool.js), seen from the page: an evaluation split over two Pythons
+reports exactly what pynn does natively on one (the confusion matrix and the mistakes, in
+order), a pool worker killed mid-evaluation has its share redone with the same result, Stop
+ends a split evaluation, and the "workers" setting lives in the URL hash, bad values said."""
+
+from __future__ import annotations
+
+import pytest
+from harness import ROOT
+from harness.app import by_id, poll
+from playwright.sync_api import expect
+from teach_helpers import confusion
+
+from pynn import io
+from pynn.browser import read_npz
+from pynn.report import Evaluation
+
+RUN_TIMEOUT = 300_000  # ms, on a busy 2-core machine
+SITE = ROOT / "site"
+POOL_WORKERS = "() => window.pynnApp.workers.pool.workers.length"
+
+
+@pytest.fixture(scope="module")
+def native_report() -> dict:
+    """The shipped model's report on the test set, natively and on one Python: the oracle."""
+    model = io.loads((SITE / "models" / "pretrained.npz").read_bytes())
+    evaluation = Evaluation(model, read_npz((SITE / "data" / "mnist-test.npz").read_bytes()))
+    evaluation.run()
+    return evaluation.result(100)
+
+
+def shown_report(page) -> tuple[list[list[int]], list[int]]:
+    mistakes = by_id(page, "mistakes").locator("> [data-index]").evaluate_all("ms => ms.map(m => +m.dataset.index)")
+    return confusion(page), mistakes
+
+
+def evaluate(page) -> None:
+    by_id(page, "evaluate").click()
+    expect(by_id(page, "test-accuracy")).to_contain_text(" reads ", timeout=RUN_TIMEOUT)
+
+
+def test_two_workers_report_exactly_what_pynn_does_natively(app, native_report):
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    assert "workers=2" in page.evaluate("location.hash")
+    by_id(page, "evaluate").click()
+    poll(page, f"() => ({POOL_WORKERS})() === 1", timeout=60)  # the main worker and one of the pool's
+    expect(by_id(page, "test-accuracy")).to_contain_text("on 2 workers", timeout=RUN_TIMEOUT)
+    matrix, mistakes = shown_report(page)
+    assert matrix == native_report["confusion"]
+    assert mistakes == [m["index"] for m in native_report["mistakes"]]
+    app.monitor.assert_clean()
+
+
+def test_a_pool_worker_killed_mid_evaluation_has_its_share_redone(app, native_report):
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    by_id(page, "evaluate").click()
+    poll(page, "() => +document.querySelector('[data-testid=evaluate-progress]').getAttribute('aria-valuenow') > 0",
+         timeout=RUN_TIMEOUT / 1000)
+    assert page.evaluate(POOL_WORKERS) == 1
+    page.evaluate("() => { window.pynnApp.workers.pool.workers[0].request('crash', { kind: 'error' })"
+                  ".catch(() => {}); }")
+    expect(by_id(page, "test-accuracy")).to_contain_text(" reads ", timeout=RUN_TIMEOUT)
+    assert page.evaluate(POOL_WORKERS) == 0
+    matrix, mistakes = shown_report(page)
+    assert matrix == native_report["confusion"]
+    assert mistakes == [m["index"] for m in native_report["mistakes"]]
+    assert page.locator("[data-testid=status]").get_attribute("data-state") != "error"
+
+
+def test_stop_ends_a_split_evaluation(app):
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    by_id(page, "evaluate").click()
+    poll(page, f"() => ({POOL_WORKERS})() === 1", timeout=60)
+    by_id(page, "stop-evaluate").click()
+    expect(by_id(page, "test-accuracy")).to_contain_text("Stopped", timeout=RUN_TIMEOUT)
+    expect(by_id(page, "evaluate")).to_be_enabled()
+    evaluate(page)  # and the next one runs to its end
+    assert "on 2 workers" in by_id(page, "test-accuracy").inner_text()
+
+
+@pytest.mark.parametrize("value", ["banana", "0", "-1", "2.5", ""])
+def test_a_bad_workers_value_in_the_hash_is_said_and_auto_used(app, value):
+    page = app.page
+    page.evaluate(f"() => {{ location.hash = 'epochs=2&workers={value}'; }}")
+    expect(by_id(page, "workers-message")).to_contain_text(f"“{value}” is not one of auto, 1, 2")
+    expect(by_id(page, "workers")).to_have_value("auto")
+    assert page.evaluate("() => window.pynnApp.workers.pool.choice") == "auto"
+    page.evaluate("() => { location.hash = 'epochs=2&workers=3'; }")
+    expect(by_id(page, "workers")).to_have_value("3")
+    expect(by_id(page, "workers-message")).to_have_text("")
+    assert page.evaluate("() => window.pynnApp.workers.pool.size") == 3
+
+
+def test_auto_uses_every_core_within_the_memory_share(app):
+    sizes = app.page.evaluate("""async () => {
+      const { poolSize } = await import('./pool.js');
+      return [poolSize('auto', { cores: 2, deviceGB: 8 }), poolSize('auto', { cores: 16, deviceGB: 8 }),
+              poolSize('auto', { cores: 8, deviceGB: 1 }), poolSize('auto', { cores: 4, deviceGB: undefined }),
+              poolSize('4', { cores: 2, deviceGB: 1 })];
+    }""")
+    # 8 GB × 0.25 / 160 MiB = 12 workers at most; 1 GB holds one; unknown memory: the cores
+    assert sizes == [2, 8, 1, 4, 4]

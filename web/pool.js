@@ -1,0 +1,161 @@
+// The pool: work that splits runs on several Python workers at once, a share each (the main
+// worker takes the first), and the main worker merges the shares into one result, exactly its
+// own (pynn.pool_jobs: shares fall on whole blocks). The pool's workers start when such work
+// begins, never with the page, and are let go after a minute idle. A pool worker that dies has
+// its share redone by the main worker; the result is the same.
+//
+// Its size is the "workers" setting (pynn.settings.WORKERS): "auto" is one worker per core, as
+// many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
+import { Bridge } from "./bridge.js";
+import { CONFIG } from "./config.js";
+import { JOB, ROLE } from "./protocol.js";
+
+const IDLE_MS = 60_000;
+const FIELD = CONFIG.workers;
+const MAX = Math.max(...FIELD.choices.filter((choice) => choice !== "auto").map(Number));
+
+/** How many workers, the main one included, `choice` ("auto" or a count) means here. */
+export function poolSize(choice, { cores = navigator.hardwareConcurrency || 1, deviceGB = navigator.deviceMemory } = {}) {
+  if (choice !== "auto") return Number(choice);
+  const byMemory = deviceGB === undefined ? cores
+    : Math.floor((deviceGB * 1024 * CONFIG.pool_memory_share) / CONFIG.worker_mib);
+  return Math.max(1, Math.min(cores, byMemory, MAX));
+}
+
+const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+export class Pool {
+  #url;
+  #helpers = []; // the pool's own workers (Bridges); the main worker is not one of them
+  #idleTimer = 0;
+
+  constructor(main, url) {
+    Object.assign(this, { main, choice: FIELD.default });
+    this.#url = url;
+    main.addEventListener("crash", () => this.#letGo());
+  }
+
+  get size() {
+    return poolSize(this.choice);
+  }
+
+  /** The pool's own workers (their Bridges), up or starting: for tests and benchmarks. */
+  get workers() {
+    return [...this.#helpers];
+  }
+
+  /** Model `name` evaluated on the test set in shares: {result, stop}, as Bridge.job gives. */
+  evaluate(name, { onProgress } = {}) {
+    clearTimeout(this.#idleTimer);
+    const state = { stopped: false, handles: [] };
+    const result = this.#evaluate(name, this.size, state, onProgress);
+    result.catch(() => {}).finally(() => this.#idleSoon());
+    return { result, stop: () => {
+      state.stopped = true;
+      state.handles.forEach((handle) => handle.stop());
+    } };
+  }
+
+  async #evaluate(name, parts, state, onProgress) {
+    const started = performance.now();
+    const bridges = [this.main, ...(await this.#helpersFor(parts - 1))];
+    if (state.stopped) return { stopped: true, report: null };
+    const model = await this.main.call("model_npz", { name });
+    await Promise.allSettled(bridges.slice(1).map((helper) => helper.call("load_model", { name, data: model })));
+    const evaluated = new Array(parts).fill(0);
+    const totals = new Array(parts).fill(0);
+    const share = (bridge, part) => {
+      const handle = bridge.job(JOB.evaluateShare, { name, part, parts, with_features: bridge !== this.main }, {
+        onProgress: ({ started: begun, progress }) => {
+          const record = progress ?? begun;
+          [evaluated[part], totals[part]] = [record.evaluated, record.total];
+          onProgress?.({ progress: { evaluated: sum(evaluated), total: sum(totals) } });
+        },
+      });
+      state.handles[part] = handle;
+      return handle.result;
+    };
+    let onMain = share(this.main, 0);
+    // A pool worker that fails (it died, or never got the model) has its share done by the main one.
+    const results = bridges.map((bridge, part) => (part === 0 ? onMain : share(bridge, part).catch((error) => {
+      if (state.stopped) throw error;
+      this.#forget(bridge);
+      onMain = onMain.then(() => share(this.main, part)); // the main worker takes one share at a time
+      return onMain;
+    })));
+    try {
+      const shares = await Promise.all(results);
+      if (state.stopped || shares.some((each) => each.stopped)) return { stopped: true, report: null };
+      const seconds = (performance.now() - started) / 1000;
+      const bytes = shares.map((each) => each.share);
+      // A conv net's conv outputs come along from the pool's workers, so the main worker keeps
+      // them as its own (a fine-tune next reads them); its own shares send none: it has them.
+      const features = shares.map((each) => each.features ?? null);
+      const transfer = [...bytes, ...features.filter(Boolean)].map((each) => each.buffer);
+      const report = await this.main.call("evaluation_report", { name, shares: bytes, seconds, features },
+                                          { transfer });
+      return { stopped: false, report, workers: parts };
+    } catch (error) {
+      state.handles.forEach((handle) => handle.stop());
+      throw error;
+    }
+  }
+
+  /** `count` pool workers, started if need be, once each is up (or has failed: its share then
+   * falls to the main worker). */
+  async #helpersFor(count) {
+    while (this.#helpers.length > count) this.#helpers.pop().terminate();
+    while (this.#helpers.length < count) {
+      const helper = new Bridge(this.#url, { role: ROLE.pool });
+      helper.addEventListener("crash", () => this.#forget(helper));
+      this.#helpers.push(helper);
+    }
+    const helpers = [...this.#helpers];
+    await Promise.allSettled(helpers.map((helper) => helper.ready));
+    return helpers;
+  }
+
+  #forget(helper) {
+    this.#helpers = this.#helpers.filter((each) => each !== helper);
+    helper.terminate();
+  }
+
+  #idleSoon() {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => this.#letGo(), IDLE_MS);
+  }
+
+  #letGo() {
+    clearTimeout(this.#idleTimer);
+    for (const helper of this.#helpers) helper.terminate();
+    this.#helpers = [];
+  }
+}
+
+/** The "workers" select: filled from the setting, read from and written to the URL hash. A
+ * value the hash gives that is not a choice is said at the field, and "auto" is used. */
+export function bindWorkersSetting(select, message, pool) {
+  select.replaceChildren(...FIELD.choices.map((choice) => new Option(choice, choice)));
+  const read = () => {
+    const wanted = new URLSearchParams(location.hash.slice(1)).get(FIELD.name);
+    const known = wanted === null || FIELD.choices.includes(wanted);
+    pool.choice = known && wanted !== null ? wanted : FIELD.default;
+    select.value = pool.choice;
+    message.textContent = known ? "" : `${FIELD.label}: “${wanted}” is not one of ${FIELD.choices.join(", ")}; `
+      + `using ${FIELD.default}.`;
+    describe();
+  };
+  const describe = () => {
+    select.title = `${FIELD.help} (here: ${pool.size} worker${pool.size > 1 ? "s" : ""})`;
+  };
+  select.addEventListener("change", () => {
+    pool.choice = select.value;
+    message.textContent = "";
+    const params = new URLSearchParams(location.hash.slice(1));
+    params.set(FIELD.name, select.value);
+    history.replaceState(history.state, "", `#${params.toString().replaceAll("%2C", ",")}`);
+    describe();
+  });
+  addEventListener("hashchange", read);
+  read();
+}
