@@ -58,10 +58,6 @@ export class Pool {
 
   async #evaluate(name, parts, state, onProgress) {
     const started = performance.now();
-    const bridges = [this.main, ...(await this.#helpersFor(parts - 1))];
-    if (state.stopped) return { stopped: true, report: null };
-    const model = await this.main.call("model_npz", { name });
-    await Promise.allSettled(bridges.slice(1).map((helper) => helper.call("load_model", { name, data: model })));
     const evaluated = new Array(parts).fill(0);
     const totals = new Array(parts).fill(0);
     const share = (bridge, part) => {
@@ -75,14 +71,23 @@ export class Pool {
       state.handles[part] = handle;
       return handle.result;
     };
+    // The main worker's share first: what it refuses (the model being trained) is refused at
+    // once, without waiting for the pool to start.
     let onMain = share(this.main, 0);
+    const refused = new Promise((_, reject) => onMain.catch(reject));
+    refused.catch(() => {});
+    const helpers = await Promise.race([this.#helpersFor(parts - 1), refused]);
+    if (state.stopped) return { stopped: true, report: null }; // Stop has ended the main worker's share
+    const model = await this.main.call("model_npz", { name });
+    await Promise.allSettled(helpers.map((helper) => helper.call("load_model", { name, data: model })));
     // A pool worker that fails (it died, or never got the model) has its share done by the main one.
-    const results = bridges.map((bridge, part) => (part === 0 ? onMain : share(bridge, part).catch((error) => {
+    const redone = (bridge, part) => (error) => {
       if (state.stopped) throw error;
       this.#forget(bridge);
       onMain = onMain.then(() => share(this.main, part)); // the main worker takes one share at a time
       return onMain;
-    })));
+    };
+    const results = [onMain, ...helpers.map((helper, k) => share(helper, k + 1).catch(redone(helper, k + 1)))];
     try {
       const shares = await Promise.all(results);
       if (state.stopped || shares.some((each) => each.stopped)) return { stopped: true, report: null };
