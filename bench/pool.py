@@ -23,16 +23,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import VIEWPORT, build_site, note  # noqa: E402
-from harness.app import by_id, launch, open_app, poll  # noqa: E402
-from harness.server import SiteServer  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from browser_bench.common import VIEWPORT, note, served_site  # noqa: E402
+from harness.app import by_id, open_app, poll  # noqa: E402
 
 RESULT = "() => document.querySelector('[data-testid=test-accuracy]').textContent"
 HEAPS = """async () => {
@@ -73,19 +70,12 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(n) for n in args.workers.split(",")]
     runs: dict[int, list[dict]] = {n: [] for n in sizes}
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        site = build_site(not args.no_build, Path(tmp) / "site")
-        browser = launch(playwright)
-        server = SiteServer(site)
-        try:
-            for round_ in range(args.rounds):
-                for n in sizes:
-                    runs[n].append(one_page(browser, server.url, n))
-                    note(f"round {round_ + 1}, {n} worker(s): cold {runs[n][-1]['cold']:.2f} s, "
-                         f"warm {runs[n][-1]['warm']:.2f} s, heaps {[round(h) for h in runs[n][-1]['heaps_mib']]} MiB")
-        finally:
-            server.stop()
-            browser.close()
+    with served_site(not args.no_build) as (browser, url):
+        for round_ in range(args.rounds):
+            for n in sizes:
+                runs[n].append(one_page(browser, url, n))
+                note(f"round {round_ + 1}, {n} worker(s): cold {runs[n][-1]['cold']:.2f} s, "
+                     f"warm {runs[n][-1]['warm']:.2f} s, heaps {[round(h) for h in runs[n][-1]['heaps_mib']]} MiB")
     base = {key: statistics.median(r[key] for r in runs[sizes[0]]) for key in ("cold", "warm")}
     print(f"\n{'workers':>7} {'cold s':>8} {'÷ 1':>6} {'warm s':>8} {'÷ 1':>6} {'heaps MiB (main, pool…)':>26}")
     for n in sizes:

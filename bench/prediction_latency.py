@@ -25,22 +25,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, build_site, fmt, median, note  # noqa: E402
+from browser_bench.common import (INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, fmt, median, note,  # noqa: E402
+                                  served_site)
 from browser_bench.latency import measure_latency  # noqa: E402
-from harness.app import by_id, launch, open_app, poll, wait_state  # noqa: E402
+from harness.app import by_id, open_app, poll, wait_state  # noqa: E402
 from harness.digits import STROKES as DIGIT_STROKES  # noqa: E402
 from harness.forms import fill_settings  # noqa: E402
-from harness.server import SiteServer  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
 from teach_helpers import draw_and_label  # noqa: E402
 
 PAGES = {"aside": "", "one worker": "Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 1 });"}
-RUNNING = "() => document.querySelector('[data-testid=status]').dataset.state !== 'ready'"
 ANSWERED = "() => ({...window.pynnApp.workers.answered})"
 
 
@@ -99,20 +96,13 @@ def main() -> None:
     if args.strokes > len(STROKES):
         parser.error(f"at most {len(STROKES)} strokes")
     results: dict[str, list[dict]] = {name: [] for name in PAGES}
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        site = build_site(not args.no_build, Path(tmp) / "site")
-        browser = launch(playwright)
-        server = SiteServer(site)
-        try:
-            for round_ in range(args.rounds):
-                for name, script in PAGES.items():
-                    note(f"round {round_ + 1}: {name}")
-                    context, page = open_page(browser, server.url, script)
-                    results[name] += states(page, args)
-                    context.close()
-        finally:
-            server.stop()
-            browser.close()
+    with served_site(not args.no_build) as (browser, url):
+        for round_ in range(args.rounds):
+            for name, script in PAGES.items():
+                note(f"round {round_ + 1}: {name}")
+                context, page = open_page(browser, url, script)
+                results[name] += states(page, args)
+                context.close()
     print(f"\n{'state':<10} {'page':<11} {'median ms':>10} {'max ms':>8}  answered by")
     for state in ("idle", "evaluate", "train", "ahead", "finetune"):
         for name in PAGES:

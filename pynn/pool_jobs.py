@@ -11,40 +11,29 @@ from __future__ import annotations
 import numpy as np
 
 from pynn.checks import check_count
+from pynn.page_jobs import EvaluateJob
 from pynn.report import Evaluation, share_rows
 
 
-class EvaluateShareJob:
-    """Share ``part`` of ``parts`` of model ``name``'s evaluation on the MNIST test set."""
+class EvaluateShareJob(EvaluateJob):
+    """Share ``part`` of ``parts`` of model ``name``'s evaluation on the MNIST test set: the
+    evaluate job's turns and Stop, over its rows only."""
 
-    kind, needs_data, background = "evaluate_share", True, False
+    kind = "evaluate_share"
 
     def __init__(self, bench, name: str, part: int, parts: int, with_features: bool = True) -> None:
-        if name not in bench.models:
-            raise KeyError(f"no model named {name!r}")
+        super().__init__(bench, name)
         self.parts = check_count("parts", parts, 1)
         if isinstance(part, bool) or not isinstance(part, int) or not 0 <= part < parts:
             raise ValueError(f"part must be a whole number from 0 to {parts - 1}, got {part!r}")
         # The main worker's own share keeps its conv outputs where they are: nothing to hand over.
-        self.bench, self.name, self.part, self.with_features = bench, name, part, bool(with_features)
-        self.evaluation: Evaluation | None = None
-        self.stopped = False
+        self.part, self.with_features = part, bool(with_features)
 
     def begin(self) -> dict:
         data = self.bench.test_data
         rows = share_rows(len(data), self.parts)[self.part]
         self.evaluation = Evaluation(self.bench.models[self.name], data, cache=self.bench.features, rows=rows)
         return {"name": self.name, "part": self.part, **self.evaluation.progress()}
-
-    @property
-    def done(self) -> bool:
-        return self.stopped or self.evaluation.done
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    def step(self, seconds: float) -> dict:
-        return self.evaluation.run(max_seconds=seconds)
 
     def result(self) -> dict:
         if self.stopped:

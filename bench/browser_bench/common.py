@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 from harness.app import launch, poll  # noqa: F401  (re-exported for the parts and the entry points)
 from harness.drawing import draw
+from harness.server import SiteServer
+from playwright.sync_api import sync_playwright
 
 from browser_bench import ROOT, SITE
 from browser_bench.probe import WorkerProbe
@@ -97,6 +101,21 @@ def build_site(rebuild: bool, snapshot: Path) -> Path:
         subprocess.run([sys.executable, str(ROOT / "build.py")], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     shutil.copytree(SITE, snapshot)
     return snapshot
+
+
+@contextlib.contextmanager
+def served_site(rebuild: bool):
+    """Chromium and a server of a snapshot of site/ (built first when ``rebuild``), for the
+    ``with`` block: yields (browser, the site's URL)."""
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        site = build_site(rebuild, Path(tmp) / "site")
+        browser = launch(playwright)
+        server = SiteServer(site)
+        try:
+            yield browser, server.url
+        finally:
+            server.stop()
+            browser.close()
 
 
 def site_matches_checkout(site: Path) -> bool | None:
