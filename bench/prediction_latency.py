@@ -29,8 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import (INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, fmt, median, note,  # noqa: E402
-                                  served_site)
+from browser_bench.common import INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, fmt, median, note, served_site  # noqa: E402
 from browser_bench.latency import measure_latency  # noqa: E402
 from harness.app import by_id, open_app, poll, wait_state  # noqa: E402
 from harness.digits import STROKES as DIGIT_STROKES  # noqa: E402
