@@ -45,7 +45,10 @@ export class Workers extends EventTarget {
     this.#url = url;
     this.#enabled = enabled;
     this.answered = { main: 0, prediction: 0 }; // routed calls by who answered: for tests and benches
-    main.addEventListener("crash", () => this.#dropHelper());
+    main.addEventListener("crash", () => {
+      this.#dropHelper();
+      this.#active = MODEL.pretrained; // a restarted main worker starts with the shipped model in use
+    });
   }
 
   /** Session method `method`: predict and explain by the prediction worker when it can. */
