@@ -2,13 +2,12 @@
 read back to the same network; bad input ends in one line and exit status 2, with nothing written."""
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 from onnx_nets import page_architectures
 
 from pynn import io, onnx_proto
 from pynn.cli import main
-
-ort = pytest.importorskip("onnxruntime", reason="the dev extra pins onnxruntime")  # never skipped in CI
 
 pytestmark = pytest.mark.native  # files and onnxruntime
 X = np.random.default_rng(0).random((50, 784))

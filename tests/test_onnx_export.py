@@ -4,6 +4,8 @@ onnx.checker accepts every file, and the metadata says what goes in and what com
 import json
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
@@ -11,9 +13,6 @@ from pynn import io, mnist
 from pynn.data import PIXEL_SCALE
 from pynn.network import Network
 from pynn.onnx_export import to_onnx
-
-onnx = pytest.importorskip("onnx", reason="the dev extra pins onnx")  # the dev extra installs it: never skipped in CI
-ort = pytest.importorskip("onnxruntime", reason="the dev extra pins onnxruntime")
 
 pytestmark = pytest.mark.native  # onnxruntime and onnx are native packages
 PAGE, OTHERS = page_architectures(), other_network3_nets()

@@ -3,6 +3,8 @@ the same layers load and predict what onnxruntime predicts; hostile files are re
 and the model in use stays."""
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
@@ -12,9 +14,6 @@ from pynn.io import ModelFileError
 from pynn.network import Network
 from pynn.onnx_export import to_onnx
 from pynn.onnx_proto import schema
-
-onnx = pytest.importorskip("onnx", reason="the dev extra pins onnx")  # the dev extra installs it: never skipped in CI
-ort = pytest.importorskip("onnxruntime", reason="the dev extra pins onnxruntime")
 
 pytestmark = pytest.mark.native  # onnxruntime and onnx are native packages
 NETS = {**page_architectures(), **other_network3_nets()}
