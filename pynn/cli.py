@@ -21,7 +21,7 @@ from pynn.evaluation import count_correct, summed_cost
 from pynn.network import INITS, Network
 from pynn.training import Trainer
 
-EXPORT_FORMS = {"onnx": "ONNX", "json": "JSON", "npz": ".npz"}
+EXPORT_FORMS = {"onnx": "ONNX", "json": "JSON", "npz": ".npz", "python": "one Python file needing only numpy"}
 MAX_IMAGE_PIXELS = 4096 * 4096  # Pillow refuses twice this and warns above it; a digit is far smaller
 
 
@@ -67,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("model")
     export.add_argument("--to", choices=list(EXPORT_FORMS), required=True,
                         help="onnx: for onnxruntime, PyTorch (onnx2torch), Netron (needs pynn[onnx]); "
-                             "json: network2's layout (the MLP) or pynn's; npz: what the page loads fastest")
+                             "json: network2's layout (the MLP) or pynn's; npz: what the page loads fastest; "
+                             "python: a .py predictor with the weights inside, needing only numpy")
     export.add_argument("out")
     return cli
 
@@ -160,6 +161,10 @@ def export(args: argparse.Namespace) -> None:
         from pynn.onnx_export import to_onnx
 
         data = to_onnx(network)
+    elif args.to == "python":
+        from pynn.python_export import to_python
+
+        data = to_python(network).encode("utf-8")
     else:
         data = io.encode(network, form=args.to)
     partial = out.with_name(out.name + ".partial")
