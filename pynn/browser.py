@@ -52,8 +52,8 @@ def plain(value):
 
 # What the page may call, by these names on both sides (web/ uses them as they are, with the
 # arguments named as here), and what the worker calls for its job loop.
-PAGE_CALLS = ("predict", "use", "load_model", "model_json", "hidden_units", "label_digit", "digits_summary",
-              "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images", "explain")
+PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_file", "hidden_units", "label_digit",
+              "digits_summary", "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images", "explain")
 WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
 
 
@@ -140,6 +140,19 @@ class Session(TeachingSession):
             raise KeyError(f"no model named {name!r}")
         self.active = name
         return self.describe(name)
+
+    def model_file(self, name: str, form: str) -> bytes | str:
+        """The model as an ONNX file (bytes; the worker loads protobuf and ONNX's schema first) or as
+        one Python file needing only numpy (text), for Download.  Imported here, not at startup."""
+        if form == "onnx":
+            from pynn.onnx_export import to_onnx
+
+            return to_onnx(self.models[name])
+        if form == "python":
+            from pynn.python_export import to_python
+
+            return to_python(self.models[name])
+        raise ValueError(f"form must be 'onnx' or 'python', got {form!r:.40}")
 
     def model_json(self, name: str) -> str:
         """The model file, or ModelTooLargeError if it would be over the cap load_model enforces

@@ -10,11 +10,12 @@ and call ``outputs(images)`` / ``predict(image, drawing=True)``.
 
 from __future__ import annotations
 
+import ast
 import base64
-import inspect
+import importlib.resources
 import json
 
-from pynn import __version__, checks, digits, io, network3
+from pynn import __version__, io, network3
 from pynn.architectures import summary
 
 DROPPED_IMPORTS = ("from __future__ import annotations", "import numpy as np", "from pynn.checks import check_finite")
@@ -123,13 +124,26 @@ if __name__ == "__main__":
 '''
 
 
-def module_source(module) -> str:
-    """A module's own source, without the imports the generated file makes itself."""
-    try:
-        lines = inspect.getsource(module).splitlines()
-    except OSError:  # a wheel of .pyc only
-        raise RuntimeError(f"{module.__name__}'s source is not installed; cannot write a Python predictor") from None
+def source(name: str) -> str:
+    """The text of pynn/NAME.py: the file itself, or in a wheel of .pyc only (the site's) the copy the
+    wheel carries as pynn/sources/NAME.py.txt (pyproject.toml's force-include)."""
+    package = importlib.resources.files("pynn")
+    for path in (package / f"{name}.py", package / "sources" / f"{name}.py.txt"):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise RuntimeError(f"pynn/{name}.py's source is not installed; cannot write a Python predictor")
+
+
+def module_source(name: str) -> str:
+    """A module's source, without the imports the generated file makes itself."""
+    lines = source(name).splitlines()
     return "\n".join(line for line in lines if line.strip() not in DROPPED_IMPORTS).strip() + "\n"
+
+
+def function_source(module: str, function: str) -> str:
+    text = source(module)
+    node = next(node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef) and node.name == function)
+    return ast.get_source_segment(text, node)
 
 
 def to_python(model: io.Model, meta: dict | None = None) -> str:
@@ -142,5 +156,5 @@ def to_python(model: io.Model, meta: dict | None = None) -> str:
     return TEMPLATE.format(
         title=f"pynn {summary(model)}", version=__version__, n_out=model.sizes[-1], kind=kind,
         spec=json.dumps(spec), meta=json.dumps(model.meta if meta is None else meta, allow_nan=False),
-        weights=base64.b64encode(npz).decode("ascii"), check_finite=inspect.getsource(checks.check_finite).strip(),
-        digits=module_source(digits))
+        weights=base64.b64encode(npz).decode("ascii"), check_finite=function_source("checks", "check_finite"),
+        digits=module_source("digits"))

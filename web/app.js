@@ -58,6 +58,7 @@ const predictor = new Predictor(pad, bridge, {
 });
 const models = new ModelPanel(bridge, {
   select: $("model-select"), info: $("model-info"), save: $("save-model"), download: $("download-model"),
+  downloadOnnx: $("download-onnx"), downloadPython: $("download-python"),
   upload: $("upload-model"), note: $("model-note"), error: $("model-error"),
 });
 const units = new UnitsPanel(bridge, $("units"), $("units-caption"), $("units-what"));
