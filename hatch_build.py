@@ -16,7 +16,8 @@ SOURCES = ("digits", "checks")
 
 class CustomBuildHook(BuildHookInterface):
     def initialize(self, version: str, build_data: dict) -> None:
-        folder = Path(tempfile.mkdtemp(prefix="pynn-sources-"))
+        folder = Path(tempfile.gettempdir()) / "pynn-wheel-sources"  # one folder, overwritten by each build
+        folder.mkdir(exist_ok=True)
         for name in SOURCES:
             copy = folder / f"{name}.py.txt"
             shutil.copyfile(Path(self.root) / "pynn" / f"{name}.py", copy)
