@@ -1,5 +1,5 @@
 """Save and load networks: the seed's MLP in Nielsen's network2 JSON layout, the
-layered network3 nets in a versioned JSON layout of their own, and either as .npz.
+layered network3 nets in a versioned JSON layout of their own, either as .npz; ONNX read too (onnx_import).
 
 A model file may come from anywhere (an upload in the browser), so ``loads``
 trusts nothing: sizes are capped before parsing (pynn.untrusted), NaN/Infinity
