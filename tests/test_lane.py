@@ -1,5 +1,5 @@
 """The Python half of the prediction worker (web/workers.js): a model copied from the main
-worker's Session to another through ``model_npz`` answers exactly as the original does.
+worker's Session to another through ``model_file(name, "npz")`` answers exactly as the original does.
 
 These would catch a copy that loses precision (float32), one that drops or reorders a layer's
 parameters, or a ``predict`` that ignores the model it is asked for."""
@@ -35,7 +35,7 @@ def conv_net() -> network3.Network:
 def test_a_copied_model_predicts_and_explains_bit_for_bit(make):
     main, lane = Session(), Session()
     main.load_model("pretrained", io.to_npz(make()))
-    lane.load_model("pretrained", main.model_npz("pretrained"))
+    lane.load_model("pretrained", main.model_file("pretrained", "npz"))
     for seed in range(3):
         assert lane.predict(ink(seed), 140, 140) == main.predict(ink(seed), 140, 140)
         assert lane.explain(ink(seed), 140, 140) == main.explain(ink(seed), 140, 140)
@@ -48,7 +48,7 @@ def test_a_model_mid_run_is_copied_as_it_is_now():
     start(main, "train", settings=SETTINGS)
     main.work(0.0)
     main.work(0.0)  # some batches in: "yours" is no longer the fresh net
-    lane.load_model("yours", call(main, "model_npz", {"name": "yours"})["value"])
+    lane.load_model("yours", call(main, "model_file", {"name": "yours", "form": "npz"})["value"])
     for mine, copied in zip(main.models["yours"].weights, lane.models["yours"].weights):
         np.testing.assert_array_equal(mine, copied)
     assert lane.predict(ink(0), 140, 140, name="yours") == main.predict(ink(0), 140, 140, name="yours")

@@ -64,6 +64,7 @@ const predictor = new Predictor(pad, workers, {
 });
 const models = new ModelPanel(workers, {
   select: $("model-select"), info: $("model-info"), save: $("save-model"), download: $("download-model"),
+  downloadOnnx: $("download-onnx"), downloadPython: $("download-python"),
   upload: $("upload-model"), note: $("model-note"), error: $("model-error"),
 });
 const units = new UnitsPanel(workers, $("units"), $("units-caption"), $("units-what"));

@@ -16,11 +16,15 @@ async function fetchBytes(path) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Downloads the packages' wheels now, so that loadPackage finds them in the HTTP cache. */
+// The packages startup loads; the lock lists others (ONNX's) that load only when asked for.
+const STARTUP_PACKAGES = ["numpy", "pynn"];
+
+/** Downloads the startup packages' wheels now, so that loadPackage finds them in the HTTP cache. */
 async function prefetchWheels() {
   try {
     const lock = await (await fetch(here("pyodide/pyodide-lock.json"))).json();
-    await Promise.all(Object.values(lock.packages).map((p) => fetch(indexURL + p.file_name).then((r) => r.blob())));
+    await Promise.all(STARTUP_PACKAGES.map((name) => fetch(indexURL + lock.packages[name].file_name)
+      .then((r) => r.blob())));
   } catch {
     // loadPackage fetches them itself
   }

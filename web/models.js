@@ -6,8 +6,8 @@ import { megabytes, percent } from "./format.js";
 import { MODEL } from "./protocol.js";
 import { loadSavedModel, rememberedModel, saveModel } from "./storage.js";
 
-export function downloadText(filename, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+export function downloadText(filename, text, type = "application/json") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;
@@ -32,6 +32,9 @@ const OPTION_LABEL = { [MODEL.pretrained]: "pretrained", [MODEL.yours]: "yours",
                        [MODEL.finetuned]: "yours (fine-tuned)" };
 const SPOKEN = { [MODEL.yours]: "your model", [MODEL.finetuned]: "your fine-tuned model" };
 const capital = (text) => text[0].toUpperCase() + text.slice(1);
+// Download's other forms: [file extension, MIME type, name in messages]
+const FILE_FORMS = { onnx: ["onnx", "application/octet-stream", "ONNX"],
+                     python: ["py", "text/x-python", "Python"] };
 
 function describe({ summary, cost, meta }) {
   const parts = [summary, cost];
@@ -46,7 +49,7 @@ export class ModelPanel extends EventTarget {
   #training = false;
   #yoursTraining = false;
 
-  /** elements: select, info, save, download, upload, note, error. */
+  /** elements: select, info, save, download, downloadOnnx, downloadPython, upload, note, error. */
   constructor(bridge, elements) {
     super();
     Object.assign(this, { bridge, elements });
@@ -54,6 +57,8 @@ export class ModelPanel extends EventTarget {
     elements.select.addEventListener("change", () => this.use(elements.select.value, { remember: true }));
     elements.save.addEventListener("click", () => this.save());
     elements.download.addEventListener("click", () => this.download());
+    elements.downloadOnnx.addEventListener("click", () => this.downloadAs("onnx"));
+    elements.downloadPython.addEventListener("click", () => this.downloadAs("python"));
     elements.upload.addEventListener("change", () => this.upload());
   }
 
@@ -157,6 +162,24 @@ export class ModelPanel extends EventTarget {
     }
   }
 
+  /** The model in use as ONNX (the first time, the worker loads ONNX's packages) or as one Python
+   * file needing only numpy; the button keeps how long the file took (data-export-ms). */
+  async downloadAs(form) {
+    const name = this.active;
+    const button = form === "onnx" ? this.elements.downloadOnnx : this.elements.downloadPython;
+    const [extension, type, what] = FILE_FORMS[form];
+    try {
+      const start = performance.now();
+      const data = await this.bridge.call("model_file", { name, form });
+      button.dataset.exportMs = String(Math.round(performance.now() - start));
+      downloadText(`pynn-${name}.${extension}`, data, type);
+      const size = typeof data === "string" ? new Blob([data]).size : data.byteLength;
+      this.#note(`Downloaded the ${name} model as ${what} (${megabytes(size)}).`);
+    } catch (error) {
+      if (error.name !== "WorkerCrash") this.#error(`Could not download as ${what}: ${error.message}`);
+    }
+  }
+
   async upload() {
     const input = this.elements.upload;
     const [file] = input.files;
@@ -198,7 +221,9 @@ export class ModelPanel extends EventTarget {
   #showInfo() {
     const description = this.descriptions[this.active];
     this.elements.info.textContent = description ? describe(description) : "";
-    this.elements.download.disabled = !description;
+    for (const button of [this.elements.download, this.elements.downloadOnnx, this.elements.downloadPython]) {
+      button.disabled = !description;
+    }
   }
 
   #note(text) {

@@ -78,7 +78,7 @@ export class Pool {
     refused.catch(() => {});
     const helpers = await Promise.race([this.#helpersFor(parts - 1), refused]);
     if (state.stopped) return { stopped: true, report: null }; // Stop has ended the main worker's share
-    const model = await this.main.call("model_npz", { name });
+    const model = await this.main.call("model_file", { name, form: "npz" });
     await Promise.allSettled(helpers.map((helper) => helper.call("load_model", { name, data: model })));
     // A pool worker that fails (it died, or never got the model) has its share done by the main one.
     const redone = (bridge, part) => (error) => {

@@ -26,6 +26,8 @@ class PythonCallError extends Error {
 
 let python = null; // (method, {args by name}) → the value, or throws PythonCallError
 let heapBytes = null;
+let loadPackages = null; // (names) → a promise: Pyodide's loadPackage
+let onnxSupport = null; // the promise of ONNX's packages, loaded on the first call that needs them
 
 function makeCaller(pyodide) {
   const browser = pyodide.pyimport("pynn.browser");
@@ -51,6 +53,7 @@ async function fetchOk(path) {
 async function boot() {
   const { pyodide, timings, modelBytes } = await bootPython(status, { makesSnapshot: role === ROLE.main });
   python = makeCaller(pyodide);
+  loadPackages = (names) => pyodide.loadPackage(names, { messageCallback: () => {} });
   // Private Pyodide API (the Emscripten module's heap): for memory benchmarks only.
   heapBytes = () => pyodide._module?.HEAPU8?.byteLength ?? null;
   status("model", "Loading the pretrained model…");
@@ -176,6 +179,23 @@ function stopJob(requestId) {
 // Once a digit is labelled or uploaded, Python starts computing ahead (a background job).
 const KEEPS_LOOP_BUSY = new Set(["label_digit", "load_digits"]);
 
+// ONNX out (a download) or in (an upload whose first byte is 0x08, as every ONNX file's is) needs
+// protobuf and ONNX's schema: loaded the first time, so startup never waits for them.
+const needsOnnx = (method, args) => (method === "model_file" && args.form === "onnx")
+  || (method === "load_model" && ArrayBuffer.isView(args.data) && args.data[0] === 0x08);
+
+function loadOnnxSupport() {
+  onnxSupport ??= (async () => {
+    const response = await fetch(here("config.json"));
+    if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+    await loadPackages((await response.json()).onnx_packages);
+  })().catch((error) => {
+    onnxSupport = null; // the next try loads them again
+    throw new Error(`ONNX support could not be loaded: ${error.message}`);
+  });
+  return onnxSupport;
+}
+
 function callPython(method, args) {
   const value = python(method, args);
   if (KEEPS_LOOP_BUSY.has(method)) loop();
@@ -215,7 +235,10 @@ async function answer({ id, call, job, stop, worker, args = {} }) {
     return own[worker](args);
   }
   await booted;
-  if (call !== undefined) return callPython(call, args);
+  if (call !== undefined) {
+    if (needsOnnx(call, args)) await loadOnnxSupport();
+    return callPython(call, args);
+  }
   if (job !== undefined) return startJob(id, job, args);
   if (stop !== undefined) return stopJob(stop);
   throw new Error("a request names a call, a job, a stop or a worker request");

@@ -128,7 +128,7 @@ export class Workers extends EventTarget {
   async #copy(name, helper) {
     const version = this.#versions.get(name);
     try {
-      const data = await this.main.call("model_npz", { name });
+      const data = await this.main.call("model_file", { name, form: "npz" });
       if (this.#versions.get(name) !== version || this.#helper !== helper) return; // a newer copy follows
       await helper.call("load_model", { name, data }, { transfer: [data.buffer] });
       if (this.#helper === helper) this.#copies.set(name, version);

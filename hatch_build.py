@@ -1,0 +1,24 @@
+"""hatchling's build hook for the pynn wheel: pynn/digits.py and pynn/checks.py also go in as text,
+pynn/sources/NAME.py.txt, for pynn.python_export ("Download as Python"), which copies them into the
+file it writes.  The site compiles the wheel to .pyc only; text is left as it is.  (Copies are made
+first: hatch's force-include of a package's own file would drop the module from its place.)"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+SOURCES = ("digits", "checks")
+
+
+class CustomBuildHook(BuildHookInterface):
+    def initialize(self, version: str, build_data: dict) -> None:
+        folder = Path(tempfile.gettempdir()) / "pynn-wheel-sources"  # one folder, overwritten by each build
+        folder.mkdir(exist_ok=True)
+        for name in SOURCES:
+            copy = folder / f"{name}.py.txt"
+            shutil.copyfile(Path(self.root) / "pynn" / f"{name}.py", copy)
+            build_data["force_include"][str(copy)] = f"pynn/sources/{name}.py.txt"
