@@ -2,9 +2,10 @@
 // the main worker, the prediction worker, and the pool that work which splits runs on (pool.js).
 //
 // The main worker holds the session: the models, your digits and every job. A second one, the
-// prediction worker, starts when heavy work begins and holds copies of the models, so that a
-// drawing is read at once while the main worker trains, fine-tunes or evaluates (one step of a
-// large conv net takes over a second, and a prediction would wait for it). It answers predict
+// prediction worker, starts once the first drawing has been read (never with the page, so the
+// first prediction is not slowed) or when heavy work begins, and holds copies of the models, so
+// that a drawing is read at once while the main worker trains, fine-tunes or evaluates (one step
+// of a large conv net takes over a second, and a prediction would wait for it). It answers predict
 // and explain only, and only for a model whose copy is current; anything else goes to the main
 // worker, which is always right, if sometimes slow. A copy answers bit for bit as the original
 // (float64 .npz, the same code: tests/test_lane.py).
@@ -20,7 +21,8 @@ import { JOB, MODEL, ROLE } from "./protocol.js";
 const ROUTED = new Set(["predict", "explain"]);
 // Calls after which the main worker computes ahead (pynn.browser's background job).
 const START_WORK = new Set(["label_digit", "load_digits"]);
-// With no job for this long, the prediction worker is let go (its memory back to the tab).
+// With no job and no drawing for this long, the prediction worker is let go (its memory back to
+// the tab); the next drawing or job starts it again.
 const IDLE_MS = 120_000;
 // A second Python costs about 100 MB of the tab; navigator.deviceMemory is in GB, where known.
 const MIN_DEVICE_GB = 4;
@@ -105,6 +107,7 @@ export class Workers extends EventTarget {
         // Copied, not transferred: if the prediction worker fails, the main worker is asked.
         const value = await this.#helper.call(method, { ...args, name: this.#active });
         this.answered.prediction += 1;
+        this.#idleSoon();
         return value;
       } catch (error) {
         if (error.name !== "WorkerCrash") throw error;
@@ -112,6 +115,7 @@ export class Workers extends EventTarget {
     }
     const value = await this.main.call(method, args, options);
     this.answered.main += 1;
+    this.#workBegins(false); // someone draws: have the prediction worker ready for what comes
     return value;
   }
 
@@ -137,7 +141,8 @@ export class Workers extends EventTarget {
     }
   }
 
-  /** Heavy work begins (a job, or computing ahead): have the prediction worker ready. */
+  /** Someone draws, or heavy work begins (a job, or computing ahead): have the prediction worker
+   * ready. Only jobs hold it: with none, it is let go after IDLE_MS. */
   #workBegins(isJob) {
     if (isJob) this.#jobs += 1;
     clearTimeout(this.#idleTimer);
