@@ -1,6 +1,6 @@
-// The pool: work that splits runs on several Python workers at once, a share each (the main
-// worker takes the first), and the main worker merges the shares into one result, exactly its
-// own (pynn.pool_jobs: shares fall on whole blocks). The pool's workers start when such work
+// The pool: work that splits runs on several Python workers at once, in shares handed out as
+// workers come free (the main worker begins at once), and the main worker merges the shares into
+// one result, exactly its own (pynn.pool_jobs: shares fall on whole blocks). The pool's workers start when such work
 // begins, never with the page, and are let go after a minute idle. A pool worker that dies has
 // its share redone by the main worker; the result is the same.
 //
@@ -11,6 +11,7 @@ import { CONFIG } from "./config.js";
 import { JOB, ROLE } from "./protocol.js";
 
 const IDLE_MS = 60_000;
+const SHARES_PER_WORKER = 4;
 const FIELD = CONFIG.workers;
 const MAX = Math.max(...FIELD.choices.filter((choice) => choice !== "auto").map(Number));
 
@@ -47,7 +48,7 @@ export class Pool {
   /** Model `name` evaluated on the test set in shares: {result, stop}, as Bridge.job gives. */
   evaluate(name, { onProgress } = {}) {
     clearTimeout(this.#idleTimer);
-    const state = { stopped: false, handles: [] };
+    const state = { stopped: false, handles: new Set() };
     const result = this.#evaluate(name, this.size, state, onProgress);
     result.catch(() => {}).finally(() => this.#idleSoon());
     return { result, stop: () => {
@@ -56,54 +57,79 @@ export class Pool {
     } };
   }
 
-  async #evaluate(name, parts, state, onProgress) {
+  // The test set goes in SHARES_PER_WORKER shares a worker, handed out as workers come free: the
+  // main worker begins at once and the pool's join as they start, so the start-up of the pool
+  // is not waited for, and a slower worker takes fewer shares.
+  async #evaluate(name, workers, state, onProgress) {
     const started = performance.now();
+    const parts = workers * SHARES_PER_WORKER;
+    const waiting = [...Array(parts).keys()];
+    const shares = new Array(parts);
     const evaluated = new Array(parts).fill(0);
-    const totals = new Array(parts).fill(0);
-    const share = (bridge, part) => {
+    const known = new Map(); // part → its rows, once begun
+    const report = () => {
+      const total = Math.round((sum([...known.values()]) / known.size) * parts);
+      onProgress?.({ progress: { evaluated: sum(evaluated), total } });
+    };
+    const share = async (bridge, part) => {
       const handle = bridge.job(JOB.evaluateShare, { name, part, parts, with_features: bridge !== this.main }, {
         onProgress: ({ started: begun, progress }) => {
           const record = progress ?? begun;
-          [evaluated[part], totals[part]] = [record.evaluated, record.total];
-          onProgress?.({ progress: { evaluated: sum(evaluated), total: sum(totals) } });
+          evaluated[part] = record.evaluated;
+          known.set(part, record.total);
+          report();
         },
       });
-      state.handles[part] = handle;
-      return handle.result;
+      state.handles.add(handle);
+      try {
+        shares[part] = await handle.result;
+      } finally {
+        state.handles.delete(handle);
+      }
     };
-    // The main worker's share first: what it refuses (the model being trained) is refused at
-    // once, without waiting for the pool to start.
-    let onMain = share(this.main, 0);
+    // Shares until none is left; a pool worker that fails (it died, or never got the model)
+    // puts its share back and leaves, and the others (the main worker at least) take it.
+    const take = async (bridge) => {
+      while (waiting.length && !state.stopped) {
+        const part = waiting.shift();
+        try {
+          await share(bridge, part);
+        } catch (error) {
+          if (bridge === this.main || state.stopped) throw error;
+          waiting.unshift(part);
+          this.#forget(bridge);
+          return;
+        }
+      }
+    };
+    // The main worker first: what it refuses (the model being trained) is refused at once,
+    // without waiting for the pool to start.
+    const onMain = take(this.main);
     const refused = new Promise((_, reject) => onMain.catch(reject));
     refused.catch(() => {});
-    const helpers = await Promise.race([this.#helpersFor(parts - 1), refused]);
-    if (state.stopped) return { stopped: true, report: null }; // Stop has ended the main worker's share
-    const model = await this.main.call("model_file", { name, form: "npz" });
-    await Promise.allSettled(helpers.map((helper) => helper.call("load_model", { name, data: model })));
-    // A pool worker that fails (it died, or never got the model) has its share done by the main one.
-    const redone = (bridge, part) => (error) => {
-      if (state.stopped) throw error;
-      this.#forget(bridge);
-      onMain = onMain.then(() => share(this.main, part)); // the main worker takes one share at a time
-      return onMain;
-    };
-    const results = [onMain, ...helpers.map((helper, k) => share(helper, k + 1).catch(redone(helper, k + 1)))];
     try {
-      const shares = await Promise.all(results);
-      if (state.stopped || shares.some((each) => each.stopped)) return { stopped: true, report: null };
-      const seconds = (performance.now() - started) / 1000;
-      const bytes = shares.map((each) => each.share);
-      // A conv net's conv outputs come along from the pool's workers, so the main worker keeps
-      // them as its own (a fine-tune next reads them); its own shares send none: it has them.
-      const features = shares.map((each) => each.features ?? null);
-      const transfer = [...bytes, ...features.filter(Boolean)].map((each) => each.buffer);
-      const report = await this.main.call("evaluation_report", { name, shares: bytes, seconds, features },
-                                          { transfer });
-      return { stopped: false, report, workers: parts };
+      const helpers = await Promise.race([this.#helpersFor(workers - 1), refused]);
+      const model = state.stopped ? null : await this.main.call("model_file", { name, form: "npz" });
+      const joined = helpers.map(async (helper) => {
+        await helper.call("load_model", { name, data: model });
+        await take(helper);
+      });
+      await Promise.allSettled(joined);
+      await onMain;
+      await take(this.main); // what a failed pool worker put back after the main worker was done
     } catch (error) {
       state.handles.forEach((handle) => handle.stop());
       throw error;
     }
+    if (state.stopped || shares.some((each) => !each || each.stopped)) return { stopped: true, report: null };
+    const seconds = (performance.now() - started) / 1000;
+    const bytes = shares.map((each) => each.share);
+    // A conv net's conv outputs come along from the pool's workers, so the main worker keeps
+    // them as its own (a fine-tune next reads them); its own shares send none: it has them.
+    const features = shares.map((each) => each.features ?? null);
+    const transfer = [...bytes, ...features.filter(Boolean)].map((each) => each.buffer);
+    const merged = await this.main.call("evaluation_report", { name, shares: bytes, seconds, features }, { transfer });
+    return { stopped: false, report: merged, workers };
   }
 
   /** `count` pool workers, started if need be, once each is up (or has failed: its share then
