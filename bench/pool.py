@@ -5,7 +5,8 @@
     (needs site/ built: python3 build.py)
 
 For each round and each size (interleaved, so the machine's load falls on all alike): a fresh
-page in headless Chromium with "workers" set in the URL hash, and its first evaluation, cold, as
+page in headless Chromium with "workers" set in the URL hash, a stroke drawn (which starts the
+prediction worker, as a visitor's first drawing does), and its first evaluation, cold, as
 a visitor meets it: the click on Evaluate to the report shown, MNIST's loading and the pool's
 own start-up (Pyodide, numpy, pynn, the model and the test set in each pool worker) included.
 Then a second, warm evaluation (the pool up; the main worker keeps the conv outputs of its own
@@ -28,8 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import VIEWPORT, note, served_site  # noqa: E402
+from browser_bench.common import STROKES, VIEWPORT, note, served_site  # noqa: E402
 from harness.app import by_id, open_app, poll  # noqa: E402
+from harness.drawing import draw  # noqa: E402
 
 RESULT = "() => document.querySelector('[data-testid=test-accuracy]').textContent"
 HEAPS = """async () => {
@@ -54,6 +56,10 @@ def one_page(browser, url: str, workers: int) -> dict:
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     open_app(page, f"{url}#workers={workers}")
+    # A visitor draws before evaluating: the prediction worker that this starts is up by then
+    # (else its start-up would compete with the pool's for the cores).
+    draw(page, [STROKES[0]])
+    poll(page, "() => window.pynnApp.workers.predictsAside", timeout=120)
     cold = evaluation_seconds(page)
     heaps = page.evaluate(HEAPS)
     warm = evaluation_seconds(page)

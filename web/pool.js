@@ -11,7 +11,7 @@ import { CONFIG } from "./config.js";
 import { JOB, ROLE } from "./protocol.js";
 
 const IDLE_MS = 60_000;
-const SHARES_PER_WORKER = 4;
+const SHARES_PER_WORKER = 8;
 const FIELD = CONFIG.workers;
 const MAX = Math.max(...FIELD.choices.filter((choice) => choice !== "auto").map(Number));
 
@@ -59,7 +59,9 @@ export class Pool {
 
   // The test set goes in SHARES_PER_WORKER shares a worker, handed out as workers come free: the
   // main worker begins at once and the pool's join as they start, so the start-up of the pool
-  // is not waited for, and a slower worker takes fewer shares.
+  // is not waited for, and a slower worker takes fewer shares. The main worker takes them from
+  // the front and the pool's from the back: a second evaluation of the same model then hands
+  // each worker mostly the shares whose conv outputs it keeps from the first.
   async #evaluate(name, workers, state, onProgress) {
     const started = performance.now();
     const parts = workers * SHARES_PER_WORKER;
@@ -90,13 +92,14 @@ export class Pool {
     // Shares until none is left; a pool worker that fails (it died, or never got the model)
     // puts its share back and leaves, and the others (the main worker at least) take it.
     const take = async (bridge) => {
+      const front = bridge === this.main;
       while (waiting.length && !state.stopped) {
-        const part = waiting.shift();
+        const part = front ? waiting.shift() : waiting.pop();
         try {
           await share(bridge, part);
         } catch (error) {
-          if (bridge === this.main || state.stopped) throw error;
-          waiting.unshift(part);
+          if (front || state.stopped) throw error;
+          waiting.push(part);
           this.#forget(bridge);
           return;
         }
