@@ -18,6 +18,15 @@ def check_activation(name) -> str:
     return name.lower()
 
 
+def sigmoid_slope_into(out: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """out ← σ'(z) = a(1 − a), from the sigmoid's output a = σ(z), in place; returns ``out``.
+    The one place σ' is written: the seed's sigmoid_prime, the MLP's kernel, the quadratic
+    cost's output error, network3's sigmoid layers and the saliency map all use it."""
+    np.subtract(1.0, a, out=out)
+    out *= a
+    return out
+
+
 def activate(name: str, a: np.ndarray) -> None:
     """a ← f(a) in place (inside np.errstate(over="ignore") for the sigmoid's e^-z)."""
     if name == "sigmoid":
@@ -34,8 +43,7 @@ def activate(name: str, a: np.ndarray) -> None:
 def times_derivative(name: str, delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> None:
     """delta ← delta ⊙ f'(z), from the activation a = f(z) (ReLU'(0) taken as 0)."""
     if name == "sigmoid":
-        np.subtract(1.0, a, out=scratch)
-        scratch *= a
+        sigmoid_slope_into(scratch, a)
     elif name == "tanh":
         np.multiply(a, a, out=scratch)
         np.subtract(1.0, scratch, out=scratch)

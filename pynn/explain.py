@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pynn.activations import sigmoid_slope_into
 from pynn.checks import check_count
 from pynn.model import Model
 from pynn.network import Network, sigmoid
@@ -49,10 +50,10 @@ def mlp_input_gradient(network: Network, x: np.ndarray, unit: int) -> np.ndarray
     activations = mlp_activations(network, x)
     out = activations[-1]
     delta = np.zeros_like(out)
-    delta[unit] = out[unit] * (1 - out[unit])
+    delta[unit] = sigmoid_slope_into(np.empty_like(out[unit]), out[unit])
     for layer in range(len(network.weights) - 1, 0, -1):
         a = activations[layer]
-        delta = (network.weights[layer].T @ delta) * a * (1 - a)
+        delta = (network.weights[layer].T @ delta) * sigmoid_slope_into(np.empty_like(a), a)
     return network.weights[0].T @ delta
 
 

@@ -24,6 +24,8 @@ import sys
 
 import numpy as np
 
+from pynn.activations import sigmoid_slope_into
+
 WASM = sys.platform == "emscripten"
 
 
@@ -116,9 +118,7 @@ class Workspace:
             np.matmul(a_below.T, delta, out=self.grad_wt[layer])
             np.matmul(ones, delta, out=self.grad_brow[layer])
             np.matmul(delta, self.wt[layer].T, out=below)
-            np.subtract(1.0, a_below, out=s)  # σ'(z) = a(1 − a)
-            s *= a_below
-            below *= s
+            below *= sigmoid_slope_into(s, a_below)
             delta = below
         np.matmul(x.T, delta, out=g0)
         np.matmul(ones, delta, out=self.grad_brow[0])

@@ -1,9 +1,13 @@
 """A feedforward network of sigmoid neurons, after Nielsen's network.py.
 
 The API is the seed's: ``Network(layer_sizes)``, ``feedforward``, ``SGD``,
-``update_minibatch``, ``backprop``, ``validation_accuracy``.  The arithmetic is
-the seed's too, but a mini-batch goes through as whole matrices (one column per
-sample) instead of one sample at a time; :mod:`pynn.kernel` does that work.
+``update_minibatch``, ``backprop``, ``validation_accuracy``, with the seed's argument
+names (``alpha``, ``number_of_epochs``, ``minibatch_size``), so code written for the
+book runs unchanged; network3's layered API (:mod:`pynn.network3`) keeps network3's
+names (``eta``, ``epochs``) for the same reason.  The arithmetic is the seed's too:
+``backprop`` is its per-sample algorithm, kept readable as the reference, while
+training sends a mini-batch through as whole matrices (one column per sample),
+which :mod:`pynn.kernel` does; tests/test_oracle.py holds the two equal.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pynn.activations import sigmoid_slope_into
 from pynn.batches import nonzero_columns
 from pynn.checks import check_count, check_finite, check_layer_sizes, check_positive
 from pynn.costs import get_cost
@@ -32,7 +37,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     """Derivative of the sigmoid function."""
     s = sigmoid(z)
-    return s * (1 - s)
+    return sigmoid_slope_into(np.empty_like(s), s)
 
 
 class Network:
@@ -143,10 +148,31 @@ class Network:
         self.stepper(len(batch)).step(x, batch.y, alpha, lmbda, n, cols)
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The gradient of the cost for one sample, as (nabla_w, nabla_b), layer by layer."""
-        sample = as_dataset([(x, y)], self.sizes, "sample")
-        nabla_w, nabla_b = self.stepper(1).gradient(sample.inputs(0, 1).T, sample.y)
-        return [g.copy() for g in nabla_w], [g.copy() for g in nabla_b]
+        """The gradient of the cost for one sample, as (nabla_w, nabla_b), layer by layer.
+
+        This is the book's algorithm as the seed writes it, one sample and one layer at a
+        time, with its names: feed forward keeping every z and activation, take the output
+        error δ, and carry it back through the transposed weights.  It is the reference:
+        training runs pynn.kernel's matrix form of the same steps (a whole mini-batch at
+        once, in preallocated buffers), and tests/test_oracle.py holds the two equal."""
+        sample = as_dataset([(x, y)], self.sizes, "sample")  # checks shapes and values
+        x, y = sample.inputs(0, 1), sample.y.T
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        activation, activations, zs = x, [x], []
+        for w, b in zip(self.weights, self.biases):
+            z = w @ activation + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        delta = self.cost.delta(activations[-1], y)
+        nabla_b[-1] = delta
+        nabla_w[-1] = delta @ activations[-2].T
+        for layer in range(2, self.num_layers):
+            delta = (self.weights[-layer + 1].T @ delta) * sigmoid_prime(zs[-layer])
+            nabla_b[-layer] = delta
+            nabla_w[-layer] = delta @ activations[-layer - 1].T
+        return nabla_w, nabla_b
 
     def validation_accuracy(self, test_data) -> float:
         """Fraction of ``test_data`` (x, int label) pairs whose largest output is the label."""

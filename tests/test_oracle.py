@@ -48,6 +48,24 @@ def test_backprop_equals_seed(sizes, cost, pairs):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("sizes", SHAPES, ids=str)
+@pytest.mark.parametrize("cost", COSTS)
+def test_the_kernels_matrix_form_equals_the_readable_backprop(sizes, cost, pairs):
+    """pynn.kernel's whole-batch gradient is the sum of Network.backprop's, one sample at a
+    time: it would catch a kernel that drops a sample, a transposed product, a δ scaled
+    twice, or an output error that ignores the cost."""
+    rng = np.random.default_rng(7 + sum(sizes))
+    net = Network(sizes, cost=cost, seed=len(sizes))
+    data = data_for(sizes, 7, rng, pairs)
+    want_w = [sum(ws) for ws in zip(*(net.backprop(x, y)[0] for x, y in data))]
+    want_b = [sum(bs) for bs in zip(*(net.backprop(x, y)[1] for x, y in data))]
+    rows = np.hstack([x for x, _ in data]).T
+    targets = np.hstack([y for _, y in data]).T
+    got_w, got_b = net.stepper(len(data)).gradient(rows, targets)
+    for got, want in zip(got_w + got_b, want_w + want_b):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+
 def test_backprop_returns_fresh_arrays(pairs):
     """Gradients are copies: a later call must not overwrite an earlier result."""
     rng = np.random.default_rng(0)
