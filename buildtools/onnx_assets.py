@@ -50,7 +50,8 @@ def schema_wheel(out_dir: Path) -> Path:
         f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: onnx-schema\nVersion: {version}\n"
                              f"Summary: onnx/onnx_ml_pb2.py from onnx {version}, alone\nLicense: Apache-2.0\n"
                              f"Requires-Dist: {PROTOBUF[0].replace('==', '>=')}\n").encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: pynn.onnx_assets\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{info}/WHEEL": (b"Wheel-Version: 1.0\nGenerator: buildtools.onnx_assets\nRoot-Is-Purelib: true\n"
+                          b"Tag: py3-none-any\n"),
     }
     record = [record_line(name, data) for name, data in files.items()] + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()

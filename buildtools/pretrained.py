@@ -3,7 +3,7 @@
 The page exists to read people's digits, so the shipped network is a small conv
 net (network3's two conv-pool layers, ReLU, dropout) trained on MNIST's 50,000
 training digits plus digits rendered from 59 font faces in printed, italic and
-script styles (pynn.styles), every image freshly distorted each epoch
+script styles (buildtools.styles), every image freshly distorted each epoch
 (pynn.augment).  MNIST's validation set picks the best epoch; the test set is
 never used for training or selection.  Training takes most of an hour on one
 core, so the weights are committed with this recipe and a hash of the recipe
@@ -56,7 +56,7 @@ def recipe_hash(recipe: dict, data_digests: list[str]) -> str:
 
 def training_set(recipe: dict) -> Dataset:
     """MNIST's training split plus the rendered font digits, ``font_copies`` times each."""
-    from pynn.styles import rendered_digits
+    from buildtools.styles import rendered_digits
 
     train = mnist.load_dataset("train")
     fonts, labels, _ = rendered_digits()
@@ -118,8 +118,8 @@ def test_accuracy(network: Network) -> float:
 
 
 def data_digests() -> list[str]:
+    from buildtools.styles import FONT_SOURCES
     from pynn.fetch import sha256_file
-    from pynn.styles import FONT_SOURCES
 
     return [sha256_file(mnist.split_path(split)) for split in ("train", "validation")] + \
         [source.sha256 for source in FONT_SOURCES]

@@ -30,7 +30,7 @@ HEAP_BUDGET = 256 * 2**20
 FEATURE_CACHE_BYTES = 64 * 2**20
 MODEL_NAMES = ("pretrained", "yours", "finetuned")  # "finetuned": yours, fine-tuned (pynn.teaching)
 MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS = 4, 1000
-# What the worker loads (from the site's Pyodide lock, pynn.onnx_assets) the first time a model is
+# What the worker loads (from the site's Pyodide lock, buildtools.onnx_assets) the first time a model is
 # downloaded as ONNX or an .onnx is uploaded: ONNX's schema, which pulls in protobuf. Startup loads neither.
 ONNX_PACKAGES = ("onnx-schema",)
 CSP = "; ".join([

@@ -1,4 +1,4 @@
-"""build.py's ONNX step (pynn.onnx_assets): the schema wheel the page loads on demand holds ONNX's own
+"""build.py's ONNX step (buildtools.onnx_assets): the schema wheel the page loads on demand holds ONNX's own
 generated module, byte for byte, readable once unpacked, and names protobuf as its dependency."""
 
 import stat
@@ -7,7 +7,7 @@ import zipfile
 import onnx.onnx_ml_pb2
 import pytest
 
-from pynn import onnx_assets
+from buildtools import onnx_assets
 from pynn.settings import ONNX_PACKAGES
 
 pytestmark = pytest.mark.native  # pip downloads (cached by hash) and files

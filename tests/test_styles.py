@@ -1,4 +1,4 @@
-"""pynn.styles: pinned fonts that verify, and digits rendered from them the way MNIST's look.
+"""buildtools.styles: pinned fonts that verify, and digits rendered from them the way MNIST's look.
 
 Needs files, Pillow and Debian's apt-get/dpkg-deb (the fonts are fetched once and cached)."""
 
@@ -7,7 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from pynn import fetch, styles
+from buildtools import styles
+from pynn import fetch
 
 pytestmark = pytest.mark.native
 

@@ -70,9 +70,9 @@ def check_site_pyodide(source: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:  # .py sources, or .pyc where build.py compiled them
         shipped = {name.rsplit(".", 1)[0] for name in archive.namelist()
                    if name.startswith("pynn/") and name.endswith((".py", ".pyc"))}
-    here = {f"pynn/{path.stem}": hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted((ROOT / "pynn").glob("*.py"))}
-    built_from = {f"pynn/{Path(name).stem}": digest for name, digest in
+    here = {f"pynn/{path.relative_to(ROOT / 'pynn').with_suffix('').as_posix()}":
+            hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted((ROOT / "pynn").rglob("*.py"))}
+    built_from = {f"pynn/{name.removesuffix('.py')}": digest for name, digest in
                   json.loads((source.parent / "build-info.json").read_text())["pynn_sources"].items()}
     if shipped != set(here) or built_from != here:
         differ = sorted(name for name in shipped | here.keys() | built_from.keys()

@@ -1,0 +1,49 @@
+"""Nothing ships that the page does not use: every module in the pynn wheel (the one the page
+downloads) is one the page's Python reaches from pynn.browser, or a declared public module of
+the library.  Reached is measured: modulefinder reads every import statement, those inside
+functions too (the ONNX export is imported on first use), from pynn.browser outwards.
+
+It would catch build-time code put back in the package (as styles and pretrained once were), a
+new module nothing imports, and buildtools/ slipping into the wheel."""
+
+import modulefinder
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.native  # builds a wheel and reads the sources
+
+ROOT = Path(__file__).resolve().parents[1]
+# The library's own public modules that the page has no use for: python -m pynn, and MNIST as
+# Nielsen's mnist_loader gives it (with the pinned download it needs).
+PUBLIC_LIBRARY = {"pynn.__main__", "pynn.cli", "pynn.mnist", "pynn.fetch"}
+
+
+def wheel_modules(tmp_path: Path) -> set[str]:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(tmp_path), str(ROOT)], check=True)
+    (wheel,) = tmp_path.glob("pynn-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = [name for name in archive.namelist() if name.endswith(".py")]
+    assert all(name.startswith("pynn/") for name in names), f"not pynn's: {names}"
+    return {name.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for name in names}
+
+
+def reached_from_the_page(tmp_path: Path) -> set[str]:
+    entry = tmp_path / "page.py"
+    entry.write_text("import pynn.browser\n")
+    finder = modulefinder.ModuleFinder(path=[str(ROOT), *sys.path], excludes=["numpy", "onnx", "google"])
+    finder.run_script(str(entry))
+    return {name for name in finder.modules if name == "pynn" or name.startswith("pynn.")}
+
+
+def test_the_wheel_holds_what_the_page_imports_and_the_public_library(tmp_path):
+    shipped = wheel_modules(tmp_path)
+    reached = reached_from_the_page(tmp_path)
+    assert {"pynn.browser", "pynn.network", "pynn.onnx_export", "pynn.python_export"} <= reached
+    unused = shipped - reached - PUBLIC_LIBRARY
+    assert not unused, f"the wheel ships modules the page never imports: {sorted(unused)}"
+    assert PUBLIC_LIBRARY <= shipped
