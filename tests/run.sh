@@ -29,6 +29,12 @@ py=.venv/bin/python
 status=0
 run() { echo; echo "== $1"; shift; "$@" || status=1; }
 run "ruff" $py -m ruff check .
+lint=tests/lint
+if [ ! "$lint/node_modules/.package-lock.json" -nt "$lint/package-lock.json" ]; then
+    echo "== installing ESLint (npm ci, pinned by tests/lint/package-lock.json)"
+    (cd "$lint" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+run "eslint (web/)" "$lint/node_modules/.bin/eslint" -c "$lint/eslint.config.mjs" web
 run "unit tests, native" $py -m pytest tests -q --ignore=tests/e2e --ignore=tests/pyodide
 run "unit tests inside Pyodide (Node)" $py -m pytest tests/pyodide -q
 run "end-to-end tests in Chromium" $py -m pytest tests/e2e -q

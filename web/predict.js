@@ -46,10 +46,12 @@ export class Predictor {
       this.#pointerUpAt = performance.now();
       this.request();
     } else {
-      this.#frame ||= requestAnimationFrame(() => {
-        this.#frame = 0;
-        this.request();
-      });
+      if (!this.#frame) {
+        this.#frame = requestAnimationFrame(() => {
+          this.#frame = 0;
+          this.request();
+        });
+      }
     }
   }
 
