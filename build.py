@@ -206,7 +206,8 @@ def pretrained_model():
     from pynn import io, pretrained
 
     if not PRETRAINED.exists():
-        sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` (about an hour)")
+        sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` "
+                 "(minutes: it fine-tunes models/pretrained-base.json)")
     network = io.load(PRETRAINED)
     meta = network.meta
     expected = pretrained.recipe_hash(pretrained.RECIPE, pretrained.data_digests())
@@ -226,7 +227,8 @@ def retrain() -> None:
     """Train the pretrained model again by its recipe (pynn.pretrained) and commit the result."""
     from pynn import pretrained
 
-    step("retraining the pretrained model by pynn/pretrained.py's recipe (about an hour on one core)")
+    step("retraining the pretrained model by pynn/pretrained.py's recipe (a fine-tune of the kept base: "
+         "about 10 minutes on one core)")
     pretrained.run(PRETRAINED, log=lambda line: print(f"  {line}", flush=True))
 
 
