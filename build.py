@@ -211,7 +211,8 @@ def pretrained_model():
     from pynn import io
 
     if not PRETRAINED.exists():
-        sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` (about an hour)")
+        sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` "
+                 "(minutes: it fine-tunes buildtools/models/pretrained-base.json)")
     network = io.load(PRETRAINED)
     meta = network.meta
     expected = pretrained.recipe_hash(pretrained.RECIPE, pretrained.data_digests())
@@ -231,7 +232,8 @@ def retrain() -> None:
     """Train the pretrained model again by its recipe (buildtools.pretrained) and commit the result."""
     from buildtools import pretrained
 
-    step("retraining the pretrained model by buildtools/pretrained.py's recipe (about an hour on one core)")
+    step("retraining the pretrained model by buildtools/pretrained.py's recipe (a fine-tune of the kept base: "
+         "about 10 minutes on one core)")
     pretrained.run(PRETRAINED, log=lambda line: print(f"  {line}", flush=True))
 
 

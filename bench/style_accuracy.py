@@ -5,7 +5,9 @@
 
 Each drawing is inked as the page's pad inks it and normalised as the page does
 (bench/style_set.py), then read by the model.  Prints the accuracy overall, per
-style family and per digit, and every misread drawing."""
+style family and per digit, the confusion matrix of each style that misreads any
+drawing (and of the whole set), the flagged 1s and crossed 7s read right, and
+every misread drawing."""
 
 from __future__ import annotations
 
@@ -45,12 +47,40 @@ def report(predicted: np.ndarray, data: dict) -> float:
         print(f"\n{title}:")
         for name, oks in sorted(groups.items(), key=lambda item: (np.mean(item[1]), str(item[0]))):
             print(f"  {name!s:16} {np.mean(oks):6.1%}  ({sum(oks)}/{len(oks)})")
+    print("\nconfusion (rows: the digit drawn, columns: the digit read):")
+    print_confusion("all styles", labels, predicted)
+    styles = sorted({d["style"] for d in drawings})
+    for style in styles:
+        mine = np.array([d["style"] == style for d in drawings])
+        if not right[mine].all():
+            print_confusion(style, labels[mine], predicted[mine])
+    if len(styles) > 1 and right.all():
+        print("  (no style misreads any drawing)")
+    for feature, test in (("flagged 1s", lambda s: s.startswith("1-") and s != "1-stick"),
+                          ("crossed 7s", lambda s: s.startswith("7-crossed"))):
+        mine = np.array([test(d["skeleton"]) for d in drawings])
+        print(f"\n{feature} read right: {right[mine].sum()}/{mine.sum()}", end="")
+    print()
     misreads = [(d, p) for d, p, ok in zip(drawings, predicted, right) if not ok]
     print(f"\nmisreads ({len(misreads)}):")
     for drawing, guess in misreads:
         print(f"  {drawing['digit']} read as {guess}: {drawing['style']}, {drawing['skeleton']} "
               f"(#{drawings.index(drawing)})")
     return float(right.mean())
+
+
+def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """10×10 counts: row = the digit drawn, column = the digit read."""
+    matrix = np.zeros((10, 10), dtype=int)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def print_confusion(title: str, labels: np.ndarray, predicted: np.ndarray) -> None:
+    matrix = confusion(labels, predicted)
+    print(f"\n  {title}\n       " + " ".join(f"{d:3}" for d in range(10)))
+    for digit, row in enumerate(matrix):
+        print(f"    {digit}  " + " ".join(f"{n:3}" if n else "  ." for n in row))
 
 
 def main() -> None:

@@ -28,13 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pynn.digits import normalize_digit
+from buildtools.strokes import LINE_WIDTH, PAD_SIZE, place, rasterise, to_input  # noqa: F401 (the set's ink)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "tests" / "e2e" / "style_set.json"
-PAD_SIZE = 280  # web/canvas.js PAD_SIZE
-LINE_WIDTH = 20  # web/canvas.js LINE_WIDTH
-SUPERSAMPLE = 4
 SEED = 20261130
 PER_DIGIT = 3  # drawings per digit per style family
 
@@ -119,6 +116,20 @@ SKELETONS = {
     "9-curl-tail": [[curve(*arc(0.47, 0.28, 0.27, 0.24, 10, -345, 19)),
                      curve((0.74, 0.27), (0.72, 0.6), (0.58, 0.88), (0.36, 0.97), (0.18, 0.88), (0.16, 0.76))]],
     "1-big-flag-foot": [[line((0.14, 0.36), (0.56, 0.04), (0.56, 0.95))], [line((0.2, 0.95), (0.88, 0.95))]],
+    # The shapes that tell a European 1 from a 7 (issue 19): long, steep and footed flags, crossed 7s
+    # with a serif or a curved stem, 6s whose loop closes high or low.
+    "1-long-flag": [[line((0.1, 0.46), (0.6, 0.04), (0.6, 0.96))]],
+    "1-steep-flag": [[line((0.4, 0.36), (0.58, 0.04), (0.57, 0.96))]],
+    "1-long-flag-foot": [[line((0.12, 0.4), (0.58, 0.04), (0.58, 0.95))], [line((0.3, 0.95), (0.84, 0.95))]],
+    "7-crossed-serif": [[line((0.14, 0.2), (0.15, 0.05), (0.86, 0.05), (0.44, 0.96))],
+                        [line((0.34, 0.52), (0.8, 0.5))]],
+    "7-crossed-curved": [[line((0.12, 0.06), (0.86, 0.05)),
+                          curve((0.86, 0.05), (0.64, 0.4), (0.52, 0.7), (0.48, 0.96))],
+                         [line((0.42, 0.47), (0.86, 0.46))]],
+    "6-low-loop": [[curve((0.72, 0.04), (0.48, 0.2), (0.3, 0.5), (0.24, 0.78), (0.38, 0.95), (0.6, 0.96),
+                          (0.76, 0.86), (0.72, 0.7), (0.5, 0.65), (0.3, 0.72))]],
+    "6-high-loop": [[curve((0.68, 0.04), (0.42, 0.14), (0.26, 0.36), (0.22, 0.62), (0.3, 0.88), (0.52, 0.97),
+                           (0.76, 0.86), (0.8, 0.6), (0.62, 0.38), (0.4, 0.38), (0.26, 0.5))]],
 }
 
 PRINT = ["0-oval", "1-stick", "2-plain", "3-round", "4-closed", "5-one-stroke", "6-plain", "7-plain",
@@ -133,6 +144,12 @@ FLAT = ["0-round", "1-flag", "2-z", "3-flat-top", "4-closed", "5-two-strokes", "
         "8-snowman", "9-stick"]
 HOOKED = ["0-round", "1-big-flag-foot", "2-loop", "3-flat-top", "4-open", "5-round", "6-hook-curl", "7-crossed",
           "8-snowman", "9-curl-tail"]
+SWISS = ["0-overlap", "1-long-flag", "2-plain", "3-round", "4-open", "5-two-strokes", "6-low-loop",
+         "7-crossed-serif", "8-two-loops", "9-curved-tail"]
+GERMAN = ["0-oval", "1-steep-flag", "2-z", "3-flat-top", "4-open-tall", "5-round", "6-high-loop",
+          "7-crossed-curved", "8-snowman", "9-stick"]
+FRENCH = ["0-overlap", "1-long-flag-foot", "2-loop", "3-cusp", "4-open", "5-round", "6-low-loop",
+          "7-crossed-serif", "8-one-stroke", "9-curl-tail"]
 # Style family → (skeleton per digit, slant in degrees (top to the right), width factor).
 FAMILIES = {
     "print": (PRINT, 0, 1.0),
@@ -149,61 +166,16 @@ FAMILIES = {
     "flat": (FLAT, 6, 1.0),
     "hooked": (HOOKED, 0, 1.0),
     "hooked-italic": (HOOKED, 14, 0.9),
+    "swiss": (SWISS, 0, 1.0),
+    "swiss-italic": (SWISS, 14, 0.9),
+    "german": (GERMAN, 5, 1.0),
+    "french-script": (FRENCH, 18, 0.9),
 }
-
-
-def catmull_rom(points: np.ndarray, per_span: int = 10) -> np.ndarray:
-    """A smooth curve through ``points`` (centripetal-free uniform Catmull-Rom), sampled densely."""
-    if len(points) < 3:
-        return points
-    padded = np.vstack([2 * points[0] - points[1], points, 2 * points[-1] - points[-2]])
-    t = np.linspace(0, 1, per_span, endpoint=False)[:, None]
-    out = []
-    for i in range(1, len(padded) - 2):
-        p0, p1, p2, p3 = padded[i - 1:i + 3]
-        out.append(0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                          + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3))
-    out.append(points[-1:])
-    return np.vstack(out)
-
-
-def trace(stroke, jitter) -> np.ndarray:
-    """The pen's path for one skeleton stroke, with control points moved by ``jitter(points)``."""
-    path = []
-    for kind, points in stroke:
-        points = jitter(np.asarray(points, dtype=np.float64))
-        if path:
-            points[0] = path[-1][-1]  # a piece continues where the last one ended
-        path.append(catmull_rom(points) if kind == "curve" else points)
-    return np.vstack(path)
 
 
 def drawing(skeleton: str, slant: float, width: float, rng: np.random.Generator) -> list[list[list[float]]]:
     """One drawing of ``skeleton`` as strokes in pad units (0..1), placed like a person draws it."""
-    wobble = rng.normal(0, 0.012, size=(64, 2))
-    counter = iter(range(64))
-
-    def jitter(points):
-        return points + np.array([wobble[next(counter) % 64] for _ in points])
-
-    strokes = [trace(stroke, jitter) for stroke in SKELETONS[skeleton]]
-    slant = math.tan(math.radians(slant + rng.normal(0, 3)))
-    width *= rng.uniform(0.9, 1.1)
-    height = rng.uniform(0.55, 0.8)  # of the pad
-    rotation = math.radians(rng.normal(0, 2))
-    cos, sin = math.cos(rotation), math.sin(rotation)
-    placed = []
-    for stroke in strokes:
-        x, y = (stroke[:, 0] - 0.5) * width, stroke[:, 1] - 0.5
-        x = x - slant * y  # y grows downwards: the top leans right for a positive slant
-        x, y = cos * x - sin * y, sin * x + cos * y
-        placed.append(np.stack([x, y], axis=1) * height)
-    every = np.vstack(placed)
-    low, high = every.min(axis=0), every.max(axis=0)
-    margin = LINE_WIDTH / PAD_SIZE
-    centre = [rng.uniform(margin - low[i], 1 - margin - high[i]) if high[i] - low[i] < 1 - 2 * margin else
-              0.5 - (low[i] + high[i]) / 2 for i in range(2)]
-    return [np.round(stroke + centre, 3).tolist() for stroke in placed]
+    return place(SKELETONS[skeleton], slant, width, rng)
 
 
 def style_set(seed: int = SEED) -> dict:
@@ -225,36 +197,6 @@ def to_json(data: dict) -> str:
     head = {key: value for key, value in data.items() if key != "drawings"}
     lines = [json.dumps(d, separators=(",", ":")) for d in data["drawings"]]
     return json.dumps(head)[:-1] + ', "drawings": [\n' + ",\n".join(lines) + "\n]}\n"
-
-
-def rasterise(strokes, size: int = PAD_SIZE, line_width: float = LINE_WIDTH,
-              supersample: int = SUPERSAMPLE) -> np.ndarray:
-    """The ink (alpha 0..255, uint8, size × size) that web/canvas.js leaves for ``strokes``
-    (points in pad units): every point within line_width/2 of the pen's path is inked,
-    which is a round-capped, round-joined line; coverage is measured on a finer grid."""
-    fine = size * supersample
-    ink = np.zeros((fine, fine), dtype=bool)
-    radius = line_width / 2 * supersample
-    for stroke in strokes:
-        points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2) * fine
-        segments = zip(points, points[1:]) if len(points) > 1 else [(points[0], points[0])]
-        for a, b in segments:
-            x0, y0 = np.floor(np.minimum(a, b) - radius).astype(int).clip(0, fine)
-            x1, y1 = np.ceil(np.maximum(a, b) + radius + 1).astype(int).clip(0, fine)
-            if x0 >= x1 or y0 >= y1:
-                continue
-            ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5  # sample at the centres of the fine pixels
-            d = b - a
-            t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / max(d @ d, 1e-12), 0, 1)
-            near = (xs - a[0] - t * d[0]) ** 2 + (ys - a[1] - t * d[1]) ** 2 <= radius ** 2
-            ink[y0:y1, x0:x1] |= near
-    coverage = ink.reshape(size, supersample, size, supersample).mean(axis=(1, 3))
-    return np.rint(coverage * 255).astype(np.uint8)
-
-
-def to_input(strokes) -> np.ndarray:
-    """What the page feeds the network for this drawing: a (784, 1) column."""
-    return normalize_digit(rasterise(strokes))
 
 
 def load(path: Path = OUTPUT) -> dict:

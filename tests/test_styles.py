@@ -133,11 +133,37 @@ def test_the_stroke_style_set_is_up_to_date_and_broad():
         assert (counts >= 3).all(), family
     skeletons = {d["skeleton"] for d in drawings}
     for wanted in ("6-hook", "1-flag-foot", "9-curved-tail", "7-crossed", "4-open", "4-closed", "2-loop",
-                   "3-flat-top", "1-european"):
+                   "3-flat-top", "1-european", "1-long-flag", "1-steep-flag", "1-long-flag-foot", "7-crossed-serif",
+                   "7-crossed-curved", "6-low-loop", "6-high-loop"):
         assert wanted in skeletons
     for d in drawings:
         points = np.concatenate([np.asarray(stroke) for stroke in d["strokes"]])
         assert points.min() >= 0 and points.max() <= 1
+
+
+def test_the_style_set_holds_the_european_pair_in_many_hands():
+    """Issue 19: flagged 1s and crossed 7s in at least six families each, upright and slanted, and
+    sixes whose loop closes high and low; a crossed 7 is drawn with a second stroke across its stem."""
+    style_set = bench_module("style_set")
+    drawings = style_set.style_set()["drawings"]
+    flagged = {d["style"] for d in drawings if d["digit"] == 1 and "flag" in d["skeleton"] or
+               d["skeleton"] == "1-european"}
+    crossed = {d["style"] for d in drawings if d["skeleton"].startswith("7-crossed")}
+    assert len(flagged) >= 6 and len(crossed) >= 6
+    slants = {style_set.FAMILIES[style][1] != 0 for style in flagged & crossed}
+    assert slants == {True, False}
+    for name in ("6-low-loop", "6-high-loop"):
+        assert sum(d["skeleton"] == name for d in drawings) >= 3
+    for d in drawings:
+        if d["skeleton"].startswith("7-crossed"):
+            bar = np.asarray(d["strokes"][-1])
+            stem = np.asarray(d["strokes"][0])
+            height = bar[:, 1].mean()
+            # the stem passes the bar's height between the bar's ends: the bar crosses it
+            k = int(np.argmax(stem[:, 1] > height))  # the stem's first point below the bar
+            (x0, y0), (x1, y1) = stem[k - 1], stem[k]
+            at = x0 + (x1 - x0) * (height - y0) / (y1 - y0)
+            assert len(d["strokes"]) == 2 and bar[:, 0].min() < at < bar[:, 0].max(), d["skeleton"]
 
 
 def test_strokes_are_inked_like_the_pad():

@@ -1,5 +1,5 @@
-"""The pretrained model reads our own style set (tests/e2e/style_set.json: 14 printed, italic
-and script styles, drawn as pen strokes) when the strokes are drawn on the real page with the
+"""The pretrained model reads our own style set (tests/e2e/style_set.json: 18 printed, italic,
+script and European styles, drawn as pen strokes) when the strokes are drawn on the real page with the
 mouse, and each answer is the one pynn gives natively for the ink the page sent."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pynn import io
 
 STYLE_SET = json.loads((ROOT / "tests" / "e2e" / "style_set.json").read_text())["drawings"]
 STYLES = sorted({d["style"] for d in STYLE_SET})
-# 30 drawings: each digit 3 times, each style at least twice (drawing one takes seconds here; the
-# bench reads all 420 natively, bench/style_accuracy.py)
+# 36 drawings: each style twice, each digit 3 or 4 times, flagged 1s and crossed 7s among them
+# (drawing one takes seconds here; the bench reads all 540 natively, bench/style_accuracy.py)
 SAMPLE = [next(d for d in STYLE_SET if d["style"] == STYLES[k % len(STYLES)] and d["digit"] == k % 10)
-          for k in range(30)]
+          for k in range(2 * len(STYLES))]
 TARGET = 0.97
 
 
@@ -31,6 +31,7 @@ def test_the_pretrained_model_reads_our_styles_through_the_page(module_app, pret
     page = module_app.page
     tap_predictions(page)
     assert {d["style"] for d in SAMPLE} == set(STYLES) and {d["digit"] for d in SAMPLE} == set(range(10))
+    assert {"1-european", "7-crossed-serif"} <= {d["skeleton"] for d in SAMPLE}
     misread = []
     for drawing in SAMPLE:
         clear_pad(page)
