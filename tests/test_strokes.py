@@ -8,6 +8,8 @@ import pytest
 
 from buildtools import strokes
 
+pytestmark = pytest.mark.native  # build-time code (buildtools/), which the page's Python does not have
+
 SEEDS = range(200)
 SCALE = 0.8  # a unit-box skeleton drawn 0.8 of the pad high, from 0.1 to 0.9
 PX = strokes.PAD_SIZE * SCALE  # pad pixels per unit of the box
