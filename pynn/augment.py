@@ -192,9 +192,9 @@ def warp(pixels: np.ndarray, sources: np.ndarray, displacement: np.ndarray | Non
     if displacement is not None:
         sources = sources + displacement
     n = len(pixels)
-    padded = np.zeros((n, SIDE + 2, SIDE + 2))
-    padded[:, 1:-1, 1:-1] = pixels
-    padded = padded.reshape(n, (SIDE + 2) ** 2)
+    framed = np.zeros((n, SIDE + 2, SIDE + 2))
+    framed[:, 1:-1, 1:-1] = pixels
+    padded = framed.reshape(n, (SIDE + 2) ** 2)
     coords = np.clip(sources, -1.0, float(SIDE))  # beyond this everything is the zero border
     low = np.clip(np.floor(coords), -1, SIDE - 1)
     frac = coords - low

@@ -10,12 +10,19 @@ MLP's first layer then does about half the work, exactly (see pynn.kernel).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
 from pynn.data import Dataset
 
 Transform = Callable[[np.ndarray], np.ndarray]  # a block of input rows → the same shape and dtype
+
+
+class Augmenter(Protocol):
+    """Makes new images from a block of them, drawing from ``rng`` (e.g. pynn.augment.augment)."""
+
+    def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
 
 
 def nonzero_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -42,7 +49,8 @@ class EpochBatches:
         self.data, self.order, self.size, self.sparse, self.transform = data, order, size, sparse, transform
         self.full = len(order) // size  # batches of exactly ``size``; a shorter one may follow
         self.per_block = max(1, self.BLOCK // size)
-        self.first, self.batches = 0, []
+        self.first = 0
+        self.batches: list[tuple] = []  # the block gathered now: (x, cols, y) for each batch
 
     @property
     def end(self) -> int:
@@ -104,4 +112,4 @@ def batch_union(x: np.ndarray, count: int, size: int) -> np.ndarray:
     if x.dtype == np.uint8 and n_in % 8 == 0:
         words = x.view(np.uint64).reshape(count, size, n_in // 8)
         return np.bitwise_or.reduce(words, axis=1).view(np.uint8) != 0
-    return x.reshape(count, size, n_in).any(axis=1)
+    return np.asarray(x.reshape(count, size, n_in).any(axis=1))

@@ -22,7 +22,6 @@ from pynn.data import Dataset
 from pynn.digits import BlankImageError, from_pad, preview
 from pynn.jobs import Scheduler
 from pynn.layers import ConvPoolLayer
-from pynn.network import Network
 from pynn.page_jobs import EvaluateJob, FineTuneJob, TrainJob
 from pynn.pool_jobs import EvaluateShareJob, merged_report
 from pynn.settings import INPUTS, OUTPUTS, SettingsError
@@ -103,7 +102,7 @@ class Session(TeachingSession):
     """Models by name ("pretrained", "yours", "finetuned"), the active one, and the jobs."""
 
     def __init__(self) -> None:
-        self.models: dict[str, Network] = {}
+        self.models: dict[str, io.Model] = {}
         self.active: str | None = None
         self.train_data: Dataset | None = None
         self.test_data: Dataset | None = None
@@ -202,9 +201,9 @@ class Session(TeachingSession):
     def set_data(self, train: bytes | None, test: bytes) -> dict:
         """Keep the MNIST training and test sets (uint8) that jobs read.  A worker of the pool
         evaluates only, and is given no training set (its 39 MB stay out of that worker)."""
-        self.train_data = None if train is None else read_npz(train)
-        self.test_data = read_npz(test)
-        return {"train": 0 if train is None else len(self.train_data), "test": len(self.test_data)}
+        train_data, test_data = None if train is None else read_npz(train), read_npz(test)
+        self.train_data, self.test_data = train_data, test_data
+        return {"train": 0 if train_data is None else len(train_data), "test": len(test_data)}
 
     def start_job(self, kind: str, **args) -> dict:
         """Start a job of ``kind`` (see JOBS) with its arguments, checked now: bad settings, or a

@@ -19,7 +19,6 @@ import numpy as np
 
 from pynn import io
 from pynn.architectures import network_for
-from pynn.model import Model
 from pynn.settings import SettingsError, check_settings
 from pynn.untrusted import npz_arrays, parse_json
 
@@ -40,13 +39,13 @@ class Checkpoint:
     """What a resumed run starts from."""
 
     settings: dict
-    model: Model
+    model: io.Model
     trainer: dict  # pynn.training.Trainer.state(), with its order
     pending: dict | None  # the finished epoch's record while its test evaluation had not ended
     epochs: list  # each finished epoch's record, for the page's charts
 
 
-def dumps(settings: dict, model: Model, trainer_state: dict, pending: dict | None, epochs: list) -> bytes:
+def dumps(settings: dict, model: io.Model, trainer_state: dict, pending: dict | None, epochs: list) -> bytes:
     trainer = {key: value for key, value in trainer_state.items() if key != "order"}
     order = trainer_state["order"]
     state = {"settings": settings, "trainer": trainer, "pending": pending, "epochs": epochs}

@@ -65,3 +65,12 @@ def seq4(name: str, value, lengths: tuple) -> tuple:
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or len(value) not in lengths:
         raise TypeError(f"{name} must be a tuple of {' or '.join(map(str, lengths))} ints, got {value!r}")
     return tuple(value)
+
+
+MAX_BYTES = 1 << 30  # refuse layers/batches whose parameters and buffers would pass 1 GiB
+
+
+def check_bytes(what: str, count: int) -> None:
+    """Refuse before allocating: ``count`` float64s must fit in MAX_BYTES."""
+    if count * 8 > MAX_BYTES:
+        raise ValueError(f"{what} would need {count * 8 / 2**30:.1f} GiB; the cap is {MAX_BYTES / 2**30:.0f} GiB")

@@ -28,6 +28,7 @@ matmul), as :mod:`pynn.kernel` does for the MLP.
 from __future__ import annotations
 
 import sys
+from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -111,7 +112,7 @@ def conv_backward(cols: np.ndarray, dz: np.ndarray, wmat: np.ndarray, grad_w: np
 
 
 def maxpool_forward(z: np.ndarray, pool_area: int, out: np.ndarray | None = None,
-                    beats: np.ndarray | None = None) -> tuple:
+                    beats: np.ndarray | Literal[False] | None = None) -> tuple:
     """Max over each pooling window of pool-blocked ``z`` (F, p·p·G): returns (pooled (F, G),
     beats).  ``beats`` (F, p·p, G) bool is the argmax bookkeeping: ``beats[:, k]`` says
     candidate k is strictly larger than every candidate before it, so the window's

@@ -61,7 +61,7 @@ def normalize_digit(image, ink_max: float | None = None) -> np.ndarray:
     inked = ink > INK
     if inked.sum() < max(2, MIN_INK_FRACTION * ink.size):
         raise BlankImageError("the image is blank: draw a digit first")
-    if max(extent(inked.any(axis=1)), extent(inked.any(axis=0))) < MIN_EXTENT * min(ink.shape):
+    if max(extent(np.any(inked, axis=1)), extent(np.any(inked, axis=0))) < MIN_EXTENT * min(ink.shape):
         raise BlankImageError("the ink is only a dot: draw a digit")
     rows, cols = np.flatnonzero((ink > 0).any(axis=1)), np.flatnonzero((ink > 0).any(axis=0))
     digit = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]

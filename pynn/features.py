@@ -69,7 +69,8 @@ class Entry:
     """The kept chunks of one (filters, data set), and whether the cache had room for more."""
 
     def __init__(self, data: Dataset) -> None:
-        self.data, self.chunks, self.full = data, {}, False
+        self.data, self.full = data, False
+        self.chunks: dict[int, np.ndarray] = {}  # by chunk index
 
     @property
     def bytes(self) -> int:

@@ -115,15 +115,18 @@ def deb_member(spec: str, deb_sha256: str, member: str, sha256: str) -> Path:
         raise RuntimeError(f"reading {deb.name} needs dpkg-deb (Debian or Ubuntu)")
     partial = target.with_suffix(".partial")
     with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as unpack:
-        with tarfile.open(fileobj=unpack.stdout, mode="r|") as archive:
+        stream = unpack.stdout
+        assert stream is not None  # stdout=PIPE
+        with tarfile.open(fileobj=stream, mode="r|") as archive:
             for entry in archive:
-                if entry.isfile() and entry.name.removeprefix("./") == member:
-                    with archive.extractfile(entry) as src, open(partial, "wb") as dst:
+                source = archive.extractfile(entry) if entry.name.removeprefix("./") == member else None
+                if source is not None:  # a regular file of that name
+                    with source as src, open(partial, "wb") as dst:
                         shutil.copyfileobj(src, dst)
                     break
             else:
                 raise RuntimeError(f"{deb.name} has no file {member}")
-        unpack.stdout.close()
+        stream.close()
     return keep_verified(partial, target, sha256)
 
 

@@ -90,15 +90,15 @@ def split_held_out(labels: np.ndarray, rng: np.random.Generator, mode: str = "au
     """(training indices, held-out indices): with mode "auto", max(1, n // 4) of each label's
     n ≥ 2 digits are held out, chosen by ``rng``; with "none", nothing is."""
     labels = np.asarray(labels)
-    held = []
+    chosen: list[int] = []
     if mode == "auto":
         for label in np.unique(labels):
             where = np.flatnonzero(labels == label)
             if len(where) >= 2:
-                held.extend(rng.permutation(where)[:max(1, len(where) // 4)].tolist())
+                chosen.extend(rng.permutation(where)[:max(1, len(where) // 4)].tolist())
     elif mode != "none":
         raise ValueError(f"hold_out must be 'auto' or 'none', got {mode!r}")
-    held = np.array(sorted(held), dtype=np.int64)
+    held = np.array(sorted(chosen), dtype=np.int64)
     return np.setdiff1d(np.arange(len(labels)), held), held
 
 
@@ -173,7 +173,8 @@ class FineTune:
         self.replay_per_round = s["round_size"] - self.yours_per_round
         self.batches_per_round = -(-s["round_size"] // s["minibatch_size"])
         self.total_batches = s["rounds"] * self.batches_per_round
-        self.batches, self.round, self.cost = 0, 0, None
+        self.batches, self.round = 0, 0
+        self.cost: float | None = None
         self.phase = "before"
         self.measured: dict[str, dict] = {}
         self.elapsed = 0.0

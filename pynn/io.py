@@ -17,6 +17,7 @@ from __future__ import annotations
 import io as bytes_io
 import json
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -127,7 +128,7 @@ def to_json(model: Model, meta: dict | None = None) -> str:
     layered nets; ``meta`` defaults to the model's own.  Floats round-trip exactly."""
     spec, params = spec_and_params(model)
     meta = model.meta if meta is None else meta
-    if spec["kind"] == "network2":
+    if isinstance(model, Network):
         data = {"sizes": spec["sizes"], "weights": [w.tolist() for w in params[0::2]],
                 "biases": [b.tolist() for b in params[1::2]], "cost": spec["cost"]}
     else:
@@ -149,7 +150,7 @@ def to_npz(model: Model, meta: dict | None = None) -> bytes:
               "spec": np.array(json.dumps(spec)), "meta": np.array(json.dumps(meta or {}, allow_nan=False))}
     arrays.update({f"p{i}": np.asarray(p, dtype=np.float64) for i, p in enumerate(params)})
     buffer = bytes_io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stubs read a key as allow_pickle (2.1+)
     return buffer.getvalue()
 
 
@@ -215,7 +216,7 @@ def load(path: str | Path) -> Model:
     return loads(read_capped(path, MAX_BYTES, ModelFileError))
 
 
-def is_npz(data) -> bool:
+def is_npz(data) -> TypeGuard[bytes | bytearray | memoryview]:
     """Whether ``data`` looks like an .npz (a zip archive) rather than JSON text."""
     return isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:4]) == b"PK\x03\x04"
 
@@ -250,7 +251,7 @@ def loads(data: str | bytes | bytearray | memoryview) -> Model:
     return build(spec, [p for pair in zip(weights, biases) for p in pair], parsed.get("meta"))
 
 
-def check_keys(data: dict, keys: set[str]) -> None:
+def check_keys(data: dict, keys: set[str] | frozenset[str]) -> None:
     """Exactly ``keys``, and optionally "meta"."""
     missing, unknown = keys - data.keys(), data.keys() - keys - {"meta"}
     if missing or unknown:

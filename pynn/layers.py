@@ -16,34 +16,37 @@ are scaled by 1/(1−p) while training — so inference uses the weights as they
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from pynn import conv
 from pynn.activations import activate, check_activation, times_derivative
-from pynn.checks import check_count, check_dropout, seq4
-
-MAX_BYTES = 1 << 30  # refuse layers/batches whose parameters and buffers would pass 1 GiB
-
-
-def check_bytes(what: str, count: int) -> None:
-    """Refuse before allocating: ``count`` float64s must fit in MAX_BYTES."""
-    if count * 8 > MAX_BYTES:
-        raise ValueError(f"{what} would need {count * 8 / 2**30:.1f} GiB; the cap is {MAX_BYTES / 2**30:.0f} GiB")
+from pynn.checks import check_bytes, check_count, check_dropout, seq4
 
 
 class Layer:
-    """What the network needs of a layer; parameters are float64, updated in place."""
+    """What the network needs of a layer (each kind defines the callables below); parameters float64."""
 
     kind = ""
     n_in: int
     n_out: int
-    params: list[np.ndarray] | None = None  # network3's shapes: [w, b]
-    grads: list[np.ndarray]
+    activation: str
+    p_dropout = 0.0
     decays = (True, False)  # L2 applies to the weights, not the biases
+    param_shapes: Callable[[], list[tuple]]
+    initialize: Callable[[np.random.Generator], None]
+    buffer_floats: Callable[[int], int]
+    make_buffers: Callable[[int], dict]
+    forward: Callable[..., np.ndarray]
+    backward: Callable[..., np.ndarray | None]
+    describe: Callable[[], dict]
 
     def __init__(self) -> None:
+        self.params: list[np.ndarray] = []  # network3's shapes, [w, b]; empty until initialised or set
+        self.grads: list[np.ndarray] = []
         self._buffers: dict[int, dict] = {}
-        self._last: dict | None = None
+        self._last: dict = {}  # the buffers of the last forward pass that keeps them for backward
 
     def buffers(self, m: int, keep: bool = True) -> dict:
         """This layer's buffers for batch size ``m``: made once and kept (a few sizes) for training;
@@ -117,11 +120,11 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None,
                 grad: bool = True) -> np.ndarray:
         b = self.buffers(len(x), keep=grad)
-        self._last = b if grad else None
+        self._last = b if grad else {}
         b["dropped"] = training and self.p_dropout > 0
         if b["dropped"]:
-            mask = b["mask"]
-            rng.random(out=mask)
+            assert rng is not None, "dropout while training draws from the network's generator"
+            mask = rng.random(out=b["mask"])
             np.greater_equal(mask, self.p_dropout, out=b["keep"])
             np.multiply(b["keep"], 1.0 / (1.0 - self.p_dropout), out=mask)
             x = np.multiply(x, mask, out=b["xd"])
@@ -252,7 +255,7 @@ class ConvPoolLayer(Layer):
                 grad: bool = True) -> np.ndarray:
         """Rows (m, C·H·W) → rows (m, F·PH·PW), each sample's maps in network3's (F, PH, PW) order."""
         b = self.buffers(len(x), keep=grad)
-        self._last = b if grad else None
+        self._last = b if grad else {}
         m, (f, _, kh, kw) = len(x), self.filter_shape
         conv.im2col(np.ascontiguousarray(x).reshape(m, *self.image_shape), kh, kw, self.pool, b["cols"])
         conv.conv_forward(b["cols"], self.params[0].reshape(f, -1), b["z"])
@@ -267,7 +270,7 @@ class ConvPoolLayer(Layer):
 
     def backward(self, delta: np.ndarray, need_input: bool = True) -> np.ndarray | None:
         b, (f, _, kh, kw) = self._last, self.filter_shape
-        if b is None or not b["grad"]:
+        if not b.get("grad"):
             raise RuntimeError("ConvPoolLayer.backward needs a forward with grad=True (the max-pool bookkeeping)")
         m = len(delta)
         times_derivative(self.activation, delta, b["a"], b["s"])

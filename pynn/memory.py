@@ -124,7 +124,7 @@ def finetune_bytes(settings: dict, model, depth: int, cache_bytes: int) -> int:
     size, m = settings["round_size"], settings["minibatch_size"]
     yours = round(size * (1 - settings["replay"]))
     layers = getattr(model, "layers", None)
-    width, itemsize = (layers[depth].n_in, 8) if depth else (784, 1)
+    width, itemsize = (layers[depth].n_in, 8) if depth and layers is not None else (784, 1)
     kept = layers is not None and isinstance(layers[0], ConvPoolLayer)  # a conv net's MNIST outputs are kept
     base = RUNTIME_BYTES + SLACK_BYTES + MNIST_BYTES + 8 * model_params(model) + (cache_bytes if kept else 0)
     inference = inference_bytes(layers) if layers is not None else 0
@@ -140,7 +140,7 @@ def evaluation_bytes(model, cache_bytes: int, test_size: int = 10_000) -> int:
     outputs ahead (pynn.teaching): its kept outputs, a block's buffers, the report's arrays."""
     layers = getattr(model, "layers", None)
     kept = layers is not None and isinstance(layers[0], ConvPoolLayer)
-    work = (cache_bytes + inference_bytes(layers)) if kept else 8 * CHUNK * 784 * 3
+    work = (cache_bytes + inference_bytes(layers)) if kept and layers is not None else 8 * CHUNK * 784 * 3
     return RUNTIME_BYTES + SLACK_BYTES + MNIST_BYTES + 8 * model_params(model) + work + 16 * test_size * 10
 
 

@@ -14,7 +14,9 @@ import numpy as np
 
 
 class Cost(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """How settings and files name the cost."""
 
     def fn(self, a: np.ndarray, y: np.ndarray) -> float:
         """Cost of outputs ``a`` against targets ``y`` (same shape), summed over samples."""
@@ -33,11 +35,21 @@ class Stepper(Protocol):
 
 
 class Model(Protocol):
-    n_in: int
-    n_out: int
-    cost: Cost
     rng: np.random.Generator  # shuffles and dropout draw from it, so a seeded run repeats
     sparse_inputs: bool  # whether ``Stepper.step`` takes a subset of input columns
+    meta: dict  # free-form JSON data saved with the model (its settings, measured accuracy)
+
+    @property
+    def cost(self) -> Cost:
+        """The cost it is trained on."""
+
+    @property
+    def n_in(self) -> int:
+        """Inputs per sample."""
+
+    @property
+    def n_out(self) -> int:
+        """Outputs per sample."""
 
     def feedforward(self, a: np.ndarray) -> np.ndarray:
         """Outputs (n_out, m) for inputs given as columns (n_in, m), as the seed's API has it."""

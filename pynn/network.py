@@ -70,7 +70,7 @@ class Network:
         self.meta: dict = dict(meta or {})
         if (weights is None) != (biases is None):
             raise ValueError("give both weights and biases, or neither")
-        if weights is None:
+        if weights is None or biases is None:  # both, as just checked
             biases = [self.rng.standard_normal((n, 1)) for n in self.sizes[1:]]
             weights = [self.rng.standard_normal((n_out, n_in)) / (np.sqrt(n_in) if init == "scaled" else 1.0)
                        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]

@@ -11,13 +11,14 @@ MLP: ``feedforward`` takes columns (n_in, m) as the seed does; a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
-from pynn.checks import check_count, check_finite
+from pynn.checks import check_bytes, check_count, check_finite
 from pynn.data import as_dataset
 from pynn.evaluation import count_correct
-from pynn.layers import ConvPoolLayer, FullyConnectedLayer, Layer, SoftmaxLayer, check_bytes
+from pynn.layers import ConvPoolLayer, FullyConnectedLayer, Layer, SoftmaxLayer
 from pynn.training import Trainer
 
 CHUNK = 100  # samples per block in feedforward: bounds the conv buffers (~22 MB for the MNIST net)
@@ -77,7 +78,7 @@ class Network:
         self._rng = None if seed is None else seed if isinstance(seed, np.random.Generator) \
             else np.random.default_rng(seed)
         for layer in self.layers:
-            if layer.params is None:
+            if not layer.params:
                 layer.initialize(self.rng)
 
     @property
@@ -227,7 +228,7 @@ class Stepper:
         with np.errstate(over="ignore"):
             a = self.forward(x, training)
             layers = self.network.layers
-            cost = layers[-1].log_likelihood(y) if measure_cost else None
+            cost = cast(SoftmaxLayer, layers[-1]).log_likelihood(y) if measure_cost else None  # checked at __init__
             delta = np.subtract(a, y, out=self.delta)  # ∂C/∂z of softmax + log-likelihood
             if scale != 1.0:
                 delta *= scale  # every gradient is linear in it: η/m once, here

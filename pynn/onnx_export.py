@@ -47,7 +47,9 @@ class Graph:
     """Nodes and initializers as they are added, each value named once (``v0``, ``w1``, …)."""
 
     def __init__(self, pb) -> None:
-        self.pb, self.nodes, self.initializers = pb, [], []
+        self.pb = pb
+        self.nodes: list = []  # the schema's NodeProto and TensorProto messages
+        self.initializers: list = []
 
     def weights(self, array: np.ndarray) -> str:
         """A float32 initializer (raw little-endian data, as ONNX stores it compactly)."""
@@ -154,7 +156,10 @@ def to_onnx(model: io.Model, meta: dict | None = None) -> bytes:
     io.check_meta(meta)
     pb = schema()
     graph, shape = Graph(pb), input_shape(model)
-    (network3_nodes if isinstance(model, network3.Network) else network2_nodes)(graph, model, INPUT, len(shape) == 1)
+    if isinstance(model, network3.Network):
+        network3_nodes(graph, model, INPUT, len(shape) == 1)
+    else:
+        network2_nodes(graph, model, INPUT, len(shape) == 1)
     graph.nodes[-1].output[0] = OUTPUT
     last = model.layers[-1] if isinstance(model, network3.Network) else None
     kind = "softmax probabilities" if isinstance(last, SoftmaxLayer) else "sigmoid activations"

@@ -21,6 +21,7 @@ it returns (spec, params, meta text) for pynn.io.build, which checks them as it 
 from __future__ import annotations
 
 import json
+import typing
 
 import numpy as np
 
@@ -35,8 +36,7 @@ PASS_THROUGH = ("Identity", "Dropout")
 
 
 def is_onnx(data) -> bool:
-    """Whether ``data`` looks like an ONNX ModelProto: its first field is ir_version (field 1, a
-    varint: byte 0x08), as every writer puts it.  No JSON text or zip archive starts so."""
+    """Whether ``data`` looks like an ONNX ModelProto: every writer puts ir_version (field 1, varint) first."""
     return isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:1]) == b"\x08"
 
 
@@ -121,7 +121,7 @@ class Chain:
         self.weights, self.error = dict(weights), error
         self.layers: list[dict] = []  # {"kind": "conv"|"dense", arrays, "pool", "activation"}
 
-    def refuse(self, i: int, node, why: str):
+    def refuse(self, i: int, node, why: str) -> typing.NoReturn:
         raise self.error(f"ONNX node {i} ({node.op_type} {node.name!r:.40}): {why}")
 
     def read(self, graph) -> list[dict]:
@@ -154,8 +154,8 @@ class Chain:
         return self.layers
 
     def node(self, i: int, node, attrs: dict, args: list) -> None:
-        op, last = node.op_type, self.layers[-1] if self.layers else None
-        open_ = last is not None and last["activation"] is None
+        op, last = node.op_type, self.layers[-1] if self.layers else {}  # {}: no layer yet
+        open_ = bool(last) and last["activation"] is None
         if op in PASS_THROUGH:
             return
         if op == "Conv":

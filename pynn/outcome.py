@@ -18,8 +18,9 @@ def verdict(before: dict, after: dict) -> dict:
     accuracy fell by more than WORSE_BY, or the accuracy on your held-out digits fell."""
     reasons = []
     mnist = [None if record["mnist_test"] is None else record["mnist_test"]["accuracy"] for record in (before, after)]
-    if None not in mnist and mnist[1] < mnist[0] - WORSE_BY:
-        reasons.append(f"MNIST test accuracy fell from {mnist[0]:.2%} to {mnist[1]:.2%}")
+    before_mnist, after_mnist = mnist
+    if before_mnist is not None and after_mnist is not None and after_mnist < before_mnist - WORSE_BY:
+        reasons.append(f"MNIST test accuracy fell from {before_mnist:.2%} to {after_mnist:.2%}")
     held = [record["yours_held_out"]["accuracy"] for record in (before, after)]
     if None not in held and held[1] < held[0]:
         reasons.append(f"on your held-out digits it fell from {held[0]:.0%} to {held[1]:.0%}")

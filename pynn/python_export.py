@@ -143,7 +143,10 @@ def module_source(name: str) -> str:
 def function_source(module: str, function: str) -> str:
     text = source(module)
     node = next(node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef) and node.name == function)
-    return ast.get_source_segment(text, node)
+    segment = ast.get_source_segment(text, node)
+    if segment is None:  # the node came from this very text
+        raise ValueError(f"{module}.{function}'s source cannot be read back")
+    return segment
 
 
 def to_python(model: io.Model, meta: dict | None = None) -> str:

@@ -110,10 +110,13 @@ def check_field(field: Field, value) -> object:
         if value not in field.choices:
             raise ValueError(f"must be one of {', '.join(field.choices)}")
         return value
-    low, high = spoken_number(field.minimum), spoken_number(field.maximum)
+    minimum, maximum = field.minimum, field.maximum
+    if minimum is None or maximum is None:  # a mistake in FIELDS, not the user's
+        raise TypeError(f"the {field.name} field has no range")
+    low, high = spoken_number(minimum), spoken_number(maximum)
     if field.kind == "layers":
         if not (isinstance(value, list) and len(value) <= MAX_HIDDEN_LAYERS and all(
-                isinstance(n, int) and not isinstance(n, bool) and field.minimum <= n <= field.maximum
+                isinstance(n, int) and not isinstance(n, bool) and minimum <= n <= maximum
                 for n in value)):
             raise ValueError(f"must be up to {MAX_HIDDEN_LAYERS} layer sizes of {low}–{high} each, "
                              "like 30 or 100,30")
@@ -121,7 +124,7 @@ def check_field(field: Field, value) -> object:
     whole = field.kind == "int"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not float(value).is_integer()):
         raise ValueError(f"must be {'a whole number' if whole else 'a number'} between {low} and {high}")
-    if not field.minimum <= value <= field.maximum:  # NaN fails this too
+    if not minimum <= value <= maximum:  # NaN fails this too
         raise ValueError(f"must be between {low} and {high}")
     return int(value) if whole else float(value)
 

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from pynn.batches import EpochBatches
+from pynn.batches import Augmenter, EpochBatches
 from pynn.checks import check_count, check_positive
 from pynn.data import as_dataset
 from pynn.evaluation import count_correct
-from pynn.model import Model
+from pynn.model import Model, Stepper
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Trainer:
         evaluation_data=None,
         seed: int | None = None,
         cost_every: int = 10,
-        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+        augment: Augmenter | None = None,
     ) -> None:
         """``seed`` gives the shuffles their own generator; by default they draw
         from the network's.  The running cost is measured on every
@@ -76,12 +76,13 @@ class Trainer:
         if augment is not None and not callable(augment):
             raise TypeError(f"augment must be a function (images, rng) → images, got {augment!r}")
         self.augment = augment
-        shape = (network.n_in, network.n_out)
+        shape = [network.n_in, network.n_out]
         self.data = as_dataset(training_data, shape, "training_data")
         self.evaluation = None if evaluation_data is None else as_dataset(evaluation_data, shape, "test_data")
         self.rng = network.rng if seed is None else np.random.default_rng(seed)
         self.batches_per_epoch = -(-len(self.data) // self.minibatch_size)
-        self.epoch, self.batch, self.order = 0, 0, None
+        self.epoch, self.batch = 0, 0
+        self.order: np.ndarray | None = None  # this epoch's shuffle, drawn when it starts
         self.elapsed = 0.0
         self.cost_sum, self.cost_samples = 0.0, 0
         self.history: list[dict] = []
@@ -106,18 +107,19 @@ class Trainer:
             return self.progress(False, None)
         if self.order is None:
             self.order = self.rng.permutation(len(self.data))
-        if self.epoch_batches is None or self.epoch_batches.order is not self.order:
+        order = self.order
+        if self.epoch_batches is None or self.epoch_batches.order is not order:
             transform = None if self.augment is None else functools.partial(self.augment, rng=self.rng)
-            self.epoch_batches = EpochBatches(self.data, self.order, self.minibatch_size, self.network.sparse_inputs,
+            self.epoch_batches = EpochBatches(self.data, order, self.minibatch_size, self.network.sparse_inputs,
                                               transform)
-        steppers = {}  # by batch size: the last batch of an epoch may be short
+        steppers: dict[int, Stepper] = {}  # by batch size: the last batch of an epoch may be short
         eta, lmbda, n = self.eta, self.lmbda, len(self.data)
         while self.batch < limit:
             x, cols, y = self.epoch_batches.batch(self.batch)
             stepper = steppers.get(len(x)) or steppers.setdefault(len(x), self.network.stepper(len(x)))
             measure = self.batch % self.cost_every == 0
             cost = stepper.step(x, y, eta, lmbda, n, cols, measure_cost=measure)
-            if measure:
+            if cost is not None:  # measured
                 self.cost_sum += cost
                 self.cost_samples += len(x)
             self.batch += 1
@@ -160,7 +162,8 @@ class Trainer:
 
     def batches_to_resumable(self) -> int:
         """Mini-batches to train before ``resumable`` holds (0 if it holds now)."""
-        return 0 if self.resumable else self.epoch_batches.end - self.batch
+        batches = self.epoch_batches
+        return 0 if self.resumable or batches is None else batches.end - self.batch
 
     def state(self) -> dict:
         """Where the run stands, as plain values and one array, for ``restore`` (see

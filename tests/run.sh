@@ -35,6 +35,7 @@ if [ ! "$lint/node_modules/.package-lock.json" -nt "$lint/package-lock.json" ]; 
     (cd "$lint" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 run "eslint (web/)" "$lint/node_modules/.bin/eslint" -c "$lint/eslint.config.mjs" web
+run "type check of pynn/ (mypy, settings in pyproject.toml)" $py -m mypy
 run "unit tests, native" $py -m pytest tests -q --ignore=tests/e2e --ignore=tests/pyodide
 run "unit tests inside Pyodide (Node)" $py -m pytest tests/pyodide -q
 run "end-to-end tests in Chromium" $py -m pytest tests/e2e -q
