@@ -208,12 +208,12 @@ def pretrained_model():
     and its recorded test accuracy against a measured one: a stale one stops the build, since
     the page would ship weights nobody can reproduce, or a figure they do not earn."""
     from buildtools import pretrained
-    from pynn import io
+    from pynn import modelfile
 
     if not PRETRAINED.exists():
         sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` "
                  "(minutes: it fine-tunes buildtools/models/pretrained-base.json)")
-    network = io.load(PRETRAINED)
+    network = modelfile.load(PRETRAINED)
     meta = network.meta
     expected = pretrained.recipe_hash(pretrained.RECIPE, pretrained.data_digests())
     if meta.get("recipe") != pretrained.RECIPE or meta.get("recipe_hash") != expected:
@@ -238,13 +238,14 @@ def retrain() -> None:
 
 
 def write_npz(network, target: Path) -> None:
-    """The model as .npz (pynn.io.to_npz), checked to load back identical."""
+    """The model as .npz (pynn.modelfile.to_npz), checked to load back identical."""
     import numpy as np
 
-    from pynn import io
+    from pynn import modelfile
 
-    data = io.to_npz(network)
-    (spec, params), (spec_again, params_again) = io.spec_and_params(network), io.spec_and_params(io.loads_npz(data))
+    data = modelfile.to_npz(network)
+    spec, params = modelfile.spec_and_params(network)
+    spec_again, params_again = modelfile.spec_and_params(modelfile.loads_npz(data))
     if spec != spec_again or not all(np.array_equal(a, b) for a, b in zip(params, params_again, strict=True)):
         sys.exit(f"{target.name} does not load back as the model it was written from")
     if not target.exists() or target.read_bytes() != data:

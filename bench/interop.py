@@ -10,7 +10,7 @@ Hops, on the first 1,000 MNIST test images:
   1. pynn → ONNX (pynn.onnx_export): onnxruntime's outputs against pynn's feedforward;
   2. ONNX → PyTorch (onnx2torch.convert): torch's outputs against pynn's;
   3. --steps SGD steps in PyTorch (mini-batch 50, η --eta, log-likelihood of the softmax outputs);
-  4. PyTorch → ONNX (torch.onnx.export) → pynn (pynn.io.loads): pynn's outputs against torch's, and
+  4. PyTorch → ONNX (torch.onnx.export) → pynn (pynn.modelfile.loads): pynn's outputs against torch's, and
      onnxruntime's against torch's.
 Also the export's time and size (the shipped model's by default).
 """
@@ -18,7 +18,7 @@ Also the export's time and size (the shipped model's by default).
 from __future__ import annotations
 
 import argparse
-import io as bytes_io
+import io
 import statistics
 import sys
 import time
@@ -53,7 +53,7 @@ from onnx2torch import convert  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pynn import io, mnist  # noqa: E402
+from pynn import mnist, modelfile  # noqa: E402
 from pynn.data import PIXEL_SCALE  # noqa: E402
 from pynn.onnx_export import to_onnx  # noqa: E402
 
@@ -83,7 +83,7 @@ def main() -> None:
     torch.manual_seed(0)
     torch.set_num_threads(1)
     x, labels = data("test", 1000)
-    model = io.load(args.model)
+    model = modelfile.load(args.model)
     times = []
     for _ in range(7):
         start = time.perf_counter()
@@ -114,21 +114,21 @@ def main() -> None:
         trained = net(torch.from_numpy(x)).numpy()
     report(f"3. {args.steps} SGD steps in PyTorch: torch after vs before", trained, theirs, labels)
 
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     try:
         torch.onnx.export(net, (torch.from_numpy(x[:2]),), buffer, dynamo=True, external_data=False,
                           input_names=["image"], output_names=["output"], dynamic_shapes=({0: torch.export.Dim("N")},))
         how = "dynamo"
     except Exception as error:  # noqa: BLE001 — fall back to the TorchScript exporter, and say so
         print(f"   (the dynamo exporter failed: {str(error)[:120]}; using the TorchScript exporter)")
-        buffer = bytes_io.BytesIO()
+        buffer = io.BytesIO()
         torch.onnx.export(net, (torch.from_numpy(x[:2]),), buffer, dynamo=False, input_names=["image"],
                           output_names=["output"], dynamic_axes={"image": {0: "N"}, "output": {0: "N"}})
         how = "TorchScript"
     back_bytes = buffer.getvalue()
     ops = [node.op_type for node in onnx.load_from_string(back_bytes).graph.node]
     print(f"   torch.onnx.export ({how}): {len(back_bytes):,} bytes, {' '.join(ops)}")
-    back = io.loads(back_bytes)
+    back = modelfile.loads(back_bytes)
     again = back.feedforward(x.reshape(len(x), -1).astype(np.float64).T).T
     report("4. PyTorch → ONNX → pynn: pynn vs torch", again, trained, labels)
     report("   and onnxruntime on the same file vs torch", onnxruntime(back_bytes, x), trained, labels)

@@ -91,9 +91,9 @@ def finetune(settings: dict, seconds: float | None = None):
 
 
 def pretrained():
-    from pynn import io
+    from pynn import modelfile
 
-    return io.loads(read("pretrained.npz"))
+    return modelfile.loads(read("pretrained.npz"))
 
 
 def finetune_estimate(settings: dict) -> int:

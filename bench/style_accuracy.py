@@ -29,9 +29,9 @@ def load_model(path: str | Path):
     """A function from inputs (784, n) to predicted digits (n,), for a model file.
 
     Any pynn model file: an MLP or a layered conv net, JSON or .npz."""
-    from pynn import io
+    from pynn import modelfile
 
-    network = io.load(path)
+    network = modelfile.load(path)
     return lambda x: np.argmax(network.feedforward(x), axis=0)
 
 

@@ -33,7 +33,7 @@ IN_PYODIDE = sys.platform == "emscripten"
 if not IN_PYODIDE:
     sys.path.insert(0, str(ROOT))
 
-from pynn import Network, io  # noqa: E402
+from pynn import Network, modelfile  # noqa: E402
 from pynn.data import Dataset  # noqa: E402
 from pynn.explain import explain  # noqa: E402
 from pynn.features import FeatureCache  # noqa: E402
@@ -58,7 +58,7 @@ def load_model(path: str | None):
         candidates += [ROOT / "site" / "models" / "pretrained.npz"]
     for candidate in candidates:
         if candidate.is_file():
-            return io.load(candidate), candidate.name
+            return modelfile.load(candidate), candidate.name
     return Network([784, 100, 10], cost="cross-entropy", init="scaled", seed=0), "fresh [784, 100, 10] (untrained)"
 
 

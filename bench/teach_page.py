@@ -44,14 +44,14 @@ from harness.server import SiteServer  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from teach_helpers import draw_and_label  # noqa: E402
 
-from pynn import io  # noqa: E402
+from pynn import modelfile  # noqa: E402
 
 TIMEOUT = 300_000
 
 
 def hardest_style(data: dict) -> tuple[str, dict]:
     """The family the shipped model reads worst, and every family's accuracy."""
-    model = io.loads((ROOT / "site" / "models" / "pretrained.json").read_text())
+    model = modelfile.loads((ROOT / "site" / "models" / "pretrained.json").read_text())
     x, y = style_set.inputs(data)
     predicted = np.argmax(model.feedforward(x), axis=0)
     styles = np.array([d["style"] for d in data["drawings"]])

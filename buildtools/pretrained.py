@@ -127,13 +127,13 @@ def build_network(recipe: dict) -> Network:
     """The recipe's network: fresh weights, or its ``start``'s weights (checked by sha256)."""
     network = Network([Layer.from_description(spec) for spec in recipe["layers"]], seed=recipe["seed"])
     if "start" in recipe:
-        from pynn import io
+        from pynn import modelfile
         from pynn.fetch import sha256_file
 
         start, path = recipe["start"], BASE_FILE.parent.parent / recipe["start"]["file"]
         if sha256_file(path) != start["sha256"]:
             raise ValueError(f"{start['file']} is not the base the recipe starts from (sha256 {start['sha256']})")
-        base = io.load(path)
+        base = modelfile.load(path)
         if base.meta.get("recipe") != start["recipe"] or base.meta.get("recipe_hash") != start["recipe_hash"]:
             raise ValueError(f"{start['file']} does not record the base recipe")
         for param, saved in zip([p for layer in network.layers for p in layer.params],
@@ -195,16 +195,16 @@ def data_digests() -> list[str]:
 
 def run(out: Path, log: Callable[[str], None] = print) -> dict:
     """Train by the recipe and write the model file (with its record) to ``out``."""
-    from pynn import io
+    from pynn import modelfile
 
     def checkpoint(network: Network, info: dict) -> None:
-        out.with_suffix(".checkpoint.json").write_text(io.to_json(network, {"checkpoint": info}))
+        out.with_suffix(".checkpoint.json").write_text(modelfile.to_json(network, {"checkpoint": info}))
 
     network, record = train(RECIPE, log, checkpoint)
     record["test_accuracy"] = test_accuracy(network)
     meta = {"name": "pretrained", "recipe": RECIPE, "recipe_hash": recipe_hash(RECIPE, data_digests()), **record}
     meta.pop("history")
-    out.write_text(io.to_json(network, meta))
+    out.write_text(modelfile.to_json(network, meta))
     out.with_suffix(".checkpoint.json").unlink(missing_ok=True)  # it sits in web/, which is shipped
     log(f"test accuracy {record['test_accuracy']:.4f}; wrote {out}")
     return record

@@ -11,12 +11,12 @@ worker.
 
 from __future__ import annotations
 
-import io as bytes_io
+import io
 import math
 
 import numpy as np
 
-from pynn import io, network3
+from pynn import modelfile, network3
 from pynn.architectures import summary
 from pynn.data import Dataset
 from pynn.digits import BlankImageError, from_pad, preview
@@ -28,7 +28,7 @@ from pynn.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.teaching import TeachingSession
 from pynn.untrusted import megabytes
 
-MAX_MODEL_BYTES = io.MAX_BYTES
+MAX_MODEL_BYTES = modelfile.MAX_BYTES
 
 
 class ModelTooLargeError(ValueError):
@@ -77,7 +77,7 @@ def call(session: Session, method: str, args=None) -> dict:
 
 def read_npz(data: bytes) -> Dataset:
     """An MNIST split shipped as a pickle-free .npz of uint8 images and labels."""
-    with np.load(bytes_io.BytesIO(bytes(data)), allow_pickle=False) as archive:
+    with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as archive:
         return Dataset.from_arrays(archive["images"], archive["labels"])
 
 
@@ -102,7 +102,7 @@ class Session(TeachingSession):
     """Models by name ("pretrained", "yours", "finetuned"), the active one, and the jobs."""
 
     def __init__(self) -> None:
-        self.models: dict[str, io.Model] = {}
+        self.models: dict[str, modelfile.Model] = {}
         self.active: str | None = None
         self.train_data: Dataset | None = None
         self.test_data: Dataset | None = None
@@ -120,9 +120,9 @@ class Session(TeachingSession):
         """Validate a model file and make it ``name``; on any error nothing changes."""
         if name == "yours" and self.running:
             raise RuntimeError("wait for training to finish before replacing your model")
-        network = io.loads(data)  # size-capped; a UTF-8 byte order mark (Windows editors add one) is fine
+        network = modelfile.loads(data)  # size-capped; a UTF-8 byte order mark (Windows editors add one) is fine
         if network.n_in != INPUTS or network.n_out != OUTPUTS:
-            raise io.ModelFileError(f"this page needs a {INPUTS} → … → {OUTPUTS} network; "
+            raise modelfile.ModelFileError(f"this page needs a {INPUTS} → … → {OUTPUTS} network; "
                                     f"the file has sizes {network.sizes}")
         self.models[name] = network
         self.active = self.active or name
@@ -133,7 +133,7 @@ class Session(TeachingSession):
         meta = dict(network.meta)
         if "test_accuracy" in meta:
             meta["test_accuracy"] = valid_accuracy(meta["test_accuracy"])
-        return {"name": name, "kind": io.spec_and_params(network)[0]["kind"], "sizes": network.sizes,
+        return {"name": name, "kind": modelfile.spec_and_params(network)[0]["kind"], "sizes": network.sizes,
                 "summary": summary(network), "cost": network.cost.name, "meta": meta}
 
     def use(self, name: str) -> dict:
@@ -149,7 +149,7 @@ class Session(TeachingSession):
         to write and read, and float64, so every worker gives the same answers bit for bit).
         Imported here, not at startup."""
         if form == "npz":
-            return io.encode(self.models[name], form="npz")
+            return modelfile.encode(self.models[name], form="npz")
         if form == "onnx":
             from pynn.onnx_export import to_onnx
 
@@ -163,7 +163,7 @@ class Session(TeachingSession):
     def model_json(self, name: str) -> str:
         """The model file, or ModelTooLargeError if it would be over the cap load_model enforces
         (what the page saves or downloads, it must be able to load)."""
-        text = io.to_json(self.models[name])
+        text = modelfile.to_json(self.models[name])
         if len(text) > MAX_MODEL_BYTES:  # ASCII: characters are bytes
             raise ModelTooLargeError(f"the {name} model is {megabytes(len(text))} as a file, over the "
                                      f"{megabytes(MAX_MODEL_BYTES)} this page can load back; "

@@ -3,7 +3,7 @@
 A checkpoint is an .npz (read back through pynn.untrusted, like a model file): the
 run's settings and the trainer's position and generator state as JSON text, the
 epoch's shuffle as an int64 array, and the network itself as the bytes of its own
-.npz model file (pynn.io).  Resumed from it, a run ends with the same weights, bit for
+.npz model file (pynn.modelfile).  Resumed from it, a run ends with the same weights, bit for
 bit, as one never interrupted (pynn.training.Trainer.state says when that holds).
 Anything that does not fit (another format or version, a corrupt or hostile file,
 settings the form would refuse) raises CheckpointError, and nothing is half-loaded.
@@ -11,20 +11,20 @@ settings the form would refuse) raises CheckpointError, and nothing is half-load
 
 from __future__ import annotations
 
-import io as bytes_io
+import io
 import json
 from dataclasses import dataclass
 
 import numpy as np
 
-from pynn import io
+from pynn import modelfile
 from pynn.architectures import network_for
 from pynn.settings import SettingsError, check_settings
 from pynn.untrusted import npz_arrays, parse_json
 
 FORMAT = "pynn-checkpoint"
 VERSION = 1
-MAX_BYTES = io.MAX_BYTES + 1_000_000  # the model's own cap, and room for the shuffle of 50,000
+MAX_BYTES = modelfile.MAX_BYTES + 1_000_000  # the model's own cap, and room for the shuffle of 50,000
 MEMBERS = {"format", "version", "state", "order", "model"}
 STATE_KEYS = {"settings", "trainer", "pending", "epochs"}
 TRAINER_KEYS = {"epoch", "batch", "elapsed", "cost_sum", "cost_samples", "history", "rng"}
@@ -39,27 +39,27 @@ class Checkpoint:
     """What a resumed run starts from."""
 
     settings: dict
-    model: io.Model
+    model: modelfile.Model
     trainer: dict  # pynn.training.Trainer.state(), with its order
     pending: dict | None  # the finished epoch's record while its test evaluation had not ended
     epochs: list  # each finished epoch's record, for the page's charts
 
 
-def dumps(settings: dict, model: io.Model, trainer_state: dict, pending: dict | None, epochs: list) -> bytes:
+def dumps(settings: dict, model: modelfile.Model, trainer_state: dict, pending: dict | None, epochs: list) -> bytes:
     trainer = {key: value for key, value in trainer_state.items() if key != "order"}
     order = trainer_state["order"]
     state = {"settings": settings, "trainer": trainer, "pending": pending, "epochs": epochs}
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     np.savez(buffer, format=np.array(FORMAT), version=np.array(VERSION, dtype=np.int64),
              state=np.array(json.dumps(state, allow_nan=False)),
              order=np.array([] if order is None else order, dtype=np.int64),
-             model=np.frombuffer(io.to_npz(model), dtype=np.uint8))
+             model=np.frombuffer(modelfile.to_npz(model), dtype=np.uint8))
     return buffer.getvalue()
 
 
 def loads(data: bytes) -> Checkpoint:
     """The checkpoint in ``data``, checked throughout, or CheckpointError."""
-    if not io.is_npz(data):
+    if not modelfile.is_npz(data):
         raise CheckpointError("this is not a pynn checkpoint (not an .npz archive)")
     arrays = npz_arrays(data, cap=MAX_BYTES, max_members=len(MEMBERS), error=CheckpointError)
     if set(arrays) != MEMBERS or str(arrays["format"]) != FORMAT:
@@ -75,10 +75,10 @@ def loads(data: bytes) -> Checkpoint:
     except SettingsError as error:
         raise CheckpointError(f"the checkpoint's settings are refused: {error}") from None
     try:
-        model = io.loads(arrays["model"].tobytes())
-    except io.ModelFileError as error:
+        model = modelfile.loads(arrays["model"].tobytes())
+    except modelfile.ModelFileError as error:
         raise CheckpointError(f"the checkpoint's network is refused: {error}") from None
-    if io.spec_and_params(model)[0] != io.spec_and_params(network_for(settings))[0]:
+    if modelfile.spec_and_params(model)[0] != modelfile.spec_and_params(network_for(settings))[0]:
         raise CheckpointError("the checkpoint's network is not the one its settings make")
     order = arrays["order"]
     if order.ndim != 1 or order.dtype != np.int64:

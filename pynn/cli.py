@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pynn import io, mnist
+from pynn import mnist, modelfile
 from pynn.architectures import ARCHITECTURES, network_for
 from pynn.costs import COSTS
 from pynn.evaluation import count_correct, summed_cost
@@ -89,7 +89,7 @@ def train(args: argparse.Namespace) -> None:
         network = network_for({"architecture": "conv", "hidden": args.sizes[1:-1][:1], "seed": args.seed})
     else:
         network = Network(args.sizes, cost=args.cost, init=args.init, seed=args.seed)
-    io.check_parameter_count(network)  # before training, not after it: a model load refuses is not saved
+    modelfile.check_parameter_count(network)  # before training, not after it: a model load refuses is not saved
     trainer = Trainer(network, mnist.load_dataset("train", limit=args.train_size), args.epochs, args.minibatch_size,
                       args.eta, lmbda=args.lmbda, evaluation_data=mnist.load_dataset(args.eval))
     with tqdm(total=trainer.batches_per_epoch * args.epochs, unit="batch", dynamic_ncols=True) as bar:
@@ -103,18 +103,18 @@ def train(args: argparse.Namespace) -> None:
     meta = {"settings": vars(args), f"{args.eval}_accuracy": trainer.history[-1]["accuracy"] if args.epochs else None}
     out = Path(args.out)
     try:
-        io.save(network, out, meta=meta)
-    except io.UnloadableModelError as error:  # too large for JSON: keep the trained weights as .npz
+        modelfile.save(network, out, meta=meta)
+    except modelfile.UnloadableModelError as error:  # too large for JSON: keep the trained weights as .npz
         if out.suffix.lower() == ".npz":
             raise
         out = out.with_suffix(".npz")
-        io.save(network, out, meta=meta)
+        modelfile.save(network, out, meta=meta)
         print(f"{error}: saved as .npz instead")
     print(f"saved {out}")
 
 
 def evaluate(args: argparse.Namespace) -> None:
-    network = io.load(args.model)
+    network = modelfile.load(args.model)
     data = mnist.load_dataset(args.split)
     start = time.perf_counter()
     correct = count_correct(network, data)
@@ -129,7 +129,7 @@ def predict(args: argparse.Namespace) -> None:
         raise RuntimeError("predict needs Pillow: pip install pillow") from None
     from pynn.digits import normalize_digit
 
-    network = io.load(args.model)
+    network = modelfile.load(args.model)
     if not Path(args.image).is_file():
         raise ValueError(f"{args.image} is not a regular file")
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -156,7 +156,7 @@ def export(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if not out.parent.is_dir() or out.is_dir():
         raise ValueError(f"{args.out}: give a file name in an existing folder")
-    network = io.load(args.model)
+    network = modelfile.load(args.model)
     if args.to == "onnx":
         from pynn.onnx_export import to_onnx
 
@@ -166,7 +166,7 @@ def export(args: argparse.Namespace) -> None:
 
         data = to_python(network).encode("utf-8")
     else:
-        data = io.encode(network, form=args.to)
+        data = modelfile.encode(network, form=args.to)
     partial = out.with_name(out.name + ".partial")
     partial.write_bytes(data)
     partial.replace(out)

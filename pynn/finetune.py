@@ -4,7 +4,7 @@ The recipe, in resumable pieces (``FineTune.run(max_seconds=…)``, so the
 worker can report progress and Stop between them):
 
 1. **Copy** the model (its own ``copy()``, or a save/load round trip through
-   pynn.io for the MLP), so the model in use is never touched.
+   pynn.modelfile for the MLP), so the model in use is never touched.
 2. **Hold out** some of your digits to measure on fairly: for each digit you
    drew at least twice, ``max(1, n // 4)`` of its drawings (picked at random
    with the seed) are kept out of training; a digit drawn once is only trained
@@ -78,11 +78,11 @@ def copy_model(model: Model) -> Model:
     """An independent copy of ``model``: its ``copy()`` if it has one; the MLP through its file format."""
     if hasattr(model, "copy"):
         return model.copy()
-    from pynn import io
+    from pynn import modelfile
     from pynn.network import Network
 
     if isinstance(model, Network):
-        return io.loads(io.to_npz(model))
+        return modelfile.loads(modelfile.to_npz(model))
     raise NotImplementedError(f"cannot copy a {type(model).__name__}: give it a copy() method")
 
 

@@ -14,7 +14,7 @@ np.load reads it in milliseconds where the JSON takes a large part of a second.
 
 from __future__ import annotations
 
-import io as bytes_io
+import io
 import json
 from pathlib import Path
 from typing import TypeGuard
@@ -149,7 +149,7 @@ def to_npz(model: Model, meta: dict | None = None) -> bytes:
     arrays = {"format": np.array(NPZ_FORMAT), "version": np.array(VERSION, dtype=np.int64),
               "spec": np.array(json.dumps(spec)), "meta": np.array(json.dumps(meta or {}, allow_nan=False))}
     arrays.update({f"p{i}": np.asarray(p, dtype=np.float64) for i, p in enumerate(params)})
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stubs read a key as allow_pickle (2.1+)
     return buffer.getvalue()
 
@@ -164,10 +164,10 @@ def check_parameter_count(model: Model) -> tuple[dict, int]:
     spec, params = spec_and_params(model)
     layers = len(spec["sizes"]) - 1 if spec["kind"] == "network2" else len(spec["layers"])
     if layers > MAX_LAYERS:
-        raise UnloadableModelError(f"the model has {layers} layers; pynn.io.load reads at most {MAX_LAYERS}")
+        raise UnloadableModelError(f"the model has {layers} layers; pynn.modelfile.load reads at most {MAX_LAYERS}")
     count = sum(p.size for p in params)
     if count > MAX_PARAMETERS:
-        raise UnloadableModelError(f"the model has {count:,} parameters; pynn.io.load reads at most "
+        raise UnloadableModelError(f"the model has {count:,} parameters; pynn.modelfile.load reads at most "
                                    f"{MAX_PARAMETERS:,}, in either format")
     return spec, count
 
@@ -177,7 +177,7 @@ def check_meta(meta) -> None:
     text = json.dumps(meta or {}, allow_nan=False)
     if len(text) > META_BYTES or nesting_depth(text) > MAX_DEPTH - 1:  # JSON files nest it under the top level
         raise UnloadableModelError(f"the model's meta is over {megabytes(META_BYTES)} or nested over "
-                                   f"{MAX_DEPTH - 1} levels; pynn.io.load would refuse it")
+                                   f"{MAX_DEPTH - 1} levels; pynn.modelfile.load would refuse it")
 
 
 def encode(model: Model, meta: dict | None = None, form: str = "json") -> bytes:
@@ -196,7 +196,7 @@ def encode(model: Model, meta: dict | None = None, form: str = "json") -> bytes:
             hint = ("; save it as .npz (a path ending in .npz), which takes about "
                     f"{megabytes(npz_bytes)}" if npz_bytes <= MAX_BYTES else "; as .npz it is too large as well")
         raise UnloadableModelError(f"the model is {megabytes(len(data))} as {form.upper()}, over the "
-                                   f"{megabytes(MAX_BYTES)} pynn.io.load reads{hint}")
+                                   f"{megabytes(MAX_BYTES)} pynn.modelfile.load reads{hint}")
     return data
 
 

@@ -21,7 +21,7 @@ import json
 
 import numpy as np
 
-from pynn import __version__, io, network3
+from pynn import __version__, modelfile, network3
 from pynn.architectures import summary
 from pynn.layers import ConvPoolLayer, SoftmaxLayer
 from pynn.onnx_proto import (
@@ -78,7 +78,7 @@ class Graph:
         return out
 
 
-def input_shape(model: io.Model) -> tuple[int, ...]:
+def input_shape(model: modelfile.Model) -> tuple[int, ...]:
     """(C, H, W) of the image the first layer reads: a conv layer's own, else 1×28×28 for 784
     inputs; any other input size stays flat (n_in,), which the library allows."""
     if isinstance(model, network3.Network) and isinstance(model.layers[0], ConvPoolLayer):
@@ -126,7 +126,7 @@ def tensor_type(pb, dims: list):
     return pb.TypeProto(tensor_type=pb.TypeProto.Tensor(elem_type=pb.TensorProto.FLOAT, shape=shape))
 
 
-def descriptions(model: io.Model, shape: tuple[int, ...], meta: dict) -> dict[str, str]:
+def descriptions(model: modelfile.Model, shape: tuple[int, ...], meta: dict) -> dict[str, str]:
     """metadata_props: what goes in, what the page does to a drawing first, what comes out, and
     what pynn reads back (cost, dropout rates, meta) that the graph itself does not say."""
     dims = "x".join(map(str, shape))
@@ -148,12 +148,12 @@ def descriptions(model: io.Model, shape: tuple[int, ...], meta: dict) -> dict[st
     return texts
 
 
-def to_onnx(model: io.Model, meta: dict | None = None) -> bytes:
-    """The model as ONNX bytes (opset 13); ``meta`` defaults to the model's own.  A model pynn.io.load
-    would refuse (too many layers or parameters) raises io.UnloadableModelError, as for the other forms."""
-    io.check_parameter_count(model)
+def to_onnx(model: modelfile.Model, meta: dict | None = None) -> bytes:
+    """The model as ONNX bytes (opset 13); ``meta`` defaults to the model's own.  A model pynn.modelfile.load
+    would refuse (too many layers or parameters) raises modelfile.UnloadableModelError, as for the other forms."""
+    modelfile.check_parameter_count(model)
     meta = model.meta if meta is None else meta
-    io.check_meta(meta)
+    modelfile.check_meta(meta)
     pb = schema()
     graph, shape = Graph(pb), input_shape(model)
     if isinstance(model, network3.Network):

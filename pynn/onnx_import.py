@@ -15,7 +15,7 @@ Anything else is refused, naming the first node or shape pynn cannot take.  The 
 (pynn.untrusted): its size is capped before protobuf parses it (with protobuf's own recursion limit),
 nodes, initializers, dims and parameters are counted before any weight is read, external data is
 refused (it would read other files), and NaN/inf weights are refused.  This module builds nothing:
-it returns (spec, params, meta text) for pynn.io.build, which checks them as it does every model file.
+it returns (spec, params, meta text) for pynn.modelfile.build, which checks them as it does every model file.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def is_onnx(data) -> bool:
 
 
 def parse(data, *, cap: int, max_parameters: int, error: type[Exception]) -> tuple[dict, list, str | None]:
-    """(spec, params, meta JSON text or None) of the ONNX bytes, for pynn.io.build; ``error`` if refused."""
+    """(spec, params, meta JSON text or None) of the ONNX bytes, for pynn.modelfile.build; ``error`` if refused."""
     if len(data) > cap:
         raise error(f"the ONNX file is {len(data) / 2**20:.1f} MB; the cap is {cap / 2**20:.1f} MB")
     pb = schema()
@@ -255,7 +255,7 @@ class Chain:
 
 
 def to_spec(layers: list[dict], props: dict, error: type[Exception]) -> tuple[dict, list]:
-    """pynn.io's (spec, params): the seed's MLP for a chain of Gemm + Sigmoid, else network3 layers."""
+    """pynn.modelfile's (spec, params): the seed's MLP for a chain of Gemm + Sigmoid, else network3 layers."""
     last = layers[-1]
     if last["kind"] == "dense" and last["b"] is None:
         last["b"] = np.zeros(last["w"].shape[1])

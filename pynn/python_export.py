@@ -15,7 +15,7 @@ import base64
 import importlib.resources
 import json
 
-from pynn import __version__, io, network3
+from pynn import __version__, modelfile, network3
 from pynn.architectures import summary
 
 DROPPED_IMPORTS = ("from __future__ import annotations", "import numpy as np", "from pynn.checks import check_finite")
@@ -149,12 +149,12 @@ def function_source(module: str, function: str) -> str:
     return segment
 
 
-def to_python(model: io.Model, meta: dict | None = None) -> str:
+def to_python(model: modelfile.Model, meta: dict | None = None) -> str:
     """The model as the text of one Python file needing only numpy (see the module docstring)."""
-    spec, params = io.spec_and_params(model)
+    spec, params = modelfile.spec_and_params(model)
     if spec["kind"] == "network2":
         spec["n_in"] = model.sizes[0]
-    npz = io.to_npz(model, meta)  # p0, p1, … plus pynn's header; the file reads the p's
+    npz = modelfile.to_npz(model, meta)  # p0, p1, … plus pynn's header; the file reads the p's
     kind = "softmax probabilities" if isinstance(model, network3.Network) else "sigmoid activations"
     return TEMPLATE.format(
         title=f"pynn {summary(model)}", version=__version__, n_out=model.sizes[-1], kind=kind,

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pynn import memory
 from pynn.architectures import ARCHITECTURES, CONV_HIDDEN, INPUTS, OUTPUTS, conv_layers, step_seconds
 from pynn.costs import COSTS
-from pynn.io import MAX_BYTES
+from pynn.modelfile import MAX_BYTES
 from pynn.network import INITS
 from pynn.spoken import spoken_number
 

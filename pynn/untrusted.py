@@ -3,7 +3,7 @@
 Every reader here caps sizes before it reads, refuses what is not plain data
 (NaN/Infinity literals, pickles, object arrays, devices and pipes), and raises
 the caller's own error class with a message that says what is wrong.  Model
-files (pynn.io) and your-digits files (pynn.your_digits) both read through it.
+files (pynn.modelfile) and your-digits files (pynn.your_digits) both read through it.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def parse_json(data, *, cap: int, max_depth: int, what: str, error: type[Excepti
         raise error(f"{what} has a value that cannot be read: {problem}") from None
 
 
-# The kinds of pynn file, by what each says of itself (pynn.io and pynn.your_digits take their
+# The kinds of pynn file, by what each says of itself (pynn.modelfile and pynn.your_digits take their
 # "format" values from here), so that a reader handed the other kind can say so.
 MODEL_FORMAT = "pynn-network3"  # a layered net; the seed's MLP is in network2's layout, with no format
 NETWORK2_KEYS = frozenset({"sizes", "weights", "biases", "cost"})

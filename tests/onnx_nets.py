@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pynn import io, network3
+from pynn import modelfile, network3
 from pynn.architectures import network_for
 from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
 
@@ -41,7 +41,7 @@ def page_architectures() -> dict:
         "mlp 784-10 no hidden layer": lambda: randomised(network_for(page_settings("mlp", [])), 3),
         "conv, ReLU 100": lambda: randomised(network_for(page_settings("conv", [])), 4),
         "conv, ReLU 30": lambda: randomised(network_for(page_settings("conv", [30])), 5),
-        "shipped": lambda: io.load(SHIPPED),
+        "shipped": lambda: modelfile.load(SHIPPED),
     }
 
 

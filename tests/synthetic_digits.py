@@ -1,7 +1,7 @@
 """Synthetic digits for the teaching tests: an "MNIST" and another "handwriting" that a model
 trained on the first cannot read but can learn, and a stand-in augmenter."""
 
-import io as bytes_io
+import io
 
 import numpy as np
 
@@ -50,6 +50,6 @@ def npz_bytes(count: int, seed: int) -> bytes:
     images = rng.integers(0, 40, (count, 784)).astype(np.uint8)
     for i, label in enumerate(labels):
         images[i, int(label) * 70:int(label) * 70 + 70] = 255
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     np.savez_compressed(buffer, images=images, labels=labels)
     return buffer.getvalue()

@@ -7,7 +7,7 @@ import pytest
 from job_driver import events_of, progress, run, start
 from synthetic_digits import npz_bytes
 
-from pynn import Network, augment, browser, io, page_jobs
+from pynn import Network, augment, browser, modelfile, page_jobs
 from pynn.architectures import network_for, step_seconds
 from pynn.browser import Session, call
 from pynn.page_jobs import evaluation_slice
@@ -22,7 +22,7 @@ SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "
 @pytest.fixture
 def session() -> Session:
     session = Session()
-    session.load_model("pretrained", io.to_json(Network([784, 12, 10], seed=0)))
+    session.load_model("pretrained", modelfile.to_json(Network([784, 12, 10], seed=0)))
     return session
 
 
@@ -55,7 +55,7 @@ def test_pixel_count_must_match_size(session):
 
 def test_bad_model_is_rejected_and_current_one_kept(session):
     before = session.model_json("pretrained")
-    for bad in ["not json", json.dumps({"sizes": [784, 10]}), io.to_json(Network([784, 5, 3], seed=0))]:
+    for bad in ["not json", json.dumps({"sizes": [784, 10]}), modelfile.to_json(Network([784, 5, 3], seed=0))]:
         with pytest.raises(ValueError):
             session.load_model("pretrained", bad)
     assert session.model_json("pretrained") == before
@@ -290,7 +290,7 @@ def test_the_largest_first_layer_product_fits_pyodides_32_bit_iterator():
 
 
 def test_a_model_too_big_to_load_back_is_refused_before_saving(session, monkeypatch):
-    size = len(io.to_json(session.models["pretrained"]))
+    size = len(modelfile.to_json(session.models["pretrained"]))
     monkeypatch.setattr(browser, "MAX_MODEL_BYTES", size - 1)
     with pytest.raises(browser.ModelTooLargeError, match=r"over the .* MB this page can load back"):
         session.model_json("pretrained")
@@ -299,7 +299,7 @@ def test_a_model_too_big_to_load_back_is_refused_before_saving(session, monkeypa
 
 
 def test_an_oversized_upload_is_refused_in_mb(session):
-    with pytest.raises(io.ModelFileError, match=r"model file is 50\.0 MB; the cap is 50\.0 MB"):
+    with pytest.raises(modelfile.ModelFileError, match=r"model file is 50\.0 MB; the cap is 50\.0 MB"):
         session.load_model("yours", b" " * (browser.MAX_MODEL_BYTES + 1))
     assert megabytes(78 * 2**20) == "78.0 MB"
 

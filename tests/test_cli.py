@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from pynn import Network, io
+from pynn import Network, modelfile
 from pynn.cli import main
 
 pytestmark = pytest.mark.native  # uses tqdm, Pillow and files: not for the in-Pyodide run
@@ -50,7 +50,7 @@ def test_train_evaluate_predict(tmp_path, capsys):
     epochs = [line for line in lines if line.startswith("Epoch")]
     assert len(epochs) == 2 and float(epochs[-1].split()[2]) > 0.6  # chance is 0.1
 
-    network = io.load(out)
+    network = modelfile.load(out)
     assert network.meta["test_accuracy"] == pytest.approx(float(epochs[-1].split()[2]), abs=1e-4)
     assert main(["evaluate", str(out)]) == 0
     assert f"test accuracy {float(epochs[-1].split()[2]):.4f}" in capsys.readouterr().out
@@ -70,7 +70,7 @@ def test_predict_rejects_a_blank_page(tmp_path, capsys):
     from PIL import Image
 
     model = tmp_path / "m.json"
-    io.save(Network([784, 5, 10], seed=0), model)
+    modelfile.save(Network([784, 5, 10], seed=0), model)
     Image.fromarray(np.full((50, 50), 255, np.uint8)).save(tmp_path / "blank.png")
     assert main(["predict", str(model), str(tmp_path / "blank.png")]) == 2
     assert "blank" in capsys.readouterr().err
@@ -90,7 +90,7 @@ def test_evaluate_refuses_devices_and_pipes_without_reading(tmp_path, capsys):
 def test_model_over_the_cap_is_refused_before_parsing(tmp_path, monkeypatch, capsys):
     path = tmp_path / "big.json"
     path.write_bytes(b" " * 2000)
-    monkeypatch.setattr(io, "MAX_BYTES", 1000)
+    monkeypatch.setattr(modelfile, "MAX_BYTES", 1000)
     assert main(["evaluate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "big.json is over the 0.0 MB cap" in err
@@ -100,7 +100,7 @@ def test_decompression_bomb_is_a_clear_error(tmp_path, capsys):
     from PIL import Image
 
     model = tmp_path / "m.json"
-    io.save(Network([784, 10], seed=0), model)
+    modelfile.save(Network([784, 10], seed=0), model)
     image = tmp_path / "huge.png"
     Image.new("1", (5000, 5000)).save(image)  # 25M pixels: over pynn's 16.7M cap, tiny on disk
     assert main(["predict", str(model), str(image)]) == 2
@@ -118,7 +118,7 @@ def test_train_builds_a_conv_net_too(tmp_path, capsys):
     out = tmp_path / "conv.json"
     assert main(["train", "--architecture", "conv", "--sizes", "784,16,10", "--epochs", "1", "--train-size", "50",
                  "--eta", "0.05", "--seed", "3", "--out", str(out)]) == 0
-    network = io.load(out)
+    network = modelfile.load(out)
     assert network.describe()["layers"][0]["type"] == "ConvPoolLayer"
     assert network.describe()["layers"][1]["n_out"] == 16
     assert main(["evaluate", str(out)]) == 0

@@ -6,7 +6,7 @@ import onnxruntime as ort
 import pytest
 from onnx_nets import page_architectures
 
-from pynn import io, onnx_proto
+from pynn import modelfile, onnx_proto
 from pynn.cli import main
 
 pytestmark = pytest.mark.native  # files and onnxruntime
@@ -17,7 +17,7 @@ X = np.random.default_rng(0).random((50, 784))
 def conv_file(tmp_path):
     model = page_architectures()["conv, ReLU 30"]()
     model.meta = {"name": "mine"}
-    io.save(model, tmp_path / "conv.json")
+    modelfile.save(model, tmp_path / "conv.json")
     return model, tmp_path / "conv.json"
 
 
@@ -36,10 +36,10 @@ def test_each_form_reads_back_as_the_same_network(chain, conv_file, tmp_path):
     for i, form in enumerate(chain):
         out = tmp_path / f"step{i}.{form}"
         assert main(["export", str(path), "--to", form, str(out)]) == 0
-        assert io.is_npz(out.read_bytes()) == (form == "npz")
+        assert modelfile.is_npz(out.read_bytes()) == (form == "npz")
         path = out
-    back = io.load(path)
-    assert io.spec_and_params(back)[0] == io.spec_and_params(model)[0] and back.meta == {"name": "mine"}
+    back = modelfile.load(path)
+    assert modelfile.spec_and_params(back)[0] == modelfile.spec_and_params(model)[0] and back.meta == {"name": "mine"}
     np.testing.assert_allclose(back.feedforward(X.T), model.feedforward(X.T), atol=1e-6 if "onnx" in chain else 0)
 
 

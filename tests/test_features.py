@@ -159,20 +159,20 @@ def test_freeze_none_trains_every_layer(conv):
 
 
 def test_the_session_warms_the_active_conv_nets_features_ahead_and_then_uses_them(conv):
-    import io as bytes_io
+    import io
 
-    from pynn import io
+    from pynn import modelfile
     from pynn.browser import Session
 
     def npz(data):
-        buffer = bytes_io.BytesIO()
+        buffer = io.BytesIO()
         np.savez(buffer, images=data.x, labels=data.labels)
         return buffer.getvalue()
 
     session = Session()
     session.teaching_started()
     assert not session.jobs.pending()  # no model: nothing to compute ahead
-    session.load_model("pretrained", io.to_json(conv))
+    session.load_model("pretrained", modelfile.to_json(conv))
     replay, test = style_dataset(2100, seed=1), style_dataset(250, seed=2)
     session.set_data(npz(replay), npz(test))
     session.teaching_started()

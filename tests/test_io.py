@@ -1,4 +1,4 @@
-"""pynn.io: network2-style JSON model files; loading trusts nothing."""
+"""pynn.modelfile: network2-style JSON model files; loading trusts nothing."""
 
 import ast
 import json
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn import Network, io
-from pynn.io import ModelFileError
+from pynn import Network, modelfile
+from pynn.modelfile import ModelFileError
 
 PYNN_SOURCES = sorted(Path(pynn.__file__).resolve().parent.rglob("*.py"))
 # The build's own code is held to the same rules: no eval, no exec.
@@ -46,7 +46,7 @@ def text(**changes):
 def test_round_trip_is_exact(cost):
     net = Network([7, 5, 3], cost=cost, init="scaled", seed=1)
     net.SGD([(np.random.default_rng(2).random((7, 1)), 1)], 1, 1, 0.7, verbose=False)
-    loaded = io.loads(io.to_json(net))
+    loaded = modelfile.loads(modelfile.to_json(net))
     assert_same_network(net, loaded)
     x = np.random.default_rng(3).random((7, 4))
     np.testing.assert_array_equal(loaded.feedforward(x), net.feedforward(x))
@@ -55,46 +55,46 @@ def test_round_trip_is_exact(cost):
 def test_bytes_like_input_is_read_as_utf8_json():
     """The browser's worker hands over a file's bytes in whatever buffer type it has."""
     net = Network([6, 4, 2], seed=5)
-    data = io.to_json(net, meta={"note": "héllo"}).encode("utf-8")
+    data = modelfile.to_json(net, meta={"note": "héllo"}).encode("utf-8")
     for text in (data, bytearray(data), memoryview(data)):
-        loaded = io.loads(text)
+        loaded = modelfile.loads(text)
         assert_same_network(net, loaded)
         assert loaded.meta == {"note": "héllo"}
-    with pytest.raises(io.ModelFileError, match="UTF-8"):
-        io.loads(memoryview(b"\xff\xfe not text"))
+    with pytest.raises(modelfile.ModelFileError, match="UTF-8"):
+        modelfile.loads(memoryview(b"\xff\xfe not text"))
 
 
 def test_save_and_load_a_file(tmp_path):
     net = Network([784, 30, 10], cost="cross-entropy", seed=4)
     path = tmp_path / "model.json"
-    io.save(net, path, meta={"epochs": 3, "accuracy": 0.95, "note": "héllo"})
+    modelfile.save(net, path, meta={"epochs": 3, "accuracy": 0.95, "note": "héllo"})
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no partial file left behind
-    loaded = io.load(path)
+    loaded = modelfile.load(path)
     assert_same_network(net, loaded)
     assert loaded.meta == {"epochs": 3, "accuracy": 0.95, "note": "héllo"}
-    io.save(net, str(path))  # str paths, and overwriting, work too
-    assert io.load(str(path)).meta == {}
+    modelfile.save(net, str(path))  # str paths, and overwriting, work too
+    assert modelfile.load(str(path)).meta == {}
 
 
 def test_layout_is_network2s():
     net = Network([4, 3, 2], cost="cross-entropy", seed=5)
-    data = json.loads(io.to_json(net))
+    data = json.loads(modelfile.to_json(net))
     assert set(data) == {"sizes", "weights", "biases", "cost"}
     assert data["sizes"] == [4, 3, 2]
     assert data["cost"] == "CrossEntropyCost"
     assert np.array(data["weights"][0]).shape == (3, 4) and np.array(data["biases"][1]).shape == (2, 1)
-    assert json.loads(io.to_json(Network([4, 2], seed=6)))["cost"] == "QuadraticCost"
+    assert json.loads(modelfile.to_json(Network([4, 2], seed=6)))["cost"] == "QuadraticCost"
 
 
 @pytest.mark.parametrize("name, cost", [("QuadraticCost", "quadratic"), ("CrossEntropyCost", "cross-entropy"),
                                         ("quadratic", "quadratic"), ("cross-entropy", "cross-entropy")])
 def test_cost_names_accepted(name, cost):
-    assert io.loads(text(cost=name)).cost.name == cost
+    assert modelfile.loads(text(cost=name)).cost.name == cost
 
 
 def test_a_network2_file_means_what_network2_meant():
     """Weights (n_out, n_in) and column biases, ints allowed: output computed by hand."""
-    net = io.loads(text())
+    net = modelfile.loads(text())
     x = np.array([[1.0], [2.0], [-1.0]])
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     hidden = sig(np.array([[0.1 * 1 - 0.2 * 2 - 0.3 + 0.5], [1.5 * 1 + 2 * 2 + 3 - 1]]))
@@ -104,7 +104,7 @@ def test_a_network2_file_means_what_network2_meant():
 
 
 def test_loads_takes_bytes():
-    assert_same_network(io.loads(text()), io.loads(text().encode("utf-8")))
+    assert_same_network(modelfile.loads(text()), modelfile.loads(text().encode("utf-8")))
 
 
 # --- rejected files ---------------------------------------------------------------------------
@@ -168,9 +168,9 @@ BAD_FILES = [
 @pytest.mark.parametrize("content, message", [case[1:] for case in BAD_FILES], ids=[case[0] for case in BAD_FILES])
 def test_bad_files_are_refused_clearly(content, message):
     with pytest.raises(ModelFileError, match=message):
-        io.loads(content)
+        modelfile.loads(content)
     with pytest.raises(ModelFileError, match=message):
-        io.loads(content.encode("utf-8"))
+        modelfile.loads(content.encode("utf-8"))
 
 
 def test_model_file_error_is_a_value_error():
@@ -180,37 +180,37 @@ def test_model_file_error_is_a_value_error():
 @pytest.mark.parametrize("content", [b"\xff\xfe{}", b'{"sizes": "\xe9"}', "é".encode("latin-1") * 3])
 def test_non_utf8_is_refused(content):
     with pytest.raises(ModelFileError, match="UTF-8"):
-        io.loads(content)
+        modelfile.loads(content)
 
 
 def test_non_utf8_file_is_refused(tmp_path):
     path = tmp_path / "model.json"
     path.write_bytes(text().encode("utf-16"))
     with pytest.raises(ModelFileError, match="UTF-16 text; save it as UTF-8"):
-        io.load(path)
+        modelfile.load(path)
 
 
 def test_brackets_in_strings_do_not_count_as_nesting():
     meta = {"note": "[" * 1000 + "{" * 1000, "escaped": '\\"[[[' * 100, "deep enough": [[[[[[1]]]]]]}
-    assert io.loads(text()[:-1] + ', "meta": ' + json.dumps(meta) + "}").meta == meta
+    assert modelfile.loads(text()[:-1] + ', "meta": ' + json.dumps(meta) + "}").meta == meta
 
 
 def test_nesting_cap_boundary(monkeypatch):
     """A network2 file nests 4 deep ({ "weights": [ layer [ row [ ), which is all it needs."""
-    monkeypatch.setattr(io, "MAX_DEPTH", 4)
-    assert io.loads(text()).sizes == [3, 2, 1]
-    monkeypatch.setattr(io, "MAX_DEPTH", 3)
+    monkeypatch.setattr(modelfile, "MAX_DEPTH", 4)
+    assert modelfile.loads(text()).sizes == [3, 2, 1]
+    monkeypatch.setattr(modelfile, "MAX_DEPTH", 3)
     with pytest.raises(ModelFileError, match="nested too deeply"):
-        io.loads(text())
+        modelfile.loads(text())
 
 
 def test_parameter_cap_is_checked_before_allocating():
     """Sizes that would need ~10¹⁰ floats are refused from the sizes alone, at once."""
     tracemalloc.start()
     try:
-        for sizes in ([100_000, 100_000, 10], [10**30, 10], [io.MAX_PARAMETERS, 2]):
+        for sizes in ([100_000, 100_000, 10], [10**30, 10], [modelfile.MAX_PARAMETERS, 2]):
             with pytest.raises(ModelFileError, match=r"parameters; the cap is 10,000,000"):
-                io.loads(text(sizes=sizes, weights=[], biases=[]))
+                modelfile.loads(text(sizes=sizes, weights=[], biases=[]))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -219,42 +219,43 @@ def test_parameter_cap_is_checked_before_allocating():
 
 def test_parameter_cap_boundary(monkeypatch):
     content = text()  # [3, 2, 1]: 3·2 + 2 + 2·1 + 1 = 11 parameters
-    monkeypatch.setattr(io, "MAX_PARAMETERS", 11)
-    assert io.loads(content).sizes == [3, 2, 1]
-    monkeypatch.setattr(io, "MAX_PARAMETERS", 10)
+    monkeypatch.setattr(modelfile, "MAX_PARAMETERS", 11)
+    assert modelfile.loads(content).sizes == [3, 2, 1]
+    monkeypatch.setattr(modelfile, "MAX_PARAMETERS", 10)
     with pytest.raises(ModelFileError, match="mean 11 parameters; the cap is 10"):
-        io.loads(content)
+        modelfile.loads(content)
 
 
 def test_byte_cap(monkeypatch, tmp_path):
     content = text()
     path = tmp_path / "big.json"
     path.write_text(content, encoding="utf-8")
-    monkeypatch.setattr(io, "MAX_BYTES", len(content))
-    assert io.load(path).sizes == [3, 2, 1]
-    monkeypatch.setattr(io, "MAX_BYTES", len(content) - 1)
-    for attempt in (lambda: io.loads(content), lambda: io.loads(content.encode()), lambda: io.load(path)):
+    monkeypatch.setattr(modelfile, "MAX_BYTES", len(content))
+    assert modelfile.load(path).sizes == [3, 2, 1]
+    monkeypatch.setattr(modelfile, "MAX_BYTES", len(content) - 1)
+    for attempt in (lambda: modelfile.loads(content), lambda: modelfile.loads(content.encode()),
+                    lambda: modelfile.load(path)):
         with pytest.raises(ModelFileError, match="cap"):
             attempt()
 
 
 def test_default_caps_allow_an_mnist_network():
     net = Network([784, 100, 10], seed=7)
-    content = io.to_json(net)
-    assert len(content) < io.MAX_BYTES
-    assert_same_network(net, io.loads(content))
+    content = modelfile.to_json(net)
+    assert len(content) < modelfile.MAX_BYTES
+    assert_same_network(net, modelfile.loads(content))
 
 
 def test_meta_that_is_not_an_object_is_dropped():
-    assert io.loads(text()[:-1] + ', "meta": [1, 2]}').meta == {}
-    assert io.loads(text()[:-1] + ', "meta": {"epochs": 2}}').meta == {"epochs": 2}
+    assert modelfile.loads(text()[:-1] + ', "meta": [1, 2]}').meta == {}
+    assert modelfile.loads(text()[:-1] + ', "meta": {"epochs": 2}}').meta == {"epochs": 2}
 
 
 def test_to_json_refuses_to_write_nan():
     net = Network([3, 2], seed=8)
     net.weights[0][0, 0] = np.nan
     with pytest.raises(ValueError):
-        io.to_json(net)
+        modelfile.to_json(net)
 
 
 # --- no pickle, no eval -------------------------------------------------------------------------
@@ -275,16 +276,16 @@ def imported_modules(path):
 @pytest.mark.native
 def test_sources_are_there_to_scan():
     names = {p.name for p in PYNN_SOURCES}
-    assert {"io.py", "network.py", "kernel.py", "training.py", "data.py", "digits.py"} <= names
+    assert {"modelfile.py", "network.py", "kernel.py", "training.py", "data.py", "digits.py"} <= names
 
 
 @pytest.mark.native
 def test_io_never_imports_pickle():
-    source = (Path(io.__file__)).read_text(encoding="utf-8")
+    source = (Path(modelfile.__file__)).read_text(encoding="utf-8")
     assert not re.search(r"^\s*(import\s+(c?pickle|marshal|shelve)|from\s+(c?pickle|marshal|shelve)\s+import)",
                          source, re.MULTILINE)
-    assert not {"pickle", "_pickle", "cPickle", "marshal", "shelve"} & imported_modules(Path(io.__file__))
-    assert not any(getattr(value, "__name__", "") in {"pickle", "_pickle"} for value in vars(io).values())
+    assert not {"pickle", "_pickle", "cPickle", "marshal", "shelve"} & imported_modules(Path(modelfile.__file__))
+    assert not any(getattr(value, "__name__", "") in {"pickle", "_pickle"} for value in vars(modelfile).values())
 
 
 @pytest.mark.native
@@ -295,3 +296,17 @@ def test_no_eval_or_exec(path):
     calls = {node.func.id for node in ast.walk(ast.parse(source))
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     assert not calls & {"eval", "exec", "compile", "__import__"}
+
+
+def test_the_old_name_pynn_io_still_imports_as_modelfile():
+    """pynn.io (documented before its rename to pynn.modelfile) is the same module by every spelling."""
+    import importlib
+
+    import pynn.io
+    from pynn.io import ModelFileError as OldError
+    from pynn.io import load
+
+    from pynn import io
+
+    assert pynn.io is io is importlib.import_module("pynn.io") is modelfile
+    assert load is modelfile.load and OldError is ModelFileError

@@ -1,16 +1,16 @@
-"""pynn.io's .npz model format (the page's shipped model): exact round trip, and hostile files refused.
+"""pynn.modelfile's .npz model format (the page's shipped model): exact round trip, and hostile files refused.
 
 Pure numpy and the standard library, with no files: these also run inside Pyodide."""
 
-import io as bytes_io
+import io
 import json
 import zipfile
 
 import numpy as np
 import pytest
 
-from pynn import Network, io
-from pynn.io import ModelFileError
+from pynn import Network, modelfile
+from pynn.modelfile import ModelFileError
 
 
 def network(sizes=(7, 5, 3), cost="cross-entropy"):
@@ -18,18 +18,18 @@ def network(sizes=(7, 5, 3), cost="cross-entropy"):
 
 
 def arrays_of(data: bytes) -> dict:
-    with np.load(bytes_io.BytesIO(data), allow_pickle=False) as archive:
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files}
 
 
 def npz(arrays: dict, compressed=False) -> bytes:
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
     return buffer.getvalue()
 
 
 def changed(**changes) -> bytes:
-    arrays = arrays_of(io.to_npz(network([3, 2, 1])))
+    arrays = arrays_of(modelfile.to_npz(network([3, 2, 1])))
     for name, value in changes.items():
         if value is None:
             del arrays[name]
@@ -41,27 +41,27 @@ def changed(**changes) -> bytes:
 @pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
 def test_round_trip_is_exact_and_matches_json(cost):
     net = network(cost=cost)
-    loaded = io.loads_npz(io.to_npz(net, meta={"name": "pretrained", "accuracy": 0.98}))
+    loaded = modelfile.loads_npz(modelfile.to_npz(net, meta={"name": "pretrained", "accuracy": 0.98}))
     assert loaded.sizes == net.sizes and loaded.cost is net.cost
     for p, q in zip(net.weights + net.biases, loaded.weights + loaded.biases):
         assert q.dtype == np.float64
         np.testing.assert_array_equal(p, q)
     assert loaded.meta == {"name": "pretrained", "accuracy": 0.98}
-    from_json = io.loads(io.to_json(net))
+    from_json = modelfile.loads(modelfile.to_json(net))
     x = np.random.default_rng(3).random((7, 4))
     np.testing.assert_array_equal(loaded.feedforward(x), from_json.feedforward(x))
 
 
 def test_bytes_like_inputs_and_compressed_archives():
-    data = io.to_npz(network())
+    data = modelfile.to_npz(network())
     for each in (data, bytearray(data), memoryview(data), npz(arrays_of(data), compressed=True)):
-        assert io.loads_npz(each).sizes == [7, 5, 3]
+        assert modelfile.loads_npz(each).sizes == [7, 5, 3]
 
 
 def test_is_npz_tells_zip_from_json():
-    assert io.is_npz(io.to_npz(network()))
-    assert not io.is_npz(io.to_json(network()).encode())
-    assert not io.is_npz(io.to_json(network()))
+    assert modelfile.is_npz(modelfile.to_npz(network()))
+    assert not modelfile.is_npz(modelfile.to_json(network()).encode())
+    assert not modelfile.is_npz(modelfile.to_json(network()))
 
 
 def spec_text(**changes) -> np.ndarray:
@@ -98,16 +98,16 @@ def spec_text(**changes) -> np.ndarray:
 ], ids=lambda value: value if isinstance(value, str) else "npz")
 def test_hostile_files_are_refused_clearly(data, message):
     with pytest.raises(ModelFileError, match=message):
-        io.loads_npz(data)
+        modelfile.loads_npz(data)
 
 
 def test_meta_that_is_not_an_object_is_dropped():
-    assert io.loads_npz(changed(meta=np.array("[1, 2]"))).meta == {}
-    assert io.loads_npz(changed(meta=None)).meta == {}
+    assert modelfile.loads_npz(changed(meta=np.array("[1, 2]"))).meta == {}
+    assert modelfile.loads_npz(changed(meta=None)).meta == {}
 
 
 def zip_of(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
@@ -115,7 +115,7 @@ def zip_of(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
 
 
 def npy(array) -> bytes:
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
     return buffer.getvalue()
 
@@ -125,22 +125,22 @@ def test_a_header_that_claims_a_huge_array_is_refused_before_allocating():
     lie = header.replace(b"(1,)", b"(4000000000,)")  # same header length: the shape is padded
     assert lie != header
     with pytest.raises(ModelFileError, match="claims more data than it holds"):
-        io.loads_npz(zip_of({"p0.npy": lie}))
+        modelfile.loads_npz(zip_of({"p0.npy": lie}))
 
 
 def test_a_zip_bomb_is_refused_by_its_declared_size(monkeypatch):
-    monkeypatch.setattr(io, "MAX_BYTES", 1 << 20)
+    monkeypatch.setattr(modelfile, "MAX_BYTES", 1 << 20)
     bomb = zip_of({"p0.npy": npy(np.zeros(300_000))}, zipfile.ZIP_DEFLATED)  # 2.4 MB, deflates to a few KB
     assert len(bomb) < 1 << 20
     with pytest.raises(ModelFileError, match="unpacks to more than"):
-        io.loads_npz(bomb)
+        modelfile.loads_npz(bomb)
 
 
 def test_byte_cap(monkeypatch):
-    data = io.to_npz(network())
-    monkeypatch.setattr(io, "MAX_BYTES", len(data) - 1)
+    data = modelfile.to_npz(network())
+    monkeypatch.setattr(modelfile, "MAX_BYTES", len(data) - 1)
     with pytest.raises(ModelFileError, match="the cap is"):
-        io.loads_npz(data)
+        modelfile.loads_npz(data)
 
 
 @pytest.mark.parametrize("members", [
@@ -150,13 +150,13 @@ def test_byte_cap(monkeypatch):
 ])
 def test_odd_archives_are_refused(members):
     with pytest.raises(ModelFileError):
-        io.loads_npz(zip_of(members))
+        modelfile.loads_npz(zip_of(members))
 
 
 def test_the_pretrained_shape_round_trips_within_the_caps():
     net = Network([784, 100, 10], init="scaled", seed=0)
-    data = io.to_npz(net, meta={"settings": {"eta": 0.1}})
-    assert io.loads_npz(data).sizes == [784, 100, 10]
+    data = modelfile.to_npz(net, meta={"settings": {"eta": 0.1}})
+    assert modelfile.loads_npz(data).sizes == [784, 100, 10]
     assert json.loads(str(arrays_of(data)["meta"])) == {"settings": {"eta": 0.1}}
 
 
@@ -172,7 +172,8 @@ def conv_net():
 def test_layered_network_round_trips_through_npz_and_json_alike():
     net = conv_net()
     x = np.random.default_rng(5).random((36, 4))
-    for loaded in (io.loads_npz(io.to_npz(net)), io.loads(io.to_npz(net)), io.loads(io.to_json(net))):
+    for loaded in (modelfile.loads_npz(modelfile.to_npz(net)), modelfile.loads(modelfile.to_npz(net)),
+                   modelfile.loads(modelfile.to_json(net))):
         assert loaded.describe() == net.describe() and loaded.meta == {"name": "tiny conv"}
         np.testing.assert_array_equal(loaded.feedforward(x), net.feedforward(x))
 
@@ -184,7 +185,7 @@ def conv_spec(**layer0) -> np.ndarray:
 
 
 def changed_conv(**changes) -> bytes:
-    arrays = arrays_of(io.to_npz(conv_net()))
+    arrays = arrays_of(modelfile.to_npz(conv_net()))
     arrays.update(changes)
     return npz(arrays)
 
@@ -198,4 +199,4 @@ def changed_conv(**changes) -> bytes:
 ], ids=lambda value: value if isinstance(value, str) else "npz")
 def test_hostile_layered_npz_files_are_refused(data, message):
     with pytest.raises(ModelFileError, match=message):
-        io.loads_npz(data)
+        modelfile.loads_npz(data)

@@ -2,7 +2,7 @@
 worker drives it: every pair of jobs finishes or is refused clearly, Stop ends each kind,
 and a run resumed from a checkpoint ends bit for bit where an uninterrupted one does."""
 
-import io as bytes_io
+import io
 import itertools
 import json
 import zipfile
@@ -12,7 +12,7 @@ import pytest
 from job_driver import events_of, progress, run, start
 from synthetic_digits import make_digits, npz_bytes
 
-from pynn import checkpoints, io, your_digits
+from pynn import checkpoints, modelfile, your_digits
 from pynn.architectures import network_for
 from pynn.browser import Session
 from pynn.checkpoints import CheckpointError
@@ -28,7 +28,7 @@ FAST_FINETUNE = {"rounds": 2, "round_size": 40, "minibatch_size": 10, "test_size
 @pytest.fixture
 def session() -> Session:
     session = Session()
-    session.load_model("pretrained", io.to_npz(network_for({**CONV, "augment": "off"})))
+    session.load_model("pretrained", modelfile.to_npz(network_for({**CONV, "augment": "off"})))
     session.set_data(npz_bytes(400, 0), npz_bytes(200, 1))
     session.load_digits(your_digits.dumps(make_digits([1, 1, 7, 7, 3])))
     return session
@@ -110,7 +110,7 @@ def test_a_job_that_fails_ends_alone_and_the_loop_goes_on(session, monkeypatch):
 
 def test_a_job_waiting_for_data_that_cannot_come_is_stopped():
     session = Session()
-    session.load_model("pretrained", io.to_npz(network_for({**MLP})))
+    session.load_model("pretrained", modelfile.to_npz(network_for({**MLP})))
     job = start(session, "evaluate", name="pretrained")
     assert session.work(0.0)["needs_data"] is True
     assert session.stop_waiting() == [job]
@@ -144,13 +144,13 @@ def test_a_resumed_run_ends_bit_for_bit_as_an_uninterrupted_one(settings):
     of augmented batches would make them differ."""
     saved, whole, result = checkpointed_run(settings, every=7)
     assert len(saved) >= 3 and result["progress"]["done"]
-    expected = io.spec_and_params(whole.models["yours"])[1]
+    expected = modelfile.spec_and_params(whole.models["yours"])[1]
     for state in (saved[0], saved[len(saved) // 2], saved[-1]):
         reloaded = Session()
         reloaded.set_data(npz_bytes(400, 0), npz_bytes(200, 1))
         events, resumed = run(reloaded, "train", resume=state)
         assert events[0]["started"]["resumed"] is True
-        for a, b in zip(expected, io.spec_and_params(reloaded.models["yours"])[1]):
+        for a, b in zip(expected, modelfile.spec_and_params(reloaded.models["yours"])[1]):
             np.testing.assert_array_equal(a, b)
         assert resumed["progress"]["accuracy"] == result["progress"]["accuracy"]
         assert [r["accuracy"] for r in progress(events) if r["epoch_done"]][-1] == result["progress"]["accuracy"]
@@ -169,17 +169,17 @@ def test_checkpoints_come_about_every_ten_seconds_of_training_only(monkeypatch):
 def rewrite(checkpoint: bytes, **changes) -> bytes:
     """The checkpoint with members replaced (bytes as they are, other values through np.save)."""
     members = {}
-    with zipfile.ZipFile(bytes_io.BytesIO(checkpoint)) as archive:
+    with zipfile.ZipFile(io.BytesIO(checkpoint)) as archive:
         for name in archive.namelist():
             members[name] = archive.read(name)
     for name, value in changes.items():
         if value is None:
             members.pop(f"{name}.npy")
             continue
-        buffer = bytes_io.BytesIO()
+        buffer = io.BytesIO()
         np.save(buffer, value)
         members[f"{name}.npy"] = buffer.getvalue()
-    out = bytes_io.BytesIO()
+    out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
@@ -187,7 +187,7 @@ def rewrite(checkpoint: bytes, **changes) -> bytes:
 
 
 def edit_state(state: bytes, edit) -> bytes:
-    with np.load(bytes_io.BytesIO(state)) as archive:
+    with np.load(io.BytesIO(state)) as archive:
         text = json.loads(str(archive["state"]))
     edit(text)
     return rewrite(state, state=np.array(json.dumps(text)))
@@ -214,13 +214,13 @@ def a_checkpoint() -> bytes:
     ("a position outside the run", lambda s: edit_state(s, lambda t: t["trainer"].update(batch=10**6)),
      "outside this run"),
     ("a shuffle of other data", lambda s: rewrite(s, order=np.arange(5, dtype=np.int64)), "not an order"),
-    ("a network with NaN", lambda s: rewrite(s, model=np.frombuffer(io.to_npz(nan_network()), dtype=np.uint8)),
+    ("a network with NaN", lambda s: rewrite(s, model=np.frombuffer(modelfile.to_npz(nan_network()), dtype=np.uint8)),
      "not finite"),
 ])
 def test_a_bad_checkpoint_is_refused_for_its_own_reason_and_nothing_changes(a_checkpoint, name, make, reason):
     session = Session()
     session.set_data(npz_bytes(400, 0), npz_bytes(200, 1))
-    session.load_model("yours", io.to_npz(network_for(MLP)))
+    session.load_model("yours", modelfile.to_npz(network_for(MLP)))
     before = session.model_json("yours")
     bad = make(a_checkpoint)
     try:
@@ -248,7 +248,7 @@ def test_checkpoint_round_trip_keeps_everything_it_was_given():
     assert back.settings == MLP and back.pending == {"epoch": 1} and back.epochs == [{"epoch": 0, "accuracy": 0.5}]
     np.testing.assert_array_equal(back.trainer.pop("order"), state["order"])
     assert back.trainer == {k: v for k, v in state.items() if k != "order"}
-    for a, b in zip(io.spec_and_params(network)[1], io.spec_and_params(back.model)[1]):
+    for a, b in zip(modelfile.spec_and_params(network)[1], modelfile.spec_and_params(back.model)[1]):
         np.testing.assert_array_equal(a, b)
 
 
@@ -286,7 +286,7 @@ def test_a_fine_tune_over_the_memory_budget_is_refused_before_its_data_loads():
     from pynn.settings import SettingsError
 
     session = Session()
-    session.load_model("pretrained", io.to_npz(network_for({**CONV, "augment": "off"})))
+    session.load_model("pretrained", modelfile.to_npz(network_for({**CONV, "augment": "off"})))
     session.load_digits(your_digits.dumps(make_digits([1, 1, 7, 7, 3])))
     with pytest.raises(SettingsError) as refused:
         session.start_job("finetune", settings={"round_size": 20_000, "replay": 0, "minibatch_size": 1000,

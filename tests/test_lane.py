@@ -9,7 +9,7 @@ import pytest
 from job_driver import start
 from synthetic_digits import npz_bytes
 
-from pynn import Network, io, network3
+from pynn import Network, modelfile, network3
 from pynn.architectures import network_for
 from pynn.browser import Session, call
 
@@ -34,7 +34,7 @@ def conv_net() -> network3.Network:
 @pytest.mark.parametrize("make", [lambda: Network([784, 12, 10], seed=0), conv_net], ids=["mlp", "conv"])
 def test_a_copied_model_predicts_and_explains_bit_for_bit(make):
     main, lane = Session(), Session()
-    main.load_model("pretrained", io.to_npz(make()))
+    main.load_model("pretrained", modelfile.to_npz(make()))
     lane.load_model("pretrained", main.model_file("pretrained", "npz"))
     for seed in range(3):
         assert lane.predict(ink(seed), 140, 140) == main.predict(ink(seed), 140, 140)
@@ -43,7 +43,7 @@ def test_a_copied_model_predicts_and_explains_bit_for_bit(make):
 
 def test_a_model_mid_run_is_copied_as_it_is_now():
     main, lane = Session(), Session()
-    main.load_model("pretrained", io.to_npz(Network([784, 12, 10], seed=0)))
+    main.load_model("pretrained", modelfile.to_npz(Network([784, 12, 10], seed=0)))
     main.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
     start(main, "train", settings=SETTINGS)
     main.work(0.0)
@@ -56,8 +56,8 @@ def test_a_model_mid_run_is_copied_as_it_is_now():
 
 def test_predict_reads_the_model_it_is_asked_for():
     session = Session()
-    session.load_model("pretrained", io.to_npz(Network([784, 12, 10], seed=0)))
-    session.load_model("yours", io.to_npz(Network([784, 12, 10], seed=5)))
+    session.load_model("pretrained", modelfile.to_npz(Network([784, 12, 10], seed=0)))
+    session.load_model("yours", modelfile.to_npz(Network([784, 12, 10], seed=5)))
     assert session.active == "pretrained"
     named = session.predict(ink(1), 140, 140, name="yours")["probabilities"]
     assert named != session.predict(ink(1), 140, 140)["probabilities"]

@@ -8,7 +8,7 @@ import re
 import pytest
 from synthetic_digits import make_digits
 
-from pynn import io, your_digits
+from pynn import modelfile, your_digits
 from pynn.architectures import network_for, step_seconds
 from pynn.browser import Session
 from pynn.network import Network
@@ -91,7 +91,7 @@ def test_a_model_file_uploaded_as_digits_is_named_a_model_file(architecture):
     # the conv net's file was refused as "digits file is nested too deeply"
     model = network_for({**DEFAULTS, "architecture": architecture, "hidden": [10]})
     with pytest.raises(DigitsFileError) as error:
-        your_digits.loads(io.to_json(model))
+        your_digits.loads(modelfile.to_json(model))
     assert str(error.value) == your_digits.NOT_DIGITS
     assert "model file" in str(error.value) and "nested" not in str(error.value)
 
@@ -102,9 +102,10 @@ def test_a_deep_file_that_is_no_model_is_still_refused_as_too_deep():
 
 
 def test_a_digits_file_uploaded_as_a_model_is_named_a_digits_file():
-    with pytest.raises(io.ModelFileError, match=r"^this is a file of your digits \(labelled drawings\), not a model"):
-        io.loads(digits_file(make_digits([1, 2])))
-    io.loads(io.to_json(Network([784, 5, 10], seed=0)))  # a model still loads
+    with pytest.raises(modelfile.ModelFileError,
+                       match=r"^this is a file of your digits \(labelled drawings\), not a model"):
+        modelfile.loads(digits_file(make_digits([1, 2])))
+    modelfile.loads(modelfile.to_json(Network([784, 5, 10], seed=0)))  # a model still loads
 
 
 def test_a_blank_digit_in_a_file_is_refused_as_the_pad_refuses_a_blank_drawing():

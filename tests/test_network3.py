@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from pynn.io import ModelFileError, to_json
-from pynn.io import loads as loads_network3
 from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+from pynn.modelfile import ModelFileError, to_json
+from pynn.modelfile import loads as loads_network3
 from pynn.network3 import LogLikelihoodCost, Network
 
 

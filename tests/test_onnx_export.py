@@ -9,7 +9,7 @@ import onnxruntime as ort
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
-from pynn import io, mnist
+from pynn import mnist, modelfile
 from pynn.data import PIXEL_SCALE
 from pynn.network import Network
 from pynn.onnx_export import to_onnx
@@ -84,5 +84,5 @@ def test_meta_that_load_would_refuse_is_refused_before_anything_is_encoded():
     deep: dict = {}
     for _ in range(70):
         deep = {"a": deep}
-    with pytest.raises(io.UnloadableModelError, match="nested over"):
+    with pytest.raises(modelfile.UnloadableModelError, match="nested over"):
         to_onnx(Network([784, 10], seed=0), meta=deep)

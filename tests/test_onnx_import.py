@@ -8,9 +8,9 @@ import onnxruntime as ort
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
-from pynn import io, network3
+from pynn import modelfile, network3
 from pynn.browser import Session
-from pynn.io import ModelFileError
+from pynn.modelfile import ModelFileError
 from pynn.network import Network
 from pynn.onnx_export import to_onnx
 from pynn.onnx_proto import schema
@@ -29,8 +29,8 @@ def onnxruntime(data: bytes, images: np.ndarray = IMAGES) -> np.ndarray:
 @pytest.mark.parametrize("name", list(NETS))
 def test_pynn_to_onnx_to_pynn_keeps_weights_to_float32_and_predictions(name):
     model = NETS[name]()
-    back = io.loads(to_onnx(model))
-    (spec, params), (spec_back, params_back) = io.spec_and_params(model), io.spec_and_params(back)
+    back = modelfile.loads(to_onnx(model))
+    (spec, params), (spec_back, params_back) = modelfile.spec_and_params(model), modelfile.spec_and_params(back)
     assert spec_back == spec and back.meta == model.meta  # layers, activations, dropout, cost, meta
     for p, q in zip(params, params_back, strict=True):
         np.testing.assert_array_equal(q, p.astype(np.float32))  # exactly the float32 nearest each weight
@@ -42,7 +42,7 @@ def test_pynn_to_onnx_to_pynn_keeps_weights_to_float32_and_predictions(name):
 def test_load_reads_an_onnx_file_by_its_bytes_whatever_its_name(tmp_path):
     model = NETS["conv, ReLU 30"]()
     (tmp_path / "model.json").write_bytes(to_onnx(model))
-    assert io.spec_and_params(io.load(tmp_path / "model.json"))[0] == io.spec_and_params(model)[0]
+    assert modelfile.spec_and_params(modelfile.load(tmp_path / "model.json"))[0] == modelfile.spec_and_params(model)[0]
 
 
 # ------------------------------------------------------------------ graphs as PyTorch writes them
@@ -100,7 +100,7 @@ def torch_like_conv_net(rng, log_softmax: bool, matmul: bool) -> bytes:
 def test_torch_shaped_graphs_predict_what_onnxruntime_predicts(log_softmax, matmul):
     data = torch_like_conv_net(np.random.default_rng(1), log_softmax, matmul)
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
-    model = io.loads(data)
+    model = modelfile.loads(data)
     assert isinstance(model, network3.Network) and model.layers[-1].activation == "softmax"
     theirs, ours = onnxruntime(data), model.feedforward(IMAGES.T).T
     # LogSoftmax or logits in the file: pynn's outputs are the softmax probabilities they stand for
@@ -116,7 +116,7 @@ def test_a_chain_of_sigmoid_layers_is_the_seeds_mlp_with_its_cost_from_the_metad
                         ("Sigmoid", [], {}), ("Gemm", ["w1", "b1"], {}), ("Sigmoid", [], {})],
                        [init("w0", w0), init("b0", np.ones(16)), init("w1", w1), init("b1", np.zeros(10))],
                        ["N", 10], metadata_props=[pb.StringStringEntryProto(key="pynn.cost", value="cross-entropy")])
-    model = io.loads(data)
+    model = modelfile.loads(data)
     assert isinstance(model, Network) and model.sizes == [784, 16, 10] and model.cost.name == "cross-entropy"
     np.testing.assert_allclose(model.feedforward(IMAGES.T).T, onnxruntime(data), atol=1e-6)
 
@@ -170,7 +170,8 @@ def nan_weight(model):
 
 
 HOSTILE = [
-    ("over the size cap", lambda: b"\x08\x08" + bytes(io.MAX_BYTES), r"ONNX file is 50\.0 MB; the cap is 50\.0 MB"),
+    ("over the size cap", lambda: b"\x08\x08" + bytes(modelfile.MAX_BYTES),
+     r"ONNX file is 50\.0 MB; the cap is 50\.0 MB"),
     ("cut short", lambda: small()[:-40], "not a valid protobuf message: a field runs past its end"),
     ("packed floats of 3 bytes", lambda: b"\x08\x08" + field(7, field(5, field(4, b"\0\0\0"))),
      "not a valid ONNX file"),  # protobuf's own parser refuses it
@@ -220,7 +221,7 @@ def test_hostile_onnx_files_are_refused_for_their_reason_and_the_model_in_use_st
 
 def test_the_page_refuses_an_onnx_net_of_other_sizes_by_name():
     data = to_onnx(Network([784, 5, 3], seed=0))
-    assert io.loads(data).sizes == [784, 5, 3]
+    assert modelfile.loads(data).sizes == [784, 5, 3]
     with pytest.raises(ModelFileError, match="needs a 784 → … → 10 network"):
         Session().load_model("pretrained", data)
 
@@ -229,4 +230,4 @@ def test_hidden_layer_without_an_activation_is_refused_by_name():
     data = model_bytes([("Flatten", [], {}), ("Gemm", ["a"], {}), ("Gemm", ["b"], {}), ("Softmax", [], {})],
                        [init("a", np.ones((784, 5))), init("b", np.ones((5, 10)))], ["N", 10])
     with pytest.raises(ModelFileError, match=r"node 2 \(Gemm .*no sigmoid, tanh or ReLU"):
-        io.loads(data)
+        modelfile.loads(data)

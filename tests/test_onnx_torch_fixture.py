@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from pynn import io, mnist, network3
+from pynn import mnist, modelfile, network3
 from pynn.data import PIXEL_SCALE
 
 pytestmark = [pytest.mark.native, pytest.mark.mnist]  # onnxruntime; the real MNIST test images
@@ -17,7 +17,7 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "torch_convnet.onnx"
 def test_pynn_reads_pytorchs_export_and_predicts_what_onnxruntime_predicts():
     pixels, labels = mnist.load_arrays("test")
     images = pixels[:1000].astype(np.float32) * np.float32(PIXEL_SCALE)
-    model = io.load(FIXTURE)
+    model = modelfile.load(FIXTURE)
     assert isinstance(model, network3.Network)
     assert [layer.describe()["type"] for layer in model.layers] == ["ConvPoolLayer", "FullyConnectedLayer",
                                                                     "SoftmaxLayer"]

@@ -11,7 +11,7 @@ import pytest
 from job_driver import events_of, run, start
 from synthetic_digits import npz_bytes
 
-from pynn import Network, io
+from pynn import Network, modelfile
 from pynn.architectures import network_for
 from pynn.browser import Session
 from pynn.report import share_rows
@@ -41,7 +41,7 @@ def test_shares_cover_every_row_once_in_whole_blocks(total, parts):
                          ids=["mlp", "conv"])
 @pytest.mark.parametrize("parts", [2, 3])
 def test_a_pool_reports_exactly_what_one_worker_does(make, parts):
-    model_bytes = io.to_npz(make())
+    model_bytes = modelfile.to_npz(make())
     one = worker(model_bytes)
     alone = run(one, "evaluate", name="pretrained")[1]["report"]
     pool = [worker(model_bytes) for _ in range(parts)]
@@ -55,7 +55,7 @@ def test_a_pool_reports_exactly_what_one_worker_does(make, parts):
 
 
 def test_a_share_reports_progress_over_its_own_rows_and_stops():
-    session = worker(io.to_npz(Network([784, 12, 10], seed=0)))
+    session = worker(modelfile.to_npz(Network([784, 12, 10], seed=0)))
     events, result = run(session, "evaluate_share", name="pretrained", part=1, parts=2)
     assert events[0]["started"]["total"] == 150 and events[0]["started"]["evaluated"] == 0
     assert result["stopped"] is False and len(result["share"]) == 150 * 10 * 8
@@ -65,7 +65,7 @@ def test_a_share_reports_progress_over_its_own_rows_and_stops():
 
 
 def test_shares_that_do_not_fit_are_refused():
-    session = worker(io.to_npz(Network([784, 12, 10], seed=0)))
+    session = worker(modelfile.to_npz(Network([784, 12, 10], seed=0)))
     good = [run(session, "evaluate_share", name="pretrained", part=k, parts=2)[1]["share"] for k in range(2)]
     with pytest.raises(ValueError, match="rows 0..100 is not 100 finite rows"):
         session.evaluation_report("pretrained", [good[0][:-8], good[1]], 1.0)
@@ -82,7 +82,7 @@ def test_shares_that_do_not_fit_are_refused():
 def test_the_pools_conv_outputs_are_kept_by_the_main_worker_as_its_own():
     """What a fine-tune or the next evaluation reads: the main worker's cache then holds every
     CHUNK of the test set, each equal to what the main worker computes itself."""
-    model_bytes = io.to_npz(network_for(CONV))
+    model_bytes = modelfile.to_npz(network_for(CONV))
     pool = [worker(model_bytes) for _ in range(2)]
     shares = [run(each, "evaluate_share", name="pretrained", part=k, parts=2)[1] for k, each in enumerate(pool)]
     assert all(share["features"] is not None for share in shares)
@@ -99,6 +99,6 @@ def test_the_pools_conv_outputs_are_kept_by_the_main_worker_as_its_own():
 
 
 def test_the_main_workers_own_share_hands_nothing_over():
-    session = worker(io.to_npz(network_for(CONV)))
+    session = worker(modelfile.to_npz(network_for(CONV)))
     share = run(session, "evaluate_share", name="pretrained", part=0, parts=2, with_features=False)[1]
     assert share["features"] is None and len(share["share"]) == 100 * 10 * 8

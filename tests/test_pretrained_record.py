@@ -57,11 +57,11 @@ def test_the_measurement_is_made_once_per_model_file_and_test_set(trained, tmp_p
 def test_the_recipe_starts_from_the_kept_base_and_refuses_any_other(tmp_path):
     """Issue 19: the shipped model is the base fine-tuned; the base file is checked by sha256 and
     by the recipe it records, and that recipe still hashes to the base's hash on today's data."""
-    from pynn import io
+    from pynn import modelfile
 
     start = pretrained.RECIPE["start"]
     assert pretrained.recipe_hash(start["recipe"], pretrained.data_digests()) == start["recipe_hash"]
-    base = io.load(pretrained.BASE_FILE)
+    base = modelfile.load(pretrained.BASE_FILE)
     network = pretrained.build_network(pretrained.RECIPE)
     for mine, kept in zip(network.layers, base.layers, strict=True):
         for p, q in zip(mine.params, kept.params, strict=True):
@@ -70,7 +70,7 @@ def test_the_recipe_starts_from_the_kept_base_and_refuses_any_other(tmp_path):
     changed.write_bytes(pretrained.BASE_FILE.read_bytes().replace(b"0.9936", b"0.9937"))
     with pytest.raises(ValueError, match="is not the base the recipe starts from"):
         pretrained.build_network({**pretrained.RECIPE, "start": {**start, "file": str(changed)}})
-    other = io.to_json(base, {**base.meta, "recipe": {**start["recipe"], "seed": 5}})
+    other = modelfile.to_json(base, {**base.meta, "recipe": {**start["recipe"], "seed": 5}})
     changed.write_text(other)
     from pynn.fetch import sha256_file
 
@@ -83,9 +83,9 @@ def test_the_recipe_starts_from_the_kept_base_and_refuses_any_other(tmp_path):
 def test_the_shipped_model_records_the_european_drawings_it_was_tuned_on():
     from buildtools.strokes import GENERATORS
     from buildtools.styles import FONT_SOURCES
-    from pynn import io
+    from pynn import modelfile
 
-    meta = io.load(pretrained.BASE_FILE.parents[2] / "web" / "models" / "pretrained.json").meta
+    meta = modelfile.load(pretrained.BASE_FILE.parents[2] / "web" / "models" / "pretrained.json").meta
     drawn = pretrained.RECIPE["strokes"]
     assert meta["recipe"] == pretrained.RECIPE
     assert meta["training_images"] == 50_000 + 10 * len(FONT_SOURCES) * pretrained.RECIPE["font_copies"] + \

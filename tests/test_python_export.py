@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
-from pynn import io, mnist
+from pynn import mnist, modelfile
 from pynn.cli import main
 from pynn.data import PIXEL_SCALE
 from pynn.digits import normalize_digit
@@ -67,7 +67,7 @@ def test_the_file_imports_nothing_but_numpy_and_the_standard_library():
 
 def test_a_blank_drawing_is_refused_in_the_file_as_in_pynn(tmp_path, capsys):
     model_path = tmp_path / "m.json"
-    io.save(NETS["mlp 784-30-10 quadratic"](), model_path)
+    modelfile.save(NETS["mlp 784-30-10 quadratic"](), model_path)
     assert main(["export", str(model_path), "--to", "python", str(tmp_path / "p.py")]) == 0
     np.save(tmp_path / "blank.npy", np.zeros((50, 50)))
     done = subprocess.run([sys.executable, "-c", RUN, str(tmp_path / "p.py"), "blank.npy", "--drawing"],

@@ -15,9 +15,9 @@ from pynn.mnist import NumpyOnlyUnpickler
 
 
 def unpickle(data):
-    import io as bytes_io
+    import io
 
-    return NumpyOnlyUnpickler(bytes_io.BytesIO(data), encoding="latin1").load()
+    return NumpyOnlyUnpickler(io.BytesIO(data), encoding="latin1").load()
 
 
 def global_call_pickle(module, name, argument):

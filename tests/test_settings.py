@@ -6,7 +6,7 @@ import pytest
 
 from pynn import your_digits
 from pynn.costs import COSTS
-from pynn.io import MAX_BYTES
+from pynn.modelfile import MAX_BYTES
 from pynn.network import INITS
 from pynn.settings import CSP, CSP_META, DEFAULTS, FIELDS, FINETUNE_FIELDS, SettingsError, check_settings, page_config
 

@@ -2,7 +2,7 @@
 and the Session methods the page calls.  Pure numpy + pytest on synthetic data (no files),
 so these run inside Pyodide too."""
 
-import io as bytes_io
+import io
 import json
 
 import numpy as np
@@ -10,7 +10,7 @@ import pytest
 from job_driver import events_of, progress, run, start
 from synthetic_digits import make_digits, shifts, style_dataset
 
-from pynn import Network, io, your_digits
+from pynn import Network, modelfile, your_digits
 from pynn.browser import Session
 from pynn.data import Dataset
 from pynn.digits import BlankImageError
@@ -55,13 +55,13 @@ def test_split_holds_out_a_quarter_of_each_digit_drawn_twice_or_more():
 
 
 def test_finetune_learns_your_style_and_leaves_the_model_in_use_alone(base, replay, test_set):
-    before = io.to_json(base)
+    before = modelfile.to_json(base)
     digits = make_digits(np.arange(40) % 10)
     run = FineTune(base, digits, replay, test_set, {**FAST, "rounds": 4}, augment=shifts)
     while not run.done:
         run.run(max_seconds=0.05)
     result = run.result()
-    assert io.to_json(base) == before
+    assert modelfile.to_json(base) == before
     assert result["before"]["yours_held_out"]["accuracy"] < 0.5  # the base model does not read this style
     assert result["after"]["yours_held_out"]["accuracy"] >= 0.9  # held out: never trained on
     assert result["after"]["yours_held_out"]["total"] == 10
@@ -100,7 +100,7 @@ def test_chunked_finetune_gives_the_same_model_as_one_run(base, replay, test_set
     progress = [chunked.run(max_seconds=0) for _ in range(10_000) if not chunked.done]
     assert len(progress) > 20 and progress[-1]["done"]
     assert [p["phase"] for p in progress][0] == "before" and progress[-1]["phase"] == "done"
-    assert io.to_json(chunked.model) == io.to_json(one.model)
+    assert modelfile.to_json(chunked.model) == modelfile.to_json(one.model)
     assert chunked.result()["after"] == one.result()["after"]
 
 
@@ -156,7 +156,7 @@ class OtherModel:
         return self.inner.stepper(batch_size)
 
     def copy(self):
-        return OtherModel(io.loads(io.to_json(self.inner)))
+        return OtherModel(modelfile.loads(modelfile.to_json(self.inner)))
 
 
 def test_finetune_works_with_any_model_that_can_copy_itself(base, replay):
@@ -164,7 +164,7 @@ def test_finetune_works_with_any_model_that_can_copy_itself(base, replay):
     run = FineTune(model, make_digits(np.arange(20) % 10), replay, None, FAST, augment=shifts)
     run.run()
     assert isinstance(run.model, OtherModel) and run.model.inner is not base
-    assert io.to_json(run.model.inner) != io.to_json(base)  # the copy trained (with whole inputs)
+    assert modelfile.to_json(run.model.inner) != modelfile.to_json(base)  # the copy trained (with whole inputs)
     with pytest.raises(NotImplementedError, match="copy"):
         copy_model(object())
 
@@ -247,7 +247,7 @@ def test_explain_gives_plain_values_and_refuses_models_without_the_means(base):
 
 
 def npz(data: Dataset) -> bytes:
-    buffer = bytes_io.BytesIO()
+    buffer = io.BytesIO()
     np.savez_compressed(buffer, images=data.x, labels=data.labels.astype(np.uint8))
     return buffer.getvalue()
 
@@ -261,7 +261,7 @@ def drawing(size=140):
 @pytest.fixture
 def session(base, replay, test_set):
     session = Session()
-    session.load_model("pretrained", io.to_json(base))
+    session.load_model("pretrained", modelfile.to_json(base))
     session.set_data(npz(replay), npz(test_set))
     return session
 
@@ -321,7 +321,7 @@ def test_session_evaluates_in_chunks_and_explains_a_drawing(session):
 
 def test_the_mistakes_shown_are_the_test_images_it_got_wrong(session, test_set):
     """W5: with a model that errs (untrained), each mistake's image is that test image's bytes."""
-    session.load_model("poor", io.to_json(Network([784, 16, 10], seed=9)))
+    session.load_model("poor", modelfile.to_json(Network([784, 16, 10], seed=9)))
     mistakes = run(session, "evaluate", name="poor", max_mistakes=200)[1]["report"]["mistakes"]
     outputs = session.models["poor"].feedforward(test_set.inputs(0, len(test_set)))
     wrong = np.flatnonzero(np.argmax(outputs, axis=0) != test_set.labels)

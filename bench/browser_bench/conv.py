@@ -44,16 +44,16 @@ def conv_settings(samples: int) -> dict:
 
 
 def pretrained_summary() -> str:
-    from pynn import io
+    from pynn import modelfile
     from pynn.architectures import summary
 
-    return summary(io.load(ROOT / "web" / "models" / "pretrained.json"))
+    return summary(modelfile.load(ROOT / "web" / "models" / "pretrained.json"))
 
 
 def params_of(network) -> list:
-    from pynn import io
+    from pynn import modelfile
 
-    return io.spec_and_params(network)[1]
+    return modelfile.spec_and_params(network)[1]
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,9 +83,9 @@ def native_conv_epoch(seed: int, samples: int) -> dict:
 
 def page_epoch(page, seed: int, samples: int) -> dict:
     run = train_in_page(page, seed, settings=conv_settings(samples), timeout=3600.0)
-    from pynn import io
+    from pynn import modelfile
 
-    run["params"] = params_of(io.loads(model_json(page, "yours")))
+    run["params"] = params_of(modelfile.loads(model_json(page, "yours")))
     return run
 
 

@@ -63,9 +63,9 @@ def train_in_page(page, seed: int, epochs: int = 1, probe: WorkerProbe | None = 
 
 def page_model(page) -> list[np.ndarray]:
     """The trained "yours" model's weights and biases, read through window.pynnApp.bridge."""
-    from pynn import io
+    from pynn import modelfile
 
-    network = io.loads(model_json(page, "yours"))
+    network = modelfile.loads(model_json(page, "yours"))
     return network.weights + network.biases
 
 

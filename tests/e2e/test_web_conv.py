@@ -12,7 +12,7 @@ from harness.models import model_in_use, select_model
 from harness.predictions import check_against_native, tap_predictions, wait_prediction
 from harness.training import native_run, train
 
-from pynn import io
+from pynn import modelfile
 
 CONV_RUN = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
             "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 2000, "seed": 3, "augment": "off"}
@@ -22,7 +22,7 @@ def test_the_page_trains_a_conv_net_and_predicts_with_it(module_app):
     page = module_app.page
     final = train(page, CONV_RUN)
     assert final["done"] == "true"
-    trained = io.loads(model_json(page, "yours"))
+    trained = modelfile.loads(model_json(page, "yours"))
     assert trained.describe()["layers"][0]["type"] == "ConvPoolLayer"
 
     native_result, native = native_run(CONV_RUN)

@@ -24,7 +24,7 @@ from harness.drawing import (
 from harness.predictions import check_against_native, last_predict_call, tap_predictions, wait_prediction
 from playwright.sync_api import expect
 
-from pynn import io
+from pynn import modelfile
 from pynn.digits import normalize_digit
 
 
@@ -35,7 +35,7 @@ def draw_prompt(page):
 
 @pytest.fixture(scope="module")
 def pretrained():
-    return io.load(SITE / "models" / "pretrained.json")
+    return modelfile.load(SITE / "models" / "pretrained.json")
 
 
 def preview_ink(page) -> np.ndarray:

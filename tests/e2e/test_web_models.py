@@ -23,7 +23,7 @@ from harness.predictions import check_against_native, tap_predictions, wait_pred
 from harness.training import train
 from playwright.sync_api import expect
 
-from pynn import Network, io
+from pynn import Network, modelfile
 from pynn.digits import normalize_digit
 
 
@@ -39,7 +39,7 @@ def test_saved_model_survives_a_reload(app):
     assert "yours" in model_options(page)
     select_model(page, "yours")
     before = predict_drawing(page)
-    pretrained_p = io.load(SITE / "models" / "pretrained.json").feedforward(normalize_digit(pad_ink(page)))[:, 0]
+    pretrained_p = modelfile.load(SITE / "models" / "pretrained.json").feedforward(normalize_digit(pad_ink(page)))[:, 0]
     assert not np.allclose(before.probabilities, pretrained_p / pretrained_p.sum(), atol=1e-6), \
         "'yours' predicts exactly like the pretrained model"
 
@@ -64,7 +64,7 @@ def small_network() -> Network:
 
 def network_dict(sizes, seed=0) -> dict:
     network = Network(sizes, seed=seed)
-    return json.loads(io.to_json(network))
+    return json.loads(modelfile.to_json(network))
 
 
 # Every hostile file is uploaded under the same neutral name, so that only the reason in the
@@ -164,7 +164,7 @@ def test_valid_upload_is_accepted(module_app, baseline, tmp_path):
     page = module_app.page
     network = small_network()
     path = tmp_path / "small-784-20-10.json"
-    io.save(network, path, meta={"name": "a small net"})
+    modelfile.save(network, path, meta={"name": "a small net"})
     options = model_options(page)
     upload_model(page, path)
     page.wait_for_function("n => document.querySelector('[data-testid=model-select]').options.length > n",
@@ -189,14 +189,14 @@ def test_download_and_upload_round_trip(module_app, tmp_path):
     path = download_model(page, tmp_path)
     text = path.read_text(encoding="utf-8")
     assert text == pretrained, "the downloaded file is not the page's model JSON"
-    assert io.loads(text).sizes == io.load(SITE / "models" / "pretrained.json").sizes
+    assert modelfile.loads(text).sizes == modelfile.load(SITE / "models" / "pretrained.json").sizes
 
     upload_model(page, path)
     expect(by_id(page, "model-select")).to_have_value("yours", timeout=15_000)
     wait_ready(page, 10_000)
     assert model_json(page, "yours") == text, "the uploaded model differs from the downloaded file"
     tap_predictions(page)
-    check_against_native(page, io.loads(text), predict_drawing(page, 5))
+    check_against_native(page, modelfile.loads(text), predict_drawing(page, 5))
     module_app.monitor.assert_clean()
 
 

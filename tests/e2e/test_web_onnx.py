@@ -22,7 +22,7 @@ from harness.ort import ort_page, run_onnx
 from harness.predictions import check_against_native, last_predict_call, tap_predictions, wait_prediction
 from playwright.sync_api import expect
 
-from pynn import io
+from pynn import modelfile
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "torch_convnet.onnx"
 ONNX_FILES = ("protobuf-", "onnx_schema-")
@@ -57,7 +57,7 @@ def pretrained_drawing(module_app):
     select_model(page, "pretrained")
     tap_predictions(page)
     result = drawn(page, 3)
-    x = check_against_native(page, io.load(SITE / "models" / "pretrained.json"), result)
+    x = check_against_native(page, modelfile.load(SITE / "models" / "pretrained.json"), result)
     return np.array(last_predict_call(page)["value"]["probabilities"]), x
 
 
@@ -103,7 +103,7 @@ def test_pytorchs_file_uploaded_predicts_what_onnxruntime_predicts(module_app):
     tap_predictions(page)
     for digit in (3, 7):
         result = drawn(page, digit)
-        x = check_against_native(page, io.load(FIXTURE), result)  # the worker's answer is pynn's
+        x = check_against_native(page, modelfile.load(FIXTURE), result)  # the worker's answer is pynn's
         session = ort.InferenceSession(str(FIXTURE), providers=["CPUExecutionProvider"])
         log_probabilities = session.run(None, {"image": x.reshape(1, 1, 28, 28).astype(np.float32)})[0][0]
         shown = np.array(last_predict_call(page)["value"]["probabilities"])

@@ -11,7 +11,7 @@ from harness.app import by_id, poll
 from playwright.sync_api import expect
 from teach_helpers import confusion
 
-from pynn import io
+from pynn import modelfile
 from pynn.browser import read_npz
 from pynn.report import Evaluation
 
@@ -23,7 +23,7 @@ POOL_WORKERS = "() => window.pynnApp.workers.pool.workers.length"
 @pytest.fixture(scope="module")
 def native_report() -> dict:
     """The shipped model's report on the test set, natively and on one Python: the oracle."""
-    model = io.loads((SITE / "models" / "pretrained.npz").read_bytes())
+    model = modelfile.loads((SITE / "models" / "pretrained.npz").read_bytes())
     evaluation = Evaluation(model, read_npz((SITE / "data" / "mnist-test.npz").read_bytes()))
     evaluation.run()
     return evaluation.result(100)

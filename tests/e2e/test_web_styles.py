@@ -11,7 +11,7 @@ from harness import ROOT, SITE
 from harness.drawing import clear_pad, draw
 from harness.predictions import check_against_native, tap_predictions, wait_prediction
 
-from pynn import io
+from pynn import modelfile
 
 STYLE_SET = json.loads((ROOT / "tests" / "e2e" / "style_set.json").read_text())["drawings"]
 STYLES = sorted({d["style"] for d in STYLE_SET})
@@ -24,7 +24,7 @@ TARGET = 0.97
 
 @pytest.fixture(scope="module")
 def pretrained():
-    return io.load(SITE / "models" / "pretrained.json")
+    return modelfile.load(SITE / "models" / "pretrained.json")
 
 
 def test_the_pretrained_model_reads_our_styles_through_the_page(module_app, pretrained):

@@ -21,7 +21,7 @@ from harness.predictions import wait_prediction
 from harness.training import TRAIN_TIMEOUT, progress, recording, start_recording
 from playwright.sync_api import expect
 
-from pynn import Network, io
+from pynn import Network, modelfile
 from pynn.browser import read_npz
 from pynn.evaluation import count_correct
 from pynn.settings import BY_NAME, DEFAULTS
@@ -77,7 +77,7 @@ def test_short_training_run(module_app, native_run, screenshot_dir):
 
     # The trained network itself: the worker's weights are pynn's native ones (the same float64
     # code; 1,000 mini-batches leave last-bit differences of the products far below 1e-9).
-    trained = io.loads(model_json(page, "yours"))
+    trained = modelfile.loads(model_json(page, "yours"))
     native = native_run["network"]
     assert trained.sizes == native.sizes == [784, 30, 10]
     for kind in ("weights", "biases"):
@@ -128,7 +128,7 @@ def test_stop_mid_run(module_app, test_data, screenshot_dir):
 
     # The stopped model keeps what it learned: on the test set, natively, far above an untrained net.
     assert "yours" in model_options(page), model_options(page)
-    model = io.loads(model_json(page, "yours"))
+    model = modelfile.loads(model_json(page, "yours"))
     untrained = Network(model.sizes, cost=model.cost.name, seed=int(by_id(page, "seed").input_value()))
     accuracy = count_correct(model, test_data) / len(test_data)
     chance = count_correct(untrained, test_data) / len(test_data)
