@@ -11,6 +11,7 @@ import pytest
 import seed_oracle
 
 from pynn import Network, Trainer
+from pynn.batches import nonzero_columns
 
 SHAPES = [[5, 4, 3], [7, 6, 5, 4], [784, 30, 10]]
 COSTS = ["quadratic", "cross-entropy"]
@@ -64,6 +65,31 @@ def test_the_kernels_matrix_form_equals_the_readable_backprop(sizes, cost, pairs
     got_w, got_b = net.stepper(len(data)).gradient(rows, targets)
     for got, want in zip(got_w + got_b, want_w + want_b):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("sizes", SHAPES, ids=str)
+@pytest.mark.parametrize("cost", COSTS)
+@pytest.mark.parametrize("batch", [1, 4, 10])
+@pytest.mark.parametrize("lmbda", [0.0, 2.5])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_a_kernel_step_equals_the_step_built_from_the_readable_backprop(sizes, cost, batch, lmbda, sparse, pairs):
+    """update_minibatch's whole step (η/m folded into δ, L2 decay, and the first layer on the batch's
+    nonzero input columns only when some are zero) against the book's step from Network.backprop:
+    w ← (1 − αλ/n)·w − (α/m)·Σ nabla_w, b ← b − (α/m)·Σ nabla_b.  It would catch a sparse update
+    that forgets the decay or the gathered rows, or a rate folded in twice."""
+    rng = np.random.default_rng([len(sizes), batch, int(lmbda), len(cost), sparse])
+    net = Network(sizes, cost=cost, init="scaled", seed=rng)
+    minibatch = data_for(sizes, batch, rng, pairs)
+    if sparse:  # every third input is zero in every sample, as MNIST's margins are
+        minibatch = [(np.where(np.arange(sizes[0])[:, None] % 3 == 0, 0.0, x), y) for x, y in minibatch]
+    assert (nonzero_columns(np.hstack([x for x, _ in minibatch]).T)[1] is not None) == sparse  # the path named
+    n, alpha = 50, 0.75
+    sum_w = [sum(ws) for ws in zip(*(net.backprop(x, y)[0] for x, y in minibatch))]
+    sum_b = [sum(bs) for bs in zip(*(net.backprop(x, y)[1] for x, y in minibatch))]
+    want_w = [(1 - alpha * lmbda / n) * w - (alpha / batch) * g for w, g in zip(net.weights, sum_w)]
+    want_b = [b - (alpha / batch) * g for b, g in zip(net.biases, sum_b)]
+    net.update_minibatch(minibatch, alpha, lmbda=lmbda, n=n)
+    assert_same_parameters(net, want_w, want_b, 1e-12)
 
 
 def test_backprop_returns_fresh_arrays(pairs):
