@@ -83,8 +83,8 @@ def bootstrap_venv() -> None:
 
 def build() -> None:
     from buildtools import onnx_assets, pyodide_compile
-    from pynn import mnist
-    from pynn.fetch import wheel_member
+    from pynn.data import mnist
+    from pynn.data.fetch import wheel_member
 
     pyodide_dir = SITE / "pyodide"
     pyodide_dir.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ def build() -> None:
                                   "package/dist/uPlot.min.css": vendor / "uPlot.min.css",
                                   "package/LICENSE": vendor / "uPlot.LICENSE"})
 
-    step("the page, with its settings schema and CSP from pynn.settings")
+    step("the page, with its settings schema and CSP from pynn.page.settings")
     shutil.copytree(ROOT / "web", SITE, dirs_exist_ok=True)
     write_page_config()
     write_precache_list()
@@ -143,7 +143,7 @@ def step(what: str) -> None:
 
 def npm_package(spec: str, sha256: str, integrity: str) -> Path:
     """The npm tarball for ``spec``, downloaded once by `npm pack` and verified two ways."""
-    from pynn.fetch import cached, verify
+    from pynn.data.fetch import cached, verify
 
     target = cached(sha256, spec.replace("@", "-").replace("/", "-") + ".tgz")
     if not target.exists():
@@ -208,7 +208,7 @@ def pretrained_model():
     and its recorded test accuracy against a measured one: a stale one stops the build, since
     the page would ship weights nobody can reproduce, or a figure they do not earn."""
     from buildtools import pretrained
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     if not PRETRAINED.exists():
         sys.exit(f"{PRETRAINED.relative_to(ROOT)} is missing: run `python3 build.py retrain` "
@@ -238,10 +238,10 @@ def retrain() -> None:
 
 
 def write_npz(network, target: Path) -> None:
-    """The model as .npz (pynn.modelfile.to_npz), checked to load back identical."""
+    """The model as .npz (pynn.files.modelfile.to_npz), checked to load back identical."""
     import numpy as np
 
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     data = modelfile.to_npz(network)
     spec, params = modelfile.spec_and_params(network)
@@ -263,7 +263,7 @@ def write_build_info() -> None:
 def write_page_config() -> None:
     """config.json: the form's fields, model names, sizes, caps and the CSP, from their one
     source; the <meta> CSP in index.html is filled in from the same string."""
-    from pynn.settings import page_config
+    from pynn.page.settings import page_config
 
     config = page_config()
     (SITE / "config.json").write_text(json.dumps(config, indent=1))
@@ -294,7 +294,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                       ".whl": "application/octet-stream", ".zip": "application/zip"}
 
     def end_headers(self) -> None:
-        from pynn.settings import CSP
+        from pynn.page.settings import CSP
 
         self.send_header("Content-Security-Policy", CSP)
         self.send_header("X-Content-Type-Options", "nosniff")

@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from pynn import Network, Trainer, mnist  # noqa: E402
-from pynn.evaluation import count_correct  # noqa: E402
+from pynn import Network, Trainer  # noqa: E402
+from pynn.data import mnist  # noqa: E402
+from pynn.training.evaluation import count_correct  # noqa: E402
 
 
 @dataclass

@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from pynn import mnist  # noqa: E402
-from pynn.data import Dataset  # noqa: E402
-from pynn.evaluation import count_correct  # noqa: E402
-from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer  # noqa: E402
-from pynn.network3 import Network  # noqa: E402
-from pynn.training import Trainer  # noqa: E402
+from pynn.data import mnist  # noqa: E402
+from pynn.data.dataset import Dataset  # noqa: E402
+from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer  # noqa: E402
+from pynn.nets.network3 import Network  # noqa: E402
+from pynn.training.evaluation import count_correct  # noqa: E402
+from pynn.training.trainer import Trainer  # noqa: E402
 
 
 def one_conv(act: str) -> list:

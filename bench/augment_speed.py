@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How fast pynn.augment distorts MNIST-sized batches (a timing, not a test).
+"""How fast pynn.training.augment distorts MNIST-sized batches (a timing, not a test).
 
     python bench/augment_speed.py [--n 10000] [--grid grid.png]
 
@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from pynn import mnist
-from pynn.augment import augment
+from pynn.data import mnist
+from pynn.training.augment import augment
 
 
 def main() -> None:

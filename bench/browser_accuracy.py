@@ -5,7 +5,7 @@
 [784, 30, 10], quadratic cost, standard init, mini-batch 10, η 3.0, λ 0, all 50,000 training
 images, evaluated on the 10,000 test images after every epoch.  The page is driven through its
 form (with the harness bench/browser_epoch.py uses) and its accuracy element is read after each epoch; the
-native run is what the page's worker does (pynn.browser.Session.start_training: Network(sizes,
+native run is what the page's worker does (pynn.page.browser.Session.start_training: Network(sizes,
 seed=seed), whose generator also shuffles, and a Trainer over the first train_size samples),
 with this checkout's pynn.  Prints both per epoch side by side, the largest difference, and the
 largest difference of the final weights; writes bench/results/browser_accuracy.json.
@@ -80,7 +80,7 @@ def main() -> None:
     if args.native_product != "default":
         import numpy as np
 
-        from pynn import kernel
+        from pynn.nets import kernel
 
         kernel.input_product = kernel.einsum_product if args.native_product == "einsum" else np.matmul
     network, trainer = native_run(args.seed, args.epochs)

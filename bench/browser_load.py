@@ -60,7 +60,7 @@ postMessage({ python: t1 - t0, packages: t2 - t1, imports: t3 - t2 });"""
 
 def floor_site(directory: Path, pyodide_from: Path | None) -> Path:
     """The floor page in ``directory``: its Pyodide copied from ``pyodide_from``, or stock from npm."""
-    from pynn.fetch import wheel_member
+    from pynn.data.fetch import wheel_member
 
     pyodide_dir = directory / "pyodide"
     pyodide_dir.mkdir(parents=True)

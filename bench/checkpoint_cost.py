@@ -1,5 +1,5 @@
 """What checkpointing costs a run, natively: the time to write one checkpoint
-(pynn.checkpoints.dumps, as the training job does about every CHECKPOINT_SECONDS of
+(pynn.page.checkpoints.dumps, as the training job does about every CHECKPOINT_SECONDS of
 training) beside the training time between two checkpoints, for the default MLP and the
 default conv net at the form's full training size.  Not measured here: the page's copy of the
 bytes to the main thread and its IndexedDB write (they run off the worker's training turn).
@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from job_driver import start  # noqa: E402
 from synthetic_digits import npz_bytes  # noqa: E402
 
-from pynn import checkpoints  # noqa: E402
-from pynn.browser import Session  # noqa: E402
-from pynn.jobs import CHECKPOINT_SECONDS  # noqa: E402
-from pynn.settings import DEFAULTS  # noqa: E402
+from pynn.page import checkpoints  # noqa: E402
+from pynn.page.browser import Session  # noqa: E402
+from pynn.page.jobs import CHECKPOINT_SECONDS  # noqa: E402
+from pynn.page.settings import DEFAULTS  # noqa: E402
 
 TRAIN = 50_000
 

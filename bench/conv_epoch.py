@@ -6,7 +6,7 @@ The net (Nielsen, chapter 6): 20 filters 5×5 on the 28×28 image, 2×2 max-pool
 fully connected 100 (sigmoid or ReLU), softmax 10, log-likelihood cost, SGD with
 η = 0.1, mini-batch 10, no L2, no dropout.
 
-  pynn          pynn.network3.Network.SGD for one epoch on the first --samples images
+  pynn          pynn.nets.network3.Network.SGD for one epoch on the first --samples images
                 (a Dataset, uint8 pixels scaled by 1/256 per batch, as SGD does it)
   torch f64/f32 the same net in PyTorch (Conv2d → max_pool2d → activation → Linear →
                 activation → Linear → log_softmax, nll_loss mean, optim.SGD), same
@@ -44,9 +44,9 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pynn import mnist  # noqa: E402
-from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer  # noqa: E402
-from pynn.network3 import Network  # noqa: E402
+from pynn.data import mnist  # noqa: E402
+from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer  # noqa: E402
+from pynn.nets.network3 import Network  # noqa: E402
 
 EPOCH, MINIBATCH, ETA, SEED = 50_000, 10, 0.1, 1
 

@@ -7,10 +7,10 @@ pynn, with the largest difference at each hop.  torch is too heavy for CI, so th
     .venv-torch/bin/python bench/interop.py [--model web/models/pretrained.json] [--steps 20]
 
 Hops, on the first 1,000 MNIST test images:
-  1. pynn → ONNX (pynn.onnx_export): onnxruntime's outputs against pynn's feedforward;
+  1. pynn → ONNX (pynn.files.onnx_export): onnxruntime's outputs against pynn's feedforward;
   2. ONNX → PyTorch (onnx2torch.convert): torch's outputs against pynn's;
   3. --steps SGD steps in PyTorch (mini-batch 50, η --eta, log-likelihood of the softmax outputs);
-  4. PyTorch → ONNX (torch.onnx.export) → pynn (pynn.modelfile.loads): pynn's outputs against torch's, and
+  4. PyTorch → ONNX (torch.onnx.export) → pynn (pynn.files.modelfile.loads): pynn's outputs against torch's, and
      onnxruntime's against torch's.
 Also the export's time and size (the shipped model's by default).
 """
@@ -53,9 +53,10 @@ from onnx2torch import convert  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pynn import mnist, modelfile  # noqa: E402
-from pynn.data import PIXEL_SCALE  # noqa: E402
-from pynn.onnx_export import to_onnx  # noqa: E402
+from pynn.data import mnist  # noqa: E402
+from pynn.data.dataset import PIXEL_SCALE  # noqa: E402
+from pynn.files import modelfile  # noqa: E402
+from pynn.files.onnx_export import to_onnx  # noqa: E402
 
 
 def data(split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:

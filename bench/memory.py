@@ -1,19 +1,19 @@
-"""Memory: each flow the page's forms allow, its measured peak beside pynn.memory's estimate.
+"""Memory: each flow the page's forms allow, its measured peak beside pynn.training.memory's estimate.
 
     .venv/bin/python bench/memory.py [--flow NAME ...]
     for f in $(.venv/bin/python bench/memory.py --list); do
         node bench/pyodide_run.mjs --src . bench/memory.py --flow $f; done     (inside Pyodide)
 
-"live est." is pynn.memory's estimate of the live peak, "heap est." the heap it may leave
+"live est." is pynn.training.memory's estimate of the live peak, "heap est." the heap it may leave
 (the runtime grows its heap a fifth at a time; the form refuses what passes the budget).
 Natively the peak is tracemalloc's (every numpy array is traced), plus the runtime's
-RUNTIME_BYTES that pynn.memory adds for Python, numpy and pynn in the worker: compare it
+RUNTIME_BYTES that pynn.training.memory adds for Python, numpy and pynn in the worker: compare it
 with the live estimate; the flows
 run one after another in one process, each from a fresh Session, with the peak reset in
 between.  Inside Pyodide the figure is the WebAssembly heap itself (it never shrinks), so
 run one flow per process as above.  A flow the estimate refuses prints the form's message
 and, natively, is run anyway (as far as its first round or a few steps) to show what the
-refusal spared.  Budget: pynn.settings.HEAP_BUDGET.
+refusal spared.  Budget: pynn.page.settings.HEAP_BUDGET.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ IN_PYODIDE = sys.platform == "emscripten"
 if not IN_PYODIDE:
     sys.path.insert(0, str(ROOT))
 
-from pynn import memory, your_digits  # noqa: E402
-from pynn.architectures import conv_layers  # noqa: E402
-from pynn.augment import augment  # noqa: E402
-from pynn.browser import Session  # noqa: E402
-from pynn.settings import DEFAULTS, FEATURE_CACHE_BYTES, HEAP_BUDGET, SettingsError, check_finetune_settings  # noqa: E402
+from pynn.nets.architectures import conv_layers  # noqa: E402
+from pynn.page import your_digits  # noqa: E402
+from pynn.page.browser import Session  # noqa: E402
+from pynn.page.settings import DEFAULTS, FEATURE_CACHE_BYTES, HEAP_BUDGET, SettingsError, check_finetune_settings  # noqa: E402
+from pynn.training import memory  # noqa: E402
+from pynn.training.augment import augment  # noqa: E402
 
 DATA = Path("/data") if IN_PYODIDE else ROOT / "site"
 
@@ -91,13 +92,13 @@ def finetune(settings: dict, seconds: float | None = None):
 
 
 def pretrained():
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     return modelfile.loads(read("pretrained.npz"))
 
 
 def finetune_estimate(settings: dict) -> int:
-    from pynn.features import conv_depth
+    from pynn.page.features import conv_depth
 
     model = pretrained()
     checked = check_finetune_settings(settings)
@@ -182,16 +183,16 @@ FLOWS = {
 @contextlib.contextmanager
 def lifted_budget(lift: bool):
     """The budget out of the way, to measure what a refused flow would have taken."""
-    import pynn.finetune
-    import pynn.settings
+    import pynn.page.finetune
+    import pynn.page.settings
 
-    saved = pynn.settings.HEAP_BUDGET, pynn.finetune.HEAP_BUDGET
+    saved = pynn.page.settings.HEAP_BUDGET, pynn.page.finetune.HEAP_BUDGET
     if lift:
-        pynn.settings.HEAP_BUDGET = pynn.finetune.HEAP_BUDGET = 2**40
+        pynn.page.settings.HEAP_BUDGET = pynn.page.finetune.HEAP_BUDGET = 2**40
     try:
         yield
     finally:
-        pynn.settings.HEAP_BUDGET, pynn.finetune.HEAP_BUDGET = saved
+        pynn.page.settings.HEAP_BUDGET, pynn.page.finetune.HEAP_BUDGET = saved
 
 
 def main() -> None:

@@ -37,8 +37,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from pynn import Network, Trainer, mnist  # noqa: E402
-from pynn.data import as_dataset  # noqa: E402
+from pynn import Network, Trainer  # noqa: E402
+from pynn.data import mnist  # noqa: E402
+from pynn.data.dataset import as_dataset  # noqa: E402
 
 SIZES, MINIBATCH, ETA, SEED = [784, 30, 10], 10, 3.0, 1
 

@@ -32,7 +32,7 @@ SIZES, MINIBATCH, ETA, NET_SEED, SHUFFLE_SEED = [784, 30, 10], 10, 3.0, 1, 2
 
 
 def load_training_set(path: Path):
-    from pynn.data import Dataset
+    from pynn.data.dataset import Dataset
 
     with np.load(path, allow_pickle=False) as archive:
         return Dataset.from_arrays(archive["images"], archive["labels"])

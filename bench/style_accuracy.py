@@ -29,7 +29,7 @@ def load_model(path: str | Path):
     """A function from inputs (784, n) to predicted digits (n,), for a model file.
 
     Any pynn model file: an MLP or a layered conv net, JSON or .npz."""
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     network = modelfile.load(path)
     return lambda x: np.argmax(network.feedforward(x), axis=0)

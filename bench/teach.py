@@ -10,7 +10,7 @@ Prints medians over the rounds (the machine may be shared and noisy):
                included, driven in 0.2 s chunks as the worker drives it; also the training
                part alone.  The 30 drawings are stand-ins: MNIST validation images (3 per
                digit) moved 3 pixels right and thickened, a style the model has not seen.
-  evaluation   pynn.report.Evaluation over the 10k MNIST test images (confusion matrix,
+  evaluation   pynn.page.report.Evaluation over the 10k MNIST test images (confusion matrix,
                per-digit accuracy, all mistakes sorted), and feedforward alone for comparison.
   explain      saliency and hidden activations for one image.
 
@@ -33,19 +33,20 @@ IN_PYODIDE = sys.platform == "emscripten"
 if not IN_PYODIDE:
     sys.path.insert(0, str(ROOT))
 
-from pynn import Network, modelfile  # noqa: E402
-from pynn.data import Dataset  # noqa: E402
-from pynn.explain import explain  # noqa: E402
-from pynn.features import FeatureCache  # noqa: E402
-from pynn.finetune import FineTune  # noqa: E402
-from pynn.report import Evaluation  # noqa: E402
+from pynn import Network  # noqa: E402
+from pynn.data.dataset import Dataset  # noqa: E402
+from pynn.files import modelfile  # noqa: E402
+from pynn.page.explain import explain  # noqa: E402
+from pynn.page.features import FeatureCache  # noqa: E402
+from pynn.page.finetune import FineTune  # noqa: E402
+from pynn.page.report import Evaluation  # noqa: E402
 
 
 def load_split(name: str) -> Dataset:
     if IN_PYODIDE:
         with np.load(f"/data/mnist-{name}.npz", allow_pickle=False) as archive:
             return Dataset.from_arrays(archive["images"], archive["labels"])
-    from pynn import mnist
+    from pynn.data import mnist
 
     return mnist.load_dataset(name)
 

@@ -44,7 +44,7 @@ from harness.server import SiteServer  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from teach_helpers import draw_and_label  # noqa: E402
 
-from pynn import modelfile  # noqa: E402
+from pynn.files import modelfile  # noqa: E402
 
 TIMEOUT = 300_000
 

@@ -6,7 +6,7 @@ torch.onnx.export as a PyTorch user would, for the tests that pynn reads what Py
 
 The net: Conv2d(1, 4, 5) → ReLU → MaxPool2d(2) → Flatten → Linear(576, 32) → Tanh → Linear(32, 10) →
 LogSoftmax, trained one epoch (Adam, mini-batch 50) on the 50,000 MNIST training images, read
-with pynn.mnist (the pinned MNIST).  Exported by the default (dynamo) exporter (opset 20), batch
+with pynn.data.mnist (the pinned MNIST).  Exported by the default (dynamo) exporter (opset 20), batch
 dimension dynamic, weights inside the file.  Prints its MNIST test accuracy and size.
 """
 
@@ -21,8 +21,8 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pynn import mnist  # noqa: E402  (this checkout's pynn, for the pinned MNIST)
-from pynn.data import PIXEL_SCALE  # noqa: E402
+from pynn.data import mnist  # noqa: E402  (this checkout's pynn, for the pinned MNIST)
+from pynn.data.dataset import PIXEL_SCALE  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "torch_convnet.onnx"
 

@@ -8,7 +8,7 @@ uploaded in, ONNX (startup loads neither):
 - ``protobuf``: PyPI's pure-Python wheel, pinned by sha256;
 - ``onnx-schema``: a wheel made here holding an ``onnx`` package with nothing but that
   generated module, taken from the pinned ``onnx`` wheel (the module pinned by sha256 too),
-  so pynn.onnx_proto imports ``onnx.onnx_ml_pb2`` in the page as it does natively.
+  so pynn.files.onnx_proto imports ``onnx.onnx_ml_pb2`` in the page as it does natively.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-from pynn.fetch import pip_wheel, wheel_member
+from pynn.data.fetch import pip_wheel, wheel_member
 
 PROTOBUF = ("protobuf==7.36.2", "bdb3a345d48db958e6ce1f18e508beb0cc981d64f24088427549c866cd039f1e",
             ("--platform", "any", "--python-version", "3.12", "--implementation", "py"))

@@ -4,7 +4,7 @@ The page exists to read people's digits, so the shipped network is a small conv
 net (network3's two conv-pool layers, ReLU, dropout) trained on MNIST's 50,000
 training digits plus digits rendered from 59 font faces in printed, italic and
 script styles (buildtools.styles), every image freshly distorted each epoch
-(pynn.augment).  It is made in two steps.  The base (BASE_RECIPE) was trained
+(pynn.training.augment).  It is made in two steps.  The base (BASE_RECIPE) was trained
 from random weights for 18 epochs (22 minutes on one core); its weights are kept
 in buildtools/models/pretrained-base.json, checked by sha256 and by the recipe they record.
 The shipped model (RECIPE) starts from them and is fine-tuned for a few epochs on
@@ -32,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pynn import mnist
-from pynn.augment import Augmentation, augment
-from pynn.data import Dataset
-from pynn.evaluation import count_correct
-from pynn.layers import Layer
-from pynn.network3 import Network
-from pynn.training import Trainer
+from pynn.data import mnist
+from pynn.data.dataset import Dataset
+from pynn.nets.layers import Layer
+from pynn.nets.network3 import Network
+from pynn.training.augment import Augmentation, augment
+from pynn.training.evaluation import count_correct
+from pynn.training.trainer import Trainer
 
 # The recipe of the base model (November 2026: 18 epochs from random weights, 22 minutes on one core);
 # its weights are kept in buildtools/models/pretrained-base.json with this recipe and its hash.
@@ -127,8 +127,8 @@ def build_network(recipe: dict) -> Network:
     """The recipe's network: fresh weights, or its ``start``'s weights (checked by sha256)."""
     network = Network([Layer.from_description(spec) for spec in recipe["layers"]], seed=recipe["seed"])
     if "start" in recipe:
-        from pynn import modelfile
-        from pynn.fetch import sha256_file
+        from pynn.data.fetch import sha256_file
+        from pynn.files import modelfile
 
         start, path = recipe["start"], BASE_FILE.parent.parent / recipe["start"]["file"]
         if sha256_file(path) != start["sha256"]:
@@ -187,7 +187,7 @@ def test_accuracy(network: Network) -> float:
 
 def data_digests() -> list[str]:
     from buildtools.styles import FONT_SOURCES
-    from pynn.fetch import sha256_file
+    from pynn.data.fetch import sha256_file
 
     return [sha256_file(mnist.split_path(split)) for split in ("train", "validation")] + \
         [source.sha256 for source in FONT_SOURCES]
@@ -195,7 +195,7 @@ def data_digests() -> list[str]:
 
 def run(out: Path, log: Callable[[str], None] = print) -> dict:
     """Train by the recipe and write the model file (with its record) to ``out``."""
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     def checkpoint(network: Network, info: dict) -> None:
         out.with_suffix(".checkpoint.json").write_text(modelfile.to_json(network, {"checkpoint": info}))
@@ -232,7 +232,7 @@ def check_test_accuracy(network: Network, test: Dataset) -> float:
 def verified_test_accuracy(network: Network, path: Path) -> float:
     """``check_test_accuracy`` on MNIST's test set, once per (model file, test set): the result
     is kept in the cache under both files' hashes, so a build with neither changed skips it."""
-    from pynn.fetch import cache_dir, sha256_file
+    from pynn.data.fetch import cache_dir, sha256_file
 
     key = hashlib.sha256((sha256_file(path) + sha256_file(mnist.split_path("test"))).encode()).hexdigest()
     marker = cache_dir() / "checked" / f"test-accuracy-{key[:32]}.json"

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pynn.digits import normalize_digit
+from pynn.data.digits import normalize_digit
 
 PAD_SIZE = 280  # web/canvas.js PAD_SIZE
 LINE_WIDTH = 20  # web/canvas.js LINE_WIDTH

@@ -4,10 +4,10 @@ MNIST's digits come from one population of writers; people drawing on the page
 also print, slant and write in script.  This module renders the digits 0–9 of
 many free fonts (serif, sans, mono, italic, script, handwriting, rounded,
 condensed, bold), each a member of a Debian package pinned by sha256 and fetched
-through ``apt-get download`` (see :func:`pynn.fetch.deb_member`), and normalises
-each exactly as the page normalises a drawing (:func:`pynn.digits.normalize_digit`),
+through ``apt-get download`` (see :func:`pynn.data.fetch.deb_member`), and normalises
+each exactly as the page normalises a drawing (:func:`pynn.data.digits.normalize_digit`),
 so the training images look like what the network is fed.  :func:`style_dataset`
-then makes randomly distorted copies with :mod:`pynn.augment`.
+then makes randomly distorted copies with :mod:`pynn.training.augment`.
 
 Needs Pillow (imported only when rendering) and Debian's apt-get and dpkg-deb.
 No Hershey font is used here, nor may one be: those are a held-out evaluation set.
@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pynn.augment import Augmentation, augment
-from pynn.digits import normalize_digit
-from pynn.fetch import deb_member
+from pynn.data.digits import normalize_digit
+from pynn.data.fetch import deb_member
+from pynn.training.augment import Augmentation, augment
 
 RENDER_SIZE = 160  # font size in pixels for rendering; normalisation brings it down to 20×20
 

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pynn import mnist, modelfile
-from pynn.architectures import ARCHITECTURES, network_for
-from pynn.costs import COSTS
-from pynn.evaluation import count_correct, summed_cost
-from pynn.network import INITS, Network
-from pynn.training import Trainer
+from pynn.data import mnist
+from pynn.files import modelfile
+from pynn.nets.architectures import ARCHITECTURES, network_for
+from pynn.nets.costs import COSTS
+from pynn.nets.network import INITS, Network
+from pynn.training.evaluation import count_correct, summed_cost
+from pynn.training.trainer import Trainer
 
 EXPORT_FORMS = {"onnx": "ONNX", "json": "JSON", "npz": ".npz", "python": "one Python file needing only numpy"}
 MAX_IMAGE_PIXELS = 4096 * 4096  # Pillow refuses twice this and warns above it; a digit is far smaller
@@ -127,7 +128,7 @@ def predict(args: argparse.Namespace) -> None:
         from PIL import Image
     except ImportError:
         raise RuntimeError("predict needs Pillow: pip install pillow") from None
-    from pynn.digits import normalize_digit
+    from pynn.data.digits import normalize_digit
 
     network = modelfile.load(args.model)
     if not Path(args.image).is_file():
@@ -158,11 +159,11 @@ def export(args: argparse.Namespace) -> None:
         raise ValueError(f"{args.out}: give a file name in an existing folder")
     network = modelfile.load(args.model)
     if args.to == "onnx":
-        from pynn.onnx_export import to_onnx
+        from pynn.files.onnx_export import to_onnx
 
         data = to_onnx(network)
     elif args.to == "python":
-        from pynn.python_export import to_python
+        from pynn.files.python_export import to_python
 
         data = to_python(network).encode("utf-8")
     else:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pynn import modelfile, network3
-from pynn.architectures import network_for
-from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+from pynn.files import modelfile
+from pynn.nets import network3
+from pynn.nets.architectures import network_for
+from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
 
 SHIPPED = Path(__file__).resolve().parents[1] / "web" / "models" / "pretrained.json"
 
@@ -33,7 +34,7 @@ def page_settings(architecture: str, hidden: list[int], cost: str = "quadratic")
 
 
 def page_architectures() -> dict:
-    """What the page's form and ``python -m pynn train`` build (pynn.architectures), and the shipped model."""
+    """What the page's form and ``python -m pynn train`` build (pynn.nets.architectures), and the shipped model."""
     return {
         "mlp 784-30-10 quadratic": lambda: randomised(network_for(page_settings("mlp", [30])), 1),
         "mlp 784-100-30-10 cross-entropy": lambda: randomised(network_for(page_settings("mlp", [100, 30],

@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 
-from pynn.data import Dataset
+from pynn.data.dataset import Dataset
 
 
 def style_images(labels, rng, blocks=False):

@@ -1,11 +1,11 @@
-"""pynn.augment: exact where it can be, deterministic, and strict about its inputs.
+"""pynn.training.augment: exact where it can be, deterministic, and strict about its inputs.
 
 Pure numpy and pytest (no files), so this also runs inside Pyodide."""
 
 import numpy as np
 import pytest
 
-from pynn.augment import IDENTITY, Augmentation, affine, augment, thicken, to_float
+from pynn.training.augment import IDENTITY, Augmentation, affine, augment, thicken, to_float
 
 
 def digits(n=6, seed=0, dtype=np.uint8):
@@ -237,7 +237,7 @@ def test_elastic_alone_against_a_loop():
 
 def unblocked(images, rng, s):
     """The augmenter as it was before it worked in blocks: every image's arrays at once (the oracle)."""
-    from pynn.augment import affine_sources, elastic_field, from_float, warp
+    from pynn.training.augment import affine_sources, elastic_field, from_float, warp
 
     n = len(images)
     rotation, shear = rng.uniform(-s.rotation, s.rotation, n), rng.uniform(-s.shear, s.shear, n)
@@ -253,9 +253,9 @@ def unblocked(images, rng, s):
 @pytest.mark.parametrize("dtype, settings", [(np.uint8, Augmentation()), (np.float64, Augmentation()),
                                              (np.uint8, Augmentation(elastic_alpha=0.0, thickness=2.0))])
 def test_blocks_give_the_unblocked_result_bit_for_bit(monkeypatch, block, dtype, settings):
-    import pynn.augment
+    import pynn.training.augment
 
-    monkeypatch.setattr(pynn.augment, "BLOCK", block)
+    monkeypatch.setattr(pynn.training.augment, "BLOCK", block)
     images = digits(150, seed=11, dtype=dtype)
     ours, theirs = np.random.default_rng(12), np.random.default_rng(12)
     out = augment(images, ours, settings)

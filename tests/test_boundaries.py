@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from pynn import Network, Trainer
-from pynn.batches import EpochBatches, nonzero_columns
-from pynn.costs import COSTS
-from pynn.data import Dataset
+from pynn.data.dataset import Dataset
+from pynn.nets.costs import COSTS
+from pynn.training.batches import EpochBatches, nonzero_columns
 
 
 def tiny_data(n=12, n_in=8, n_out=3, seed=0):

@@ -1,4 +1,4 @@
-"""The worker's Python session (pynn.browser), exercised natively with synthetic data."""
+"""The worker's Python session (pynn.page.browser), exercised natively with synthetic data."""
 
 import json
 
@@ -7,13 +7,16 @@ import pytest
 from job_driver import events_of, progress, run, start
 from synthetic_digits import npz_bytes
 
-from pynn import Network, augment, browser, modelfile, page_jobs
-from pynn.architectures import network_for, step_seconds
-from pynn.browser import Session, call
-from pynn.page_jobs import evaluation_slice
-from pynn.settings import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_STEP_SECONDS, SettingsError, check_settings
-from pynn.training import Trainer
-from pynn.untrusted import megabytes
+from pynn import Network
+from pynn.files import modelfile
+from pynn.files.untrusted import megabytes
+from pynn.nets.architectures import network_for, step_seconds
+from pynn.page import browser, page_jobs
+from pynn.page.browser import Session, call
+from pynn.page.page_jobs import evaluation_slice
+from pynn.page.settings import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, MAX_STEP_SECONDS, SettingsError, check_settings
+from pynn.training import augment
+from pynn.training.trainer import Trainer
 
 SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 2,
             "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1, "augment": "off"}
@@ -33,7 +36,7 @@ def ink_square(size: int = 280) -> bytes:
 
 
 def test_predict_matches_native_feedforward(session):
-    from pynn.digits import normalize_digit
+    from pynn.data.digits import normalize_digit
 
     result = session.predict(ink_square(), 280, 280)
     x = normalize_digit(np.frombuffer(ink_square(), np.uint8).reshape(280, 280))
@@ -281,7 +284,7 @@ def test_step_estimate_grows_with_weights_and_batch():
 def test_the_largest_first_layer_product_fits_pyodides_32_bit_iterator():
     """Pyodide's einsum failed with "iterator is too large" at batch × hidden × inputs ≥ 2³¹
     (hidden 1000, batch 5000); the form's maxima keep every product below that."""
-    from pynn.settings import BY_NAME, INPUTS
+    from pynn.page.settings import BY_NAME, INPUTS
 
     assert BY_NAME["minibatch_size"].maximum * MAX_HIDDEN_UNITS * INPUTS < 2**31
 
@@ -319,7 +322,7 @@ def test_only_valid_accuracies_are_described(session, claimed, shown):
 
 def test_the_augment_switch_trains_on_distorted_images(session, monkeypatch):
     """W7: with the switch on, the augmenter runs on every block gathered, changes the images,
-    and the run equals a Trainer given pynn.augment itself, bit for bit; an augmenter that draws
+    and the run equals a Trainer given pynn.training.augment itself, bit for bit; an augmenter that draws
     the same random numbers but returns its input unchanged gives other weights."""
     session.set_data(npz_bytes(300, 1), npz_bytes(50, 2))
     calls = []

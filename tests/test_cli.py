@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from pynn import Network, modelfile
+from pynn import Network
 from pynn.cli import main
+from pynn.files import modelfile
 
 pytestmark = pytest.mark.native  # uses tqdm, Pillow and files: not for the in-Pyodide run
 
@@ -42,7 +43,7 @@ def test_sizes_that_are_not_numbers_are_a_usage_error(capsys):
 def test_train_evaluate_predict(tmp_path, capsys):
     from PIL import Image
 
-    from pynn import mnist
+    from pynn.data import mnist
 
     out = tmp_path / "model.json"
     assert main(["train", "--epochs", "2", "--train-size", "5000", "--seed", "3", "--out", str(out)]) == 0

@@ -6,8 +6,8 @@ import onnxruntime as ort
 import pytest
 from onnx_nets import page_architectures
 
-from pynn import modelfile, onnx_proto
 from pynn.cli import main
+from pynn.files import modelfile, onnx_proto
 
 pytestmark = pytest.mark.native  # files and onnxruntime
 X = np.random.default_rng(0).random((50, 784))

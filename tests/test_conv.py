@@ -1,15 +1,15 @@
-"""pynn.conv and ConvPoolLayer against plain-Python loops (the oracle), forward and backward.
+"""pynn.nets.conv and ConvPoolLayer against plain-Python loops (the oracle), forward and backward.
 
 Images are (m, C, H, W), filters network3's (F, C, kh, kw).  The oracle is the
 definition written out as loops, so it shares no code or layout trick with
-pynn.conv's pool-blocked im2col.
+pynn.nets.conv's pool-blocked im2col.
 """
 
 import numpy as np
 import pytest
 
-from pynn import conv
-from pynn.layers import ConvPoolLayer
+from pynn.nets import conv
+from pynn.nets.layers import ConvPoolLayer
 
 # (m, C, H, W), (F, kh, kw), pool: non-square images and filters, several channels, batch > 1
 CASES = [

@@ -1,12 +1,12 @@
-"""pynn.data: how training data is taken in and stored (compactly, and exactly)."""
+"""pynn.data.dataset: how training data is taken in and stored (compactly, and exactly)."""
 
 import numpy as np
 import pytest
 
-import pynn.data
-import pynn.evaluation
+import pynn.data.dataset
+import pynn.training.evaluation
 from pynn import Dataset, Network
-from pynn.data import PIXEL_SCALE, as_dataset
+from pynn.data.dataset import PIXEL_SCALE, as_dataset
 
 MNIST_SIZES = [784, 30, 10]
 
@@ -48,7 +48,7 @@ def test_near_misses_of_the_byte_format_stay_exact(values):
 
 def test_compact_check_spans_every_chunk(monkeypatch):
     """One non-byte value in the last chunk sends the whole set to float64; none keeps it uint8."""
-    monkeypatch.setattr(pynn.data, "CONVERT_CHUNK", 4)
+    monkeypatch.setattr(pynn.data.dataset, "CONVERT_CHUNK", 4)
     rng = np.random.default_rng(2)
     xs = [rng.integers(0, 256, (3, 1)) / 256 for _ in range(10)]
     ds = as_dataset([(x, 0) for x in xs], [3, 2])
@@ -114,8 +114,8 @@ def test_blocked_evaluation_equals_per_sample(monkeypatch, pairs):
     test = pairs(sizes, 11, rng, labels=True)
     train = pairs(sizes, 11, rng)
     whole_acc, whole_cost = net.validation_accuracy(test), net.total_cost(train)
-    monkeypatch.setattr(pynn.evaluation, "BLOCK", 3)
-    assert len(list(pynn.evaluation.blocks(pynn.data.as_dataset(test, sizes)))) == 4
+    monkeypatch.setattr(pynn.training.evaluation, "BLOCK", 3)
+    assert len(list(pynn.training.evaluation.blocks(pynn.data.dataset.as_dataset(test, sizes)))) == 4
     assert net.validation_accuracy(test) == whole_acc
     assert net.total_cost(train) == pytest.approx(whole_cost, rel=1e-14)
     correct = sum(int(np.argmax(net.feedforward(x)) == label) for x, label in test)

@@ -1,4 +1,4 @@
-"""pynn.digits.normalize_digit: a drawing becomes an MNIST-like (784, 1) column.
+"""pynn.data.digits.normalize_digit: a drawing becomes an MNIST-like (784, 1) column.
 
 MNIST's recipe is the oracle: the ink's bounding box is scaled, keeping its
 aspect ratio, so its longer side is 20 pixels, and the result is placed in a
@@ -8,7 +8,7 @@ aspect ratio, so its longer side is 20 pixels, and the result is placed in a
 import numpy as np
 import pytest
 
-from pynn.digits import BlankImageError, normalize_digit
+from pynn.data.digits import BlankImageError, normalize_digit
 
 
 def field(column):

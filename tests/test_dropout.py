@@ -4,9 +4,9 @@ and none at inference, where a net with dropout is exactly the same net without 
 import numpy as np
 import pytest
 
-from pynn.activations import activate
-from pynn.layers import FullyConnectedLayer, SoftmaxLayer
-from pynn.network3 import Network
+from pynn.nets.activations import activate
+from pynn.nets.layers import FullyConnectedLayer, SoftmaxLayer
+from pynn.nets.network3 import Network
 
 RATES = [0.2, 0.5, 0.8]
 

@@ -1,4 +1,4 @@
-"""The kept conv outputs (pynn.features): feedforward's numbers exactly, recomputed when the
+"""The kept conv outputs (pynn.page.features): feedforward's numbers exactly, recomputed when the
 filters change, shared by evaluations and fine-tunes; and the frozen-conv fine-tune."""
 
 import job_driver
@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from synthetic_digits import make_digits, shifts, style_dataset
 
-from pynn import Network, network3
-from pynn.architectures import network_for
-from pynn.features import FeatureCache, conv_depth, layers_key, upper_layers
-from pynn.finetune import FineTune
-from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
-from pynn.report import Evaluation
+from pynn import Network
+from pynn.nets import network3
+from pynn.nets.architectures import network_for
+from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+from pynn.page.features import FeatureCache, conv_depth, layers_key, upper_layers
+from pynn.page.finetune import FineTune
+from pynn.page.report import Evaluation
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +162,8 @@ def test_freeze_none_trains_every_layer(conv):
 def test_the_session_warms_the_active_conv_nets_features_ahead_and_then_uses_them(conv):
     import io
 
-    from pynn import modelfile
-    from pynn.browser import Session
+    from pynn.files import modelfile
+    from pynn.page.browser import Session
 
     def npz(data):
         buffer = io.BytesIO()

@@ -1,4 +1,4 @@
-"""pynn.modelfile's .npz model format (the page's shipped model): exact round trip, and hostile files refused.
+"""pynn.files.modelfile's .npz model format (the page's shipped model): exact round trip, and hostile files refused.
 
 Pure numpy and the standard library, with no files: these also run inside Pyodide."""
 
@@ -9,8 +9,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from pynn import Network, modelfile
-from pynn.modelfile import ModelFileError
+from pynn import Network
+from pynn.files import modelfile
+from pynn.files.modelfile import ModelFileError
 
 
 def network(sizes=(7, 5, 3), cost="cross-entropy"):
@@ -161,8 +162,8 @@ def test_the_pretrained_shape_round_trips_within_the_caps():
 
 
 def conv_net():
-    from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
-    from pynn.network3 import Network as LayeredNetwork
+    from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+    from pynn.nets.network3 import Network as LayeredNetwork
 
     return LayeredNetwork([ConvPoolLayer((2, 1, 3, 3), (1, 6, 6), (2, 2), "relu"),
                            FullyConnectedLayer(8, 5, "tanh", p_dropout=0.2), SoftmaxLayer(5, 3)], seed=4,

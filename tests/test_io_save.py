@@ -1,4 +1,4 @@
-"""pynn.modelfile.save keeps its word: it never writes a file pynn.modelfile.load refuses.
+"""pynn.files.modelfile.save keeps its word: it never writes a file pynn.files.modelfile.load refuses.
 
 Each cap load enforces (bytes, parameters, layers, the meta's nesting and size) is tried
 at its boundary: where load would refuse the file, save refuses the model first and writes
@@ -9,8 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from pynn import Network, modelfile
-from pynn.modelfile import ModelFileError, UnloadableModelError
+from pynn import Network
+from pynn.files import modelfile
+from pynn.files.modelfile import ModelFileError, UnloadableModelError
 
 
 def assert_same(a, b):
@@ -66,7 +67,7 @@ def test_the_parameter_cap_is_checked_before_encoding(monkeypatch):
     monkeypatch.setattr(modelfile, "to_json", never)
     monkeypatch.setattr(modelfile, "to_npz", never)
     for form in ("json", "npz"):
-        with pytest.raises(UnloadableModelError, match="39 parameters; pynn.modelfile.load reads at most 38"):
+        with pytest.raises(UnloadableModelError, match="39 parameters; pynn reads at most 38"):
             modelfile.encode(net, form=form)
 
 
@@ -74,7 +75,7 @@ def test_the_layer_cap():
     deep = Network([2] * (modelfile.MAX_LAYERS + 2), seed=0)  # one layer over
     assert load_refuses(deep) and load_refuses(deep, form="npz")
     with pytest.raises(UnloadableModelError,
-                       match=f"{modelfile.MAX_LAYERS + 1} layers; pynn.modelfile.load reads at most"):
+                       match=f"{modelfile.MAX_LAYERS + 1} layers; pynn reads at most"):
         modelfile.encode(deep)
     fits = Network([2] * (modelfile.MAX_LAYERS + 1), seed=0)
     assert_same(modelfile.loads(modelfile.encode(fits, form="npz")), fits)

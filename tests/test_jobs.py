@@ -1,4 +1,4 @@
-"""The worker's job loop (pynn.jobs, pynn.page_jobs) through pynn.browser.Session, as the page's
+"""The worker's job loop (pynn.page.jobs, pynn.page.page_jobs) through pynn.page.browser.Session, as the page's
 worker drives it: every pair of jobs finishes or is refused clearly, Stop ends each kind,
 and a run resumed from a checkpoint ends bit for bit where an uninterrupted one does."""
 
@@ -12,12 +12,13 @@ import pytest
 from job_driver import events_of, progress, run, start
 from synthetic_digits import make_digits, npz_bytes
 
-from pynn import checkpoints, modelfile, your_digits
-from pynn.architectures import network_for
-from pynn.browser import Session
-from pynn.checkpoints import CheckpointError
-from pynn.jobs import Scheduler
-from pynn.settings import DEFAULTS
+from pynn.files import modelfile
+from pynn.nets.architectures import network_for
+from pynn.page import checkpoints, your_digits
+from pynn.page.browser import Session
+from pynn.page.checkpoints import CheckpointError
+from pynn.page.jobs import Scheduler
+from pynn.page.settings import DEFAULTS
 
 MLP = {**DEFAULTS, "hidden": [8], "epochs": 2, "minibatch_size": 10, "train_size": 300, "seed": 3}
 CONV = {**DEFAULTS, "architecture": "conv", "hidden": [12], "epochs": 2, "minibatch_size": 25, "train_size": 200,
@@ -98,7 +99,7 @@ def test_stop_ends_every_kind_of_job_and_leaves_nothing_half_done(session, kind)
 
 
 def test_a_job_that_fails_ends_alone_and_the_loop_goes_on(session, monkeypatch):
-    from pynn import page_jobs
+    from pynn.page import page_jobs
 
     monkeypatch.setattr(page_jobs.TrainJob, "step", lambda self, seconds: 1 / 0)
     good = start(session, "evaluate", name="pretrained")
@@ -157,7 +158,7 @@ def test_a_resumed_run_ends_bit_for_bit_as_an_uninterrupted_one(settings):
 
 
 def test_checkpoints_come_about_every_ten_seconds_of_training_only(monkeypatch):
-    from pynn import page_jobs
+    from pynn.page import page_jobs
 
     monkeypatch.setattr(page_jobs, "CHECKPOINT_SECONDS", 0.0)
     saved, _, _ = checkpointed_run({**MLP, "epochs": 1}, every=10**9)
@@ -283,7 +284,7 @@ def test_the_scheduler_serves_foreground_jobs_in_turn():
 
 def test_a_fine_tune_over_the_memory_budget_is_refused_before_its_data_loads():
     """Refused at start_job, by field, with no MNIST loaded: not after a minute of work."""
-    from pynn.settings import SettingsError
+    from pynn.page.settings import SettingsError
 
     session = Session()
     session.load_model("pretrained", modelfile.to_npz(network_for({**CONV, "augment": "off"})))

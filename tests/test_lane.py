@@ -9,9 +9,11 @@ import pytest
 from job_driver import start
 from synthetic_digits import npz_bytes
 
-from pynn import Network, modelfile, network3
-from pynn.architectures import network_for
-from pynn.browser import Session, call
+from pynn import Network
+from pynn.files import modelfile
+from pynn.nets import network3
+from pynn.nets.architectures import network_for
+from pynn.page.browser import Session, call
 
 SETTINGS = {"architecture": "mlp", "hidden": [8], "cost": "quadratic", "init": "standard", "epochs": 1,
             "minibatch_size": 10, "eta": 3.0, "lmbda": 0.0, "train_size": 300, "seed": 1, "augment": "off"}

@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 from synthetic_digits import make_digits, shifts, style_dataset
 
-from pynn import finetune, memory
-from pynn.architectures import network_for
-from pynn.finetune import FineTune
-from pynn.settings import DEFAULTS, HEAP_BUDGET, SettingsError, check_settings
+from pynn.nets.architectures import network_for
+from pynn.page import finetune
+from pynn.page.finetune import FineTune
+from pynn.page.settings import DEFAULTS, HEAP_BUDGET, SettingsError, check_settings
+from pynn.training import memory
 
 CONV = {**DEFAULTS, "architecture": "conv", "hidden": [100]}
 
 
 def test_the_budget_is_256_mib_and_the_page_is_told():
-    from pynn.settings import page_config
+    from pynn.page.settings import page_config
 
     assert HEAP_BUDGET == 256 * 2**20 and page_config()["heap_budget"] == HEAP_BUDGET
 
@@ -90,8 +91,8 @@ def test_a_default_fine_tune_is_not_refused(conv, replay):
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_the_buffer_counts_are_the_arrays_the_layers_make(dropout):
     """The estimate counts what each layer really keeps after a training step (and makes for inference)."""
-    from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
-    from pynn.network3 import Network
+    from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+    from pynn.nets.network3 import Network
 
     net = Network([ConvPoolLayer((4, 1, 5, 5), (1, 28, 28), (2, 2), "relu"),
                    ConvPoolLayer((6, 4, 3, 3), (4, 12, 12), (2, 2), "relu"),

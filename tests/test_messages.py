@@ -8,11 +8,12 @@ import re
 import pytest
 from synthetic_digits import make_digits
 
-from pynn import modelfile, your_digits
-from pynn.architectures import network_for, step_seconds
-from pynn.browser import Session
-from pynn.network import Network
-from pynn.settings import (
+from pynn.files import modelfile
+from pynn.nets.architectures import network_for, step_seconds
+from pynn.nets.network import Network
+from pynn.page import your_digits
+from pynn.page.browser import Session
+from pynn.page.settings import (
     DEFAULTS,
     FIELDS,
     FINETUNE_FIELDS,
@@ -21,8 +22,8 @@ from pynn.settings import (
     check_finetune_settings,
     check_settings,
 )
-from pynn.spoken import count, spoken_number
-from pynn.your_digits import DigitsFileError
+from pynn.page.spoken import count, spoken_number
+from pynn.page.your_digits import DigitsFileError
 
 EXPONENT = re.compile(r"\de[+-]?\d")  # 4.29497e+09, 1e-06
 NUMERIC = [f for f in FIELDS if f.kind in ("int", "float")]

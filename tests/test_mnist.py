@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import seed_oracle
 
-from pynn import Network, Trainer, fetch, mnist
-from pynn.data import as_dataset
-from pynn.digits import normalize_digit
+from pynn import Network, Trainer
+from pynn.data import fetch, mnist
+from pynn.data.dataset import as_dataset
+from pynn.data.digits import normalize_digit
 
 pytestmark = pytest.mark.mnist
 

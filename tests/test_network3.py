@@ -1,4 +1,4 @@
-"""pynn.network3: gradients against finite differences, the SGD step, training,
+"""pynn.nets.network3: gradients against finite differences, the SGD step, training,
 validation, and the save format (pure numpy, no files: also runs in Pyodide)."""
 
 import json
@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from pynn.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
-from pynn.modelfile import ModelFileError, to_json
-from pynn.modelfile import loads as loads_network3
-from pynn.network3 import LogLikelihoodCost, Network
+from pynn.files.modelfile import ModelFileError, to_json
+from pynn.files.modelfile import loads as loads_network3
+from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+from pynn.nets.network3 import LogLikelihoodCost, Network
 
 
 def small_net(conv_act="sigmoid", fc_act="sigmoid", p_fc=0.0, p_soft=0.0, two_convs=False, seed=0):
@@ -418,8 +418,8 @@ def test_hidden_activations_are_the_first_layers_output():
 
 def test_trainer_chunks_give_a_conv_net_exactly_what_one_run_gives():
     """Stop/resume for layered nets: any split into chunks (dropout draws included) is bit-exact."""
-    from pynn.data import Dataset
-    from pynn.training import Trainer
+    from pynn.data.dataset import Dataset
+    from pynn.training.trainer import Trainer
 
     rng = np.random.default_rng(9)
     net_a, net_b = small_net(fc_act="relu", p_fc=0.3, seed=4), small_net(fc_act="relu", p_fc=0.3, seed=4)

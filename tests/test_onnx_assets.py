@@ -8,7 +8,7 @@ import onnx.onnx_ml_pb2
 import pytest
 
 from buildtools import onnx_assets
-from pynn.settings import ONNX_PACKAGES
+from pynn.page.settings import ONNX_PACKAGES
 
 pytestmark = pytest.mark.native  # pip downloads (cached by hash) and files
 

@@ -9,10 +9,11 @@ import onnxruntime as ort
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
-from pynn import mnist, modelfile
-from pynn.data import PIXEL_SCALE
-from pynn.network import Network
-from pynn.onnx_export import to_onnx
+from pynn.data import mnist
+from pynn.data.dataset import PIXEL_SCALE
+from pynn.files import modelfile
+from pynn.files.onnx_export import to_onnx
+from pynn.nets.network import Network
 
 pytestmark = pytest.mark.native  # onnxruntime and onnx are native packages
 PAGE, OTHERS = page_architectures(), other_network3_nets()

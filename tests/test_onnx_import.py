@@ -8,12 +8,13 @@ import onnxruntime as ort
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
-from pynn import modelfile, network3
-from pynn.browser import Session
-from pynn.modelfile import ModelFileError
-from pynn.network import Network
-from pynn.onnx_export import to_onnx
-from pynn.onnx_proto import schema
+from pynn.files import modelfile
+from pynn.files.modelfile import ModelFileError
+from pynn.files.onnx_export import to_onnx
+from pynn.files.onnx_proto import schema
+from pynn.nets import network3
+from pynn.nets.network import Network
+from pynn.page.browser import Session
 
 pytestmark = pytest.mark.native  # onnxruntime and onnx are native packages
 NETS = {**page_architectures(), **other_network3_nets()}

@@ -7,8 +7,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from pynn import mnist, modelfile, network3
-from pynn.data import PIXEL_SCALE
+from pynn.data import mnist
+from pynn.data.dataset import PIXEL_SCALE
+from pynn.files import modelfile
+from pynn.nets import network3
 
 pytestmark = [pytest.mark.native, pytest.mark.mnist]  # onnxruntime; the real MNIST test images
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "torch_convnet.onnx"

@@ -11,7 +11,7 @@ import pytest
 import seed_oracle
 
 from pynn import Network, Trainer
-from pynn.batches import nonzero_columns
+from pynn.training.batches import nonzero_columns
 
 SHAPES = [[5, 4, 3], [7, 6, 5, 4], [784, 30, 10]]
 COSTS = ["quadratic", "cross-entropy"]
@@ -52,7 +52,7 @@ def test_backprop_equals_seed(sizes, cost, pairs):
 @pytest.mark.parametrize("sizes", SHAPES, ids=str)
 @pytest.mark.parametrize("cost", COSTS)
 def test_the_kernels_matrix_form_equals_the_readable_backprop(sizes, cost, pairs):
-    """pynn.kernel's whole-batch gradient is the sum of Network.backprop's, one sample at a
+    """pynn.nets.kernel's whole-batch gradient is the sum of Network.backprop's, one sample at a
     time: it would catch a kernel that drops a sample, a transposed product, a δ scaled
     twice, or an output error that ignores the cost."""
     rng = np.random.default_rng(7 + sum(sizes))

@@ -1,13 +1,13 @@
 """D7: a fine-tune that made the model worse says so, and the fine-tuned model carries the test
-accuracy measured after it, not its base model's (pynn.outcome)."""
+accuracy measured after it, not its base model's (pynn.page.outcome)."""
 
 import numpy as np
 import pytest
 from synthetic_digits import make_digits, shifts, style_dataset
 
 from pynn import Network
-from pynn.finetune import FineTune
-from pynn.outcome import WORSE_BY, finetuned_meta, verdict
+from pynn.page.finetune import FineTune
+from pynn.page.outcome import WORSE_BY, finetuned_meta, verdict
 
 
 def record(mnist, held):

@@ -1,4 +1,4 @@
-"""An evaluation split across the page's pool of workers (pynn.pool_jobs) reports exactly what
+"""An evaluation split across the page's pool of workers (pynn.page.pool_jobs) reports exactly what
 one worker's evaluation does, whatever the pool's size; each worker is a Session of its own
 here, as each is a Python of its own in the page.
 
@@ -11,10 +11,11 @@ import pytest
 from job_driver import events_of, run, start
 from synthetic_digits import npz_bytes
 
-from pynn import Network, modelfile
-from pynn.architectures import network_for
-from pynn.browser import Session
-from pynn.report import share_rows
+from pynn import Network
+from pynn.files import modelfile
+from pynn.nets.architectures import network_for
+from pynn.page.browser import Session
+from pynn.page.report import share_rows
 
 CONV = {"architecture": "conv", "hidden": [20], "cost": "quadratic", "init": "standard", "epochs": 1,
         "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 300, "seed": 1, "augment": "off"}

@@ -7,8 +7,9 @@ from synthetic_digits import style_dataset
 
 from buildtools import pretrained
 from buildtools.pretrained import StaleRecordError, check_test_accuracy, verified_test_accuracy
-from pynn import Network, mnist
-from pynn.evaluation import count_correct
+from pynn import Network
+from pynn.data import mnist
+from pynn.training.evaluation import count_correct
 
 pytestmark = pytest.mark.native  # build-time code (buildtools/), which the page's Python does not have
 
@@ -57,7 +58,7 @@ def test_the_measurement_is_made_once_per_model_file_and_test_set(trained, tmp_p
 def test_the_recipe_starts_from_the_kept_base_and_refuses_any_other(tmp_path):
     """Issue 19: the shipped model is the base fine-tuned; the base file is checked by sha256 and
     by the recipe it records, and that recipe still hashes to the base's hash on today's data."""
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     start = pretrained.RECIPE["start"]
     assert pretrained.recipe_hash(start["recipe"], pretrained.data_digests()) == start["recipe_hash"]
@@ -72,7 +73,7 @@ def test_the_recipe_starts_from_the_kept_base_and_refuses_any_other(tmp_path):
         pretrained.build_network({**pretrained.RECIPE, "start": {**start, "file": str(changed)}})
     other = modelfile.to_json(base, {**base.meta, "recipe": {**start["recipe"], "seed": 5}})
     changed.write_text(other)
-    from pynn.fetch import sha256_file
+    from pynn.data.fetch import sha256_file
 
     with pytest.raises(ValueError, match="does not record the base recipe"):
         pretrained.build_network({**pretrained.RECIPE, "start": {**start, "file": str(changed),
@@ -83,7 +84,7 @@ def test_the_recipe_starts_from_the_kept_base_and_refuses_any_other(tmp_path):
 def test_the_shipped_model_records_the_european_drawings_it_was_tuned_on():
     from buildtools.strokes import GENERATORS
     from buildtools.styles import FONT_SOURCES
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     meta = modelfile.load(pretrained.BASE_FILE.parents[2] / "web" / "models" / "pretrained.json").meta
     drawn = pretrained.RECIPE["strokes"]

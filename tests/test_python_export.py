@@ -1,6 +1,6 @@
 """The numpy-only predictor ("Download as Python"): the generated file, run natively in a subprocess
 where pynn cannot be imported, gives pynn's feedforward on MNIST digits and on a drawing it normalises
-as the page does (pynn.digits, copied in)."""
+as the page does (pynn.data.digits, copied in)."""
 
 import ast
 import json
@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from onnx_nets import other_network3_nets, page_architectures
 
-from pynn import mnist, modelfile
 from pynn.cli import main
-from pynn.data import PIXEL_SCALE
-from pynn.digits import normalize_digit
-from pynn.python_export import to_python
+from pynn.data import mnist
+from pynn.data.dataset import PIXEL_SCALE
+from pynn.data.digits import normalize_digit
+from pynn.files import modelfile
+from pynn.files.python_export import to_python
 
 pytestmark = pytest.mark.native  # subprocesses and files
 NETS = {**page_architectures(), **other_network3_nets()}

@@ -9,9 +9,9 @@ import pickle
 import numpy as np
 import pytest
 
-from pynn import fetch, mnist
-from pynn.fetch import ChecksumError
-from pynn.mnist import NumpyOnlyUnpickler
+from pynn.data import fetch, mnist
+from pynn.data.fetch import ChecksumError
+from pynn.data.mnist import NumpyOnlyUnpickler
 
 
 def unpickle(data):

@@ -1,14 +1,23 @@
-"""pynn.settings: the one schema of the training form, and what the page is told."""
+"""pynn.page.settings: the one schema of the training form, and what the page is told."""
 
 import json
 
 import pytest
 
-from pynn import your_digits
-from pynn.costs import COSTS
-from pynn.modelfile import MAX_BYTES
-from pynn.network import INITS
-from pynn.settings import CSP, CSP_META, DEFAULTS, FIELDS, FINETUNE_FIELDS, SettingsError, check_settings, page_config
+from pynn.files.modelfile import MAX_BYTES
+from pynn.nets.costs import COSTS
+from pynn.nets.network import INITS
+from pynn.page import your_digits
+from pynn.page.settings import (
+    CSP,
+    CSP_META,
+    DEFAULTS,
+    FIELDS,
+    FINETUNE_FIELDS,
+    SettingsError,
+    check_settings,
+    page_config,
+)
 
 
 def test_defaults_pass_their_own_checks():

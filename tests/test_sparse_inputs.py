@@ -6,8 +6,8 @@ import pytest
 import seed_oracle
 
 from pynn import Network
-from pynn.data import Dataset
-from pynn.training import Trainer
+from pynn.data.dataset import Dataset
+from pynn.training.trainer import Trainer
 
 
 def sparse_pairs(n_in, n_out, count, rng, zero_share=0.8, blank_rows=()):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from buildtools import styles
-from pynn import fetch
+from pynn.data import fetch
 
 pytestmark = pytest.mark.native
 

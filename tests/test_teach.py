@@ -10,16 +10,18 @@ import pytest
 from job_driver import events_of, progress, run, start
 from synthetic_digits import make_digits, shifts, style_dataset
 
-from pynn import Network, modelfile, your_digits
-from pynn.browser import Session
-from pynn.data import Dataset
-from pynn.digits import BlankImageError
-from pynn.evaluation import count_correct
-from pynn.explain import explain, hidden_activations, input_gradient
-from pynn.finetune import FineTune, NoDigitsError, copy_model, split_held_out
-from pynn.report import Evaluation
-from pynn.settings import SettingsError, check_finetune_settings
-from pynn.your_digits import DigitsFileError
+from pynn import Network
+from pynn.data.dataset import Dataset
+from pynn.data.digits import BlankImageError
+from pynn.files import modelfile
+from pynn.page import your_digits
+from pynn.page.browser import Session
+from pynn.page.explain import explain, hidden_activations, input_gradient
+from pynn.page.finetune import FineTune, NoDigitsError, copy_model, split_held_out
+from pynn.page.report import Evaluation
+from pynn.page.settings import SettingsError, check_finetune_settings
+from pynn.page.your_digits import DigitsFileError
+from pynn.training.evaluation import count_correct
 
 
 @pytest.fixture(scope="module")
@@ -334,7 +336,7 @@ def test_the_mistakes_shown_are_the_test_images_it_got_wrong(session, test_set):
 
 
 def test_a_conv_net_fine_tunes_and_explains_itself(replay):
-    from pynn.architectures import network_for
+    from pynn.nets.architectures import network_for
 
     conv = network_for({"architecture": "conv", "hidden": [12], "seed": 5})
     fresh = network_for({"architecture": "conv", "hidden": [12], "seed": 5})
@@ -353,7 +355,7 @@ def test_a_conv_net_fine_tunes_and_explains_itself(replay):
 
 
 def test_the_model_being_trained_is_not_evaluated_until_the_run_ends(session):
-    from pynn.settings import DEFAULTS
+    from pynn.page.settings import DEFAULTS
 
     job = start(session, "train", settings={**DEFAULTS, "hidden": [8], "epochs": 1, "train_size": 100})
     session.work(0.0)

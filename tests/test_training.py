@@ -1,4 +1,4 @@
-"""pynn.training.Trainer: training in chunks gives exactly what training in one go
+"""pynn.training.trainer.Trainer: training in chunks gives exactly what training in one go
 gives, and the Progress records say truthfully where training stands."""
 
 import numpy as np

@@ -1,11 +1,11 @@
-"""pynn.untrusted.structure: the count made before parsing equals a walk of the parsed value."""
+"""pynn.files.untrusted.structure: the count made before parsing equals a walk of the parsed value."""
 
 import json
 
 import numpy as np
 import pytest
 
-from pynn import untrusted
+from pynn.files import untrusted
 
 TRICKY_STRINGS = ["", "]", "[{", ",,", '"', "\\", '\\"]', "a, b", "}{", " \n\t"]
 

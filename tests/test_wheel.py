@@ -1,7 +1,7 @@
 """Nothing ships that the page does not use: every module in the pynn wheel (the one the page
-downloads) is one the page's Python reaches from pynn.browser, or a declared public module of
+downloads) is one the page's Python reaches from pynn.page.browser, or a declared public module of
 the library.  Reached is measured: modulefinder reads every import statement, those inside
-functions too (the ONNX export is imported on first use), from pynn.browser outwards.
+functions too (the ONNX export is imported on first use), from pynn.page.browser outwards.
 
 It would catch build-time code put back in the package (as styles and pretrained once were), a
 new module nothing imports, and buildtools/ slipping into the wheel."""
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.native  # builds a wheel and reads the sources
 ROOT = Path(__file__).resolve().parents[1]
 # The library's own public modules that the page has no use for: python -m pynn, and MNIST as
 # Nielsen's mnist_loader gives it (with the pinned download it needs).
-PUBLIC_LIBRARY = {"pynn.__main__", "pynn.cli", "pynn.mnist", "pynn.fetch"}
+PUBLIC_LIBRARY = {"pynn.__main__", "pynn.cli", "pynn.data.mnist", "pynn.data.fetch"}
 
 
 def wheel_modules(tmp_path: Path) -> set[str]:
@@ -34,7 +34,7 @@ def wheel_modules(tmp_path: Path) -> set[str]:
 
 def reached_from_the_page(tmp_path: Path) -> set[str]:
     entry = tmp_path / "page.py"
-    entry.write_text("import pynn.browser\n")
+    entry.write_text("import pynn.page.browser\n")
     finder = modulefinder.ModuleFinder(path=[str(ROOT), *sys.path], excludes=["numpy", "onnx", "google"])
     finder.run_script(str(entry))
     return {name for name in finder.modules if name == "pynn" or name.startswith("pynn.")}
@@ -43,7 +43,7 @@ def reached_from_the_page(tmp_path: Path) -> set[str]:
 def test_the_wheel_holds_what_the_page_imports_and_the_public_library(tmp_path):
     shipped = wheel_modules(tmp_path)
     reached = reached_from_the_page(tmp_path)
-    assert {"pynn.browser", "pynn.network", "pynn.onnx_export", "pynn.python_export"} <= reached
+    assert {"pynn.page.browser", "pynn.nets.network", "pynn.files.onnx_export", "pynn.files.python_export"} <= reached
     unused = shipped - reached - PUBLIC_LIBRARY
     assert not unused, f"the wheel ships modules the page never imports: {sorted(unused)}"
     assert PUBLIC_LIBRARY <= shipped

@@ -1,4 +1,4 @@
-"""pynn.your_digits: the downloadable file of your labelled drawings round-trips, and hostile
+"""pynn.page.your_digits: the downloadable file of your labelled drawings round-trips, and hostile
 files are refused, each for its own fault."""
 
 import json
@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import pytest
 from synthetic_digits import make_digits
 
-from pynn import untrusted, your_digits
-from pynn.your_digits import DigitsFileError
+from pynn.files import untrusted
+from pynn.page import your_digits
+from pynn.page.your_digits import DigitsFileError
 
 
 def test_digits_file_round_trip():

@@ -93,7 +93,7 @@ export async function bootPython(status, { makesSnapshot = true } = {}) {
   await pyodide.loadPackage(["pynn"], { messageCallback: () => {}, errorCallback: (text) => problems.push(text) });
   if (problems.length) throw new Error(`numpy and pynn did not load: ${problems.join(" ")}`);
   lap("packages");
-  pyodide.runPython("import numpy, pynn.browser");
+  pyodide.runPython("import numpy, pynn.page.browser");
   lap("imports");
 
   if (makesSnapshot && key && timings.path !== "snapshot") {

@@ -1,12 +1,12 @@
 // The page's side of the worker: requests with ids, answered as promises, and a worker
 // that dies or stops answering turns into a "crash" event instead of a hung page.
-//   call(method, args)   a pynn.browser.Session method (PAGE_CALLS), by its Python name
+//   call(method, args)   a pynn.page.browser.Session method (PAGE_CALLS), by its Python name
 //   job(kind, args)      a job of the worker's loop: {result, stop()}; progress and checkpoints
 //                        go to onProgress and onCheckpoint
 import { REPLY, ROLE, WORKER } from "./protocol.js";
 
 const BOOT_SILENCE_MS = 120_000;
-// The worker reports between chunks of well under a few seconds (pynn.settings caps a step's
+// The worker reports between chunks of well under a few seconds (pynn.page.settings caps a step's
 // estimated time and evaluation runs in slices), so a long silence means it is stuck.
 const BUSY_SILENCE_MS = 60_000;
 

@@ -1,4 +1,4 @@
-// What pynn/settings.py tells the page (config.json, written by build.py): the training
+// What pynn/page/settings.py tells the page (config.json, written by build.py): the training
 // form's fields, model names, sizes, the upload cap. Fetched once per context (page, worker).
 
 async function load() {

@@ -1,4 +1,4 @@
-// "Why this answer": after each stroke, the worker explains the drawing (pynn.explain): a
+// "Why this answer": after each stroke, the worker explains the drawing (pynn.page.explain): a
 // saliency map (how nudging each of the 28×28 input pixels would move the answer) painted
 // over the input, and the weight tiles of "What the net learned" lit by how strongly each
 // of those hidden units fires for it.

@@ -1,4 +1,4 @@
-// Fine-tuning, the page's side: its settings (pynn.settings.FINETUNE_FIELDS from config.json),
+// Fine-tuning, the page's side: its settings (pynn.page.settings.FINETUNE_FIELDS from config.json),
 // Fine-tune and Stop, progress, and the before → after result with its notes. The run is in
 // the worker (a chunk loop); the model in use is never touched, and a finished run's model
 // is handed to `adopt` (the model panel makes it "yours (fine-tuned)" and uses it).

@@ -1,8 +1,8 @@
 // How numbers are shown, in one place: plain numbers, sizes in MB (MiB, as
-// pynn.browser.megabytes), durations, accuracies.
+// pynn.page.browser.megabytes), durations, accuracies.
 
 /** A number as a person writes it: 1,000 and 4,294,967,295, 0.000001 (never 1e-6 or 4.29e+9),
- * as pynn.settings.spoken_number writes it in Python's messages. */
+ * as pynn.page.settings.spoken_number writes it in Python's messages. */
 export function number(n) {
   return n.toLocaleString("en", { maximumFractionDigits: 20 });
 }

@@ -1,5 +1,5 @@
 // The gallery of your digits: each one's 28×28 image, its label and a delete button. Rendered
-// from the summary Python gives (pynn.teaching.digits_summary); one list item per digit.
+// from the summary Python gives (pynn.page.teaching.digits_summary); one list item per digit.
 import { imageCanvas, paintDigit } from "./images.js";
 
 /** Replaces the list's items with one per digit; `onDelete(index)` is called on delete. */

@@ -1,10 +1,10 @@
 // The pool: work that splits runs on several Python workers at once, in shares handed out as
 // workers come free (the main worker begins at once), and the main worker merges the shares into
-// one result, exactly its own (pynn.pool_jobs: shares fall on whole blocks). The pool's workers start when such work
+// one result, exactly its own (pynn.page.pool_jobs: shares fall on whole blocks). The pool's workers start when such work
 // begins, never with the page, and are let go after a minute idle. A pool worker that dies has
 // its share redone by the main worker; the result is the same.
 //
-// Its size is the "workers" setting (pynn.settings.WORKERS): "auto" is one worker per core, as
+// Its size is the "workers" setting (pynn.page.settings.WORKERS): "auto" is one worker per core, as
 // many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
 import { Bridge } from "./bridge.js";
 import { CONFIG } from "./config.js";

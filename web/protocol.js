@@ -1,6 +1,6 @@
 // The page ↔ worker protocol, used by both sides. Python's names travel as they are: a call
-// names a pynn.browser.Session method (PAGE_CALLS) with its arguments by their Python names,
-// and a job names one of pynn.browser.JOBS; nothing is renamed on the way.
+// names a pynn.page.browser.Session method (PAGE_CALLS) with its arguments by their Python names,
+// and a job names one of pynn.page.browser.JOBS; nothing is renamed on the way.
 //
 //   page → worker  {id, call: method, args: {…}}        a Session method; answered by a result
 //                  {id, job: kind, args: {…}}           a job (train, finetune, evaluate): progress
@@ -42,7 +42,7 @@ export const STAGE = Object.freeze({ data: "data", dataLoaded: "data-loaded" });
 // How a test can make the worker fail: an uncaught error, a fatal message, or silence.
 export const CRASH_KINDS = Object.freeze(["error", "fatal", "hang"]);
 
-// pynn.settings.MODEL_NAMES; checkModelNames() holds them to config.json's list at start.
+// pynn.page.settings.MODEL_NAMES; checkModelNames() holds them to config.json's list at start.
 export const MODEL = Object.freeze({ pretrained: "pretrained", yours: "yours", finetuned: "finetuned" });
 
 export function checkModelNames(config) {

@@ -1,11 +1,11 @@
-// The training settings form, built from config.json (pynn.settings is the one source of
+// The training settings form, built from config.json (pynn.page.settings is the one source of
 // the fields, their ranges, choices and defaults): reading and checking it, messages next to
 // each field, and all of it in the URL hash under the Python names, so a link repeats a run.
 // The parsing, hints and messages of a field are shared with the fine-tune form (finetune.js).
 import { CONFIG } from "./config.js";
 import { number } from "./format.js";
 
-// The form's elements (id = data-testid) for each field of pynn.settings.FIELDS.
+// The form's elements (id = data-testid) for each field of pynn.page.settings.FIELDS.
 const ELEMENT_IDS = {
   architecture: "architecture", hidden: "hidden-layers", cost: "cost", init: "init", epochs: "epochs", minibatch_size: "batch-size",
   eta: "learning-rate", lmbda: "lambda", train_size: "train-size", seed: "seed", augment: "augment",

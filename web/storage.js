@@ -84,7 +84,7 @@ export function loadSavedModel(name) {
 
 const DIGITS_KEY = "your-digits";
 
-/** Stores your digits: the bytes of their file (pynn.your_digits), as one record. */
+/** Stores your digits: the bytes of their file (pynn.page.your_digits), as one record. */
 export function saveDigitsFile(bytes) {
   return transaction("readwrite", (store) => store.put({ bytes, savedAt: new Date().toISOString() }, DIGITS_KEY),
                      "saving your digits");

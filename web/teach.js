@@ -8,9 +8,9 @@ import { megabytes } from "./format.js";
 import { downloadText } from "./models.js";
 
 const CAPS = CONFIG.teach.your_digits;
-const DECIMALS = 1e4; // pynn.your_digits writes strokes with four decimals
+const DECIMALS = 1e4; // pynn.page.your_digits writes strokes with four decimals
 
-/** The pad's strokes within pynn.your_digits' caps: extra strokes are dropped and long ones
+/** The pad's strokes within pynn.page.your_digits' caps: extra strokes are dropped and long ones
  * thinned evenly (the 28×28 pixels, not the strokes, are what the network learns from). */
 export function cappedStrokes(strokes) {
   const kept = strokes.slice(0, CAPS.max_strokes);

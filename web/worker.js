@@ -1,6 +1,6 @@
-// The Python side of the page: Pyodide, numpy and a pynn.browser.Session, in a module worker.
+// The Python side of the page: Pyodide, numpy and a pynn.page.browser.Session, in a module worker.
 // A call is one Session method, answered at once; long work is a job of Python's one job loop
-// (pynn.jobs): this worker turns the loop a slice at a time and serves the message queue in
+// (pynn.page.jobs): this worker turns the loop a slice at a time and serves the message queue in
 // between, so predictions and Stop cut in, and two jobs share the time. The protocol: protocol.js.
 import { bootPython, describeBoot } from "./boot.js";
 import { CRASH_KINDS, MODEL, REPLY, ROLE, STAGE, WORKER } from "./protocol.js";
@@ -30,7 +30,7 @@ let loadPackages = null; // (names) → a promise: Pyodide's loadPackage
 let onnxSupport = null; // the promise of ONNX's packages, loaded on the first call that needs them
 
 function makeCaller(pyodide) {
-  const browser = pyodide.pyimport("pynn.browser");
+  const browser = pyodide.pyimport("pynn.page.browser");
   const session = browser.Session();
   return (method, args = {}) => {
     const proxy = browser.call(session, method, args);

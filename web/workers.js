@@ -19,7 +19,7 @@ import { Pool } from "./pool.js";
 import { JOB, MODEL, ROLE } from "./protocol.js";
 
 const ROUTED = new Set(["predict", "explain"]);
-// Calls after which the main worker computes ahead (pynn.browser's background job).
+// Calls after which the main worker computes ahead (pynn.page.browser's background job).
 const START_WORK = new Set(["label_digit", "load_digits"]);
 // With no job and no drawing for this long, the prediction worker is let go (its memory back to
 // the tab); the next drawing or job starts it again.

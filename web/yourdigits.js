@@ -1,4 +1,4 @@
-// Your digits: Python holds them (pynn.teaching, validated by pynn.your_digits); this keeps a
+// Your digits: Python holds them (pynn.page.teaching, validated by pynn.page.your_digits); this keeps a
 // copy of their file here and in IndexedDB (storage.js), so they survive a reload and a worker
 // restart. Without storage (private mode, a full disk, an open that never answers) they are
 // kept in memory only, and `memoryOnly` says why. Dispatches "change" (detail: the summary).

@@ -1,4 +1,4 @@
-"""The page's conv net (pynn.architectures.conv_layers: 20 5×5 filters, 2×2 max-pool, ReLU 100,
+"""The page's conv net (pynn.nets.architectures.conv_layers: 20 5×5 filters, 2×2 max-pool, ReLU 100,
 softmax 10; log-likelihood, mini-batch 10, η 0.1), one epoch on MNIST training images — or the
 first ``samples`` of them, the time extrapolated to 50,000 — trained in the page's worker through
 its form, natively with this checkout's pynn (same settings, seed and code path: Session's
@@ -44,31 +44,31 @@ def conv_settings(samples: int) -> dict:
 
 
 def pretrained_summary() -> str:
-    from pynn import modelfile
-    from pynn.architectures import summary
+    from pynn.files import modelfile
+    from pynn.nets.architectures import summary
 
     return summary(modelfile.load(ROOT / "web" / "models" / "pretrained.json"))
 
 
 def params_of(network) -> list:
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     return modelfile.spec_and_params(network)[1]
 
 
 @functools.lru_cache(maxsize=1)
 def native_data():
-    from pynn import mnist
+    from pynn.data import mnist
 
     return mnist.load_dataset("train"), mnist.load_dataset("test")
 
 
 def native_conv_epoch(seed: int, samples: int) -> dict:
     """What Session.start_training and train_chunk do for the page's settings, in one go."""
-    from pynn.architectures import network_for
-    from pynn.evaluation import count_correct
-    from pynn.settings import check_settings
-    from pynn.training import Trainer
+    from pynn.nets.architectures import network_for
+    from pynn.page.settings import check_settings
+    from pynn.training.evaluation import count_correct
+    from pynn.training.trainer import Trainer
 
     train, test = native_data()
     settings = check_settings({**conv_settings(samples), "seed": seed})
@@ -83,7 +83,7 @@ def native_conv_epoch(seed: int, samples: int) -> dict:
 
 def page_epoch(page, seed: int, samples: int) -> dict:
     run = train_in_page(page, seed, settings=conv_settings(samples), timeout=3600.0)
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     run["params"] = params_of(modelfile.loads(model_json(page, "yours")))
     return run

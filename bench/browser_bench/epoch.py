@@ -63,7 +63,7 @@ def train_in_page(page, seed: int, epochs: int = 1, probe: WorkerProbe | None = 
 
 def page_model(page) -> list[np.ndarray]:
     """The trained "yours" model's weights and biases, read through window.pynnApp.bridge."""
-    from pynn import modelfile
+    from pynn.files import modelfile
 
     network = modelfile.loads(model_json(page, "yours"))
     return network.weights + network.biases
@@ -71,7 +71,7 @@ def page_model(page) -> list[np.ndarray]:
 
 @functools.lru_cache(maxsize=1)
 def native_data():
-    from pynn import mnist
+    from pynn.data import mnist
 
     return mnist.load_dataset("train"), mnist.load_dataset("test")
 
@@ -80,7 +80,7 @@ def native_run(seed: int, epochs: int = 1, train_size: int = 50_000):
     """What Session.start_training and train_chunk do, without the chunks: yields per-epoch
     progress, then (network, trainer)."""
     from pynn import Network
-    from pynn.training import Trainer
+    from pynn.training.trainer import Trainer
 
     train, test = native_data()
     network = Network([784, 30, 10], cost="quadratic", init="standard", seed=seed)

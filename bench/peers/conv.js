@@ -1,4 +1,4 @@
-// Bench only: the peers' epoch of the page's conv net (pynn.architectures.conv_layers, network3's
+// Bench only: the peers' epoch of the page's conv net (pynn.nets.architectures.conv_layers, network3's
 // layers, Nielsen ch. 6): 20 5×5 filters (valid, stride 1) + bias → ReLU → 2×2 max-pool,
 // fully connected 2880 → 100 ReLU, softmax 10, log-likelihood cost, plain SGD with the mean
 // gradient of a mini-batch of 10, η 0.1. (ReLU commutes with the max-pool and a per-filter

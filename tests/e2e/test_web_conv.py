@@ -12,7 +12,7 @@ from harness.models import model_in_use, select_model
 from harness.predictions import check_against_native, tap_predictions, wait_prediction
 from harness.training import native_run, train
 
-from pynn import modelfile
+from pynn.files import modelfile
 
 CONV_RUN = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
             "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 2000, "seed": 3, "augment": "off"}

@@ -24,8 +24,8 @@ from harness.drawing import (
 from harness.predictions import check_against_native, last_predict_call, tap_predictions, wait_prediction
 from playwright.sync_api import expect
 
-from pynn import modelfile
-from pynn.digits import normalize_digit
+from pynn.data.digits import normalize_digit
+from pynn.files import modelfile
 
 
 def draw_prompt(page):
@@ -134,7 +134,7 @@ def test_browser_matches_native_pynn(module_app, pretrained, digit):
 
 
 def test_a_single_tap_is_not_read_as_a_digit(module_app):
-    """A click leaves a round dot of the pen's width: pynn.digits refuses it as near-blank,
+    """A click leaves a round dot of the pen's width: pynn.data.digits refuses it as near-blank,
     so the page keeps inviting a drawing instead of guessing (it used to say 8)."""
     page = module_app.page
     clear_pad(page)

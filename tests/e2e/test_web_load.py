@@ -12,7 +12,7 @@ from harness.app import by_id, wait_ready, wait_service_worker
 from harness.monitor import Monitor
 from playwright.sync_api import expect
 
-from pynn.settings import CSP, CSP_META
+from pynn.page.settings import CSP, CSP_META
 
 
 def test_ready_with_no_other_origin_and_no_errors(new_context, site_server):
@@ -100,7 +100,7 @@ def served(url: str) -> tuple[str, bytes]:
 
 def test_served_with_the_exact_content_security_policy(site_server):
     """The second line of defence: the browser itself refuses any other origin.  The header and
-    the <meta> copy in index.html are pynn.settings' policy, to the character."""
+    the <meta> copy in index.html are pynn.page.settings' policy, to the character."""
     for path in ("", "index.html", "worker.js", "pyodide/pyodide.mjs", "models/pretrained.json", "config.json"):
         header, _ = served(site_server.url + path)
         assert header == CSP, f"/{path}: header {header!r}\n  expected {CSP!r}"
@@ -117,4 +117,4 @@ def test_served_with_the_exact_content_security_policy(site_server):
 
     _, config = served(site_server.url + "config.json")
     config = json.loads(config)
-    assert (config["csp"], config["csp_meta"]) == (CSP, CSP_META), "config.json disagrees with pynn.settings"
+    assert (config["csp"], config["csp_meta"]) == (CSP, CSP_META), "config.json disagrees with pynn.page.settings"

@@ -23,8 +23,9 @@ from harness.predictions import check_against_native, tap_predictions, wait_pred
 from harness.training import train
 from playwright.sync_api import expect
 
-from pynn import Network, modelfile
-from pynn.digits import normalize_digit
+from pynn import Network
+from pynn.data.digits import normalize_digit
+from pynn.files import modelfile
 
 
 def predict_drawing(page, digit: int = 3):

@@ -22,7 +22,7 @@ from harness.ort import ort_page, run_onnx
 from harness.predictions import check_against_native, last_predict_call, tap_predictions, wait_prediction
 from playwright.sync_api import expect
 
-from pynn import modelfile
+from pynn.files import modelfile
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "torch_convnet.onnx"
 ONNX_FILES = ("protobuf-", "onnx_schema-")

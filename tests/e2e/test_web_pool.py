@@ -11,9 +11,9 @@ from harness.app import by_id, poll
 from playwright.sync_api import expect
 from teach_helpers import confusion
 
-from pynn import modelfile
-from pynn.browser import read_npz
-from pynn.report import Evaluation
+from pynn.files import modelfile
+from pynn.page.browser import read_npz
+from pynn.page.report import Evaluation
 
 RUN_TIMEOUT = 300_000  # ms, on a busy 2-core machine
 SITE = ROOT / "site"

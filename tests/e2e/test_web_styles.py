@@ -11,7 +11,7 @@ from harness import ROOT, SITE
 from harness.drawing import clear_pad, draw
 from harness.predictions import check_against_native, tap_predictions, wait_prediction
 
-from pynn import modelfile
+from pynn.files import modelfile
 
 STYLE_SET = json.loads((ROOT / "tests" / "e2e" / "style_set.json").read_text())["drawings"]
 STYLES = sorted({d["style"] for d in STYLE_SET})

@@ -21,10 +21,11 @@ from harness.predictions import wait_prediction
 from harness.training import TRAIN_TIMEOUT, progress, recording, start_recording
 from playwright.sync_api import expect
 
-from pynn import Network, modelfile
-from pynn.browser import read_npz
-from pynn.evaluation import count_correct
-from pynn.settings import BY_NAME, DEFAULTS
+from pynn import Network
+from pynn.files import modelfile
+from pynn.page.browser import read_npz
+from pynn.page.settings import BY_NAME, DEFAULTS
+from pynn.training.evaluation import count_correct
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,11 @@ import time
 
 import numpy as np
 
-from pynn import Network, mnist
-from pynn.data import Dataset
-from pynn.evaluation import count_correct
-from pynn.training import Trainer
+from pynn import Network
+from pynn.data import mnist
+from pynn.data.dataset import Dataset
+from pynn.training.evaluation import count_correct
+from pynn.training.trainer import Trainer
 
 SETTINGS = {"sizes": [784, 30, 10], "samples": 2000, "epochs": 2, "minibatch_size": 10, "eta": 3.0, "seed": 12345}
 

@@ -2,7 +2,7 @@
 native collection of the unit tests, and moving files and code into Pyodide.
 
 Nothing here reaches the network except ``pip download`` of the wheels pinned in
-requirements.txt (through pynn.fetch, which checks each sha256 and caches by hash).
+requirements.txt (through pynn.data.fetch, which checks each sha256 and caches by hash).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def make_test_dist(source: Path, target: Path) -> Path:
     from pyodide_lock import PyodideLockSpec
     from pyodide_lock.utils import add_wheels_to_spec
 
-    from pynn.fetch import pip_wheel
+    from pynn.data.fetch import pip_wheel
 
     check_site_pyodide(source)
     target.mkdir(parents=True, exist_ok=True)

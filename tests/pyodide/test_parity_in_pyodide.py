@@ -2,7 +2,7 @@
 
 [784, 30, 10], quadratic cost, 2 epochs over the first 2,000 MNIST training samples,
 mini-batch 10, eta 3.0, a fixed seed (parity_training.py, one file run on both sides).
-Natively the samples come from pynn.mnist.load_arrays("train") (pynn's .npz cache);
+Natively the samples come from pynn.data.mnist.load_arrays("train") (pynn's .npz cache);
 Pyodide gets the bytes of that same file (checked by sha256 on arrival) and reads them
 with the same function.  The weights and biases come back as exact float64 bytes.
 """
@@ -15,7 +15,7 @@ import parity_training
 import pytest
 from pyodide_support import SUMMARY, copy_into_pyodide, run_python, script_timeout
 
-from pynn import mnist
+from pynn.data import mnist
 
 HERE = Path(__file__).resolve().parent
 TOLERANCE = 1e-12

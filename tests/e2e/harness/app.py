@@ -95,7 +95,7 @@ def bridge_call(page: Page, kind: str, payload: dict | None = None):
 
 
 def model_json(page: Page, name: str) -> str:
-    """The model ``name`` as the worker would write it to a file (pynn.modelfile's JSON)."""
+    """The model ``name`` as the worker would write it to a file (pynn.files.modelfile's JSON)."""
     return bridge_call(page, "model_json", {"name": name})
 
 

@@ -1,4 +1,4 @@
-"""The training form.  Its fields are named here the way pynn names them (pynn.settings; the
+"""The training form.  Its fields are named here the way pynn names them (pynn.page.settings; the
 URL hash uses the same keys), and mapped, in this one place, to the form's data-testids."""
 
 from __future__ import annotations
@@ -6,14 +6,14 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from harness.app import by_id
-from pynn import settings as pynn_settings
+from pynn.page import settings as pynn_settings
 
 # pynn's setting name (and URL hash key) → the form field's data-testid
 FIELDS = {"architecture": "architecture", "hidden": "hidden-layers", "cost": "cost", "init": "init",
           "epochs": "epochs", "minibatch_size": "batch-size", "eta": "learning-rate", "lmbda": "lambda",
           "train_size": "train-size", "seed": "seed", "augment": "augment"}
 assert list(FIELDS) == [field.name for field in pynn_settings.FIELDS], \
-    "harness.forms.FIELDS and pynn.settings.FIELDS name different settings"
+    "harness.forms.FIELDS and pynn.page.settings.FIELDS name different settings"
 
 # A short run that trains well: [784, 30, 10] on 10,000 images, one epoch.
 VALID_SETTINGS = {"architecture": "mlp", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,

@@ -97,7 +97,7 @@ def check_against_native(page: Page, network, result: Prediction) -> np.ndarray:
     The worker's full-precision probabilities must match to 1e-9; the page's data-p are
     rounded to 6 decimals (toFixed(6)), so they must equal the native values so rounded.
     Returns the normalised 28×28 input."""
-    from pynn.digits import normalize_digit
+    from pynn.data.digits import normalize_digit
 
     call = last_predict_call(page)
     assert call is not None, "no predict request was seen (call tap_predictions first)"

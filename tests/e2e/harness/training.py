@@ -51,9 +51,9 @@ def train(page: Page, settings: dict | None = None, timeout: float = TRAIN_TIMEO
 
 
 def native_run(settings: dict):
-    """The run the page's worker makes for ``settings``, natively (pynn.browser.Session's "train"
+    """The run the page's worker makes for ``settings``, natively (pynn.page.browser.Session's "train"
     job, turns of its loop until the job ends): the last progress record and the network."""
-    from pynn.browser import Session
+    from pynn.page.browser import Session
 
     session = Session()
     session.set_data((SITE / "data" / "mnist-train.npz").read_bytes(), (SITE / "data" / "mnist-test.npz").read_bytes())

@@ -1,0 +1,251 @@
+"""The Python half of the web page's worker: models, predictions and training.
+
+The worker (web/worker.js) holds one :class:`Session` and reaches it only
+through :func:`call`, with plain values (bytes, numbers, dicts of JSON types)
+in and a plain ``{"ok": ...}`` dict out, so nothing here imports Pyodide and
+all of it is tested natively.  Anything the user supplies (a model file,
+training settings) is validated here, and a rejected one leaves the session as
+it was.  Whether a training run is going is known here and nowhere else in the
+worker.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+from pynn.data.dataset import Dataset
+from pynn.data.digits import BlankImageError, from_pad, preview
+from pynn.files import modelfile
+from pynn.files.untrusted import megabytes
+from pynn.nets import network3
+from pynn.nets.architectures import summary
+from pynn.nets.layers import ConvPoolLayer
+from pynn.page.jobs import Scheduler
+from pynn.page.page_jobs import EvaluateJob, FineTuneJob, TrainJob
+from pynn.page.pool_jobs import EvaluateShareJob, merged_report
+from pynn.page.settings import INPUTS, OUTPUTS, SettingsError
+from pynn.page.teaching import TeachingSession
+
+MAX_MODEL_BYTES = modelfile.MAX_BYTES
+
+
+class ModelTooLargeError(ValueError):
+    """A model whose JSON file would be over the cap the page loads models with."""
+
+
+def plain(value):
+    """A value from JavaScript as plain Python: typed arrays as bytes, arrays as lists,
+    objects as dicts.  Duck-typed on Pyodide's JsProxy methods, so this module never imports
+    pyodide: every JsProxy has to_py, a JsBuffer to_bytes too (an int has only to_bytes)."""
+    if hasattr(value, "to_py"):
+        value = value.to_bytes() if hasattr(value, "to_bytes") else value.to_py()
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
+# What the page may call, by these names on both sides (web/ uses them as they are, with the
+# arguments named as here), and what the worker calls for its job loop.
+PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_file", "hidden_units", "label_digit",
+              "digits_summary", "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images",
+              "explain", "evaluation_report")
+WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
+
+
+def call(session: Session, method: str, args=None) -> dict:
+    """The worker's one entry point: ``session.method(**args)`` as {"ok": True, "value": ...},
+    or {"ok": False, "name", "message"} (and "fields" for a SettingsError) instead of an
+    exception, so that the page gets errors as data."""
+    try:
+        if method not in PAGE_CALLS + WORKER_CALLS:
+            raise AttributeError(f"the page may not call {method!r}")
+        args = plain(args) or {}
+        if not isinstance(args, dict):
+            raise TypeError(f"{method}'s arguments must be given by name")
+        return {"ok": True, "value": getattr(session, method)(**args)}
+    except SettingsError as error:
+        return {"ok": False, "name": "SettingsError", "message": str(error), "fields": error.fields}
+    except Exception as error:
+        return {"ok": False, "name": type(error).__name__, "message": str(error) or type(error).__name__}
+
+
+def read_npz(data: bytes) -> Dataset:
+    """An MNIST split shipped as a pickle-free .npz of uint8 images and labels."""
+    with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as archive:
+        return Dataset.from_arrays(archive["images"], archive["labels"])
+
+
+def valid_accuracy(value) -> float | None:
+    """An accuracy worth showing: a real number from 0 to 1 (a model file may say anything)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 1:
+        return float(value)
+    return None
+
+
+def first_layer_images(model, count: int) -> tuple[np.ndarray, int, str]:
+    """(count, side²) weights of the first layer's units or filters, their side, and what they are."""
+    first = model.layers[0] if isinstance(model, network3.Network) else None
+    if isinstance(first, ConvPoolLayer) and first.filter_shape[1] == 1:
+        filters = first.params[0][:count]
+        return filters.reshape(len(filters), -1), first.filter_shape[2], "filters"
+    weights = first.params[0].T[:count] if first is not None else model.weights[0][:count]
+    return weights, 28, "units"
+
+
+class Session(TeachingSession):
+    """Models by name ("pretrained", "yours", "finetuned"), the active one, and the jobs."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, modelfile.Model] = {}
+        self.active: str | None = None
+        self.train_data: Dataset | None = None
+        self.test_data: Dataset | None = None
+        self.jobs = Scheduler()
+        super().__init__()
+
+    @property
+    def running(self) -> bool:
+        """Whether a training run (of "yours") goes on."""
+        return bool(self.jobs.of_kind("train"))
+
+    # --- models
+
+    def load_model(self, name: str, data: str | bytes) -> dict:
+        """Validate a model file and make it ``name``; on any error nothing changes."""
+        if name == "yours" and self.running:
+            raise RuntimeError("wait for training to finish before replacing your model")
+        network = modelfile.loads(data)  # size-capped; a UTF-8 byte order mark (Windows editors add one) is fine
+        if network.n_in != INPUTS or network.n_out != OUTPUTS:
+            raise modelfile.ModelFileError(f"this page needs a {INPUTS} → … → {OUTPUTS} network; "
+                                    f"the file has sizes {network.sizes}")
+        self.models[name] = network
+        self.active = self.active or name
+        return self.describe(name)
+
+    def describe(self, name: str) -> dict:
+        network = self.models[name]
+        meta = dict(network.meta)
+        if "test_accuracy" in meta:
+            meta["test_accuracy"] = valid_accuracy(meta["test_accuracy"])
+        return {"name": name, "kind": modelfile.spec_and_params(network)[0]["kind"], "sizes": network.sizes,
+                "summary": summary(network), "cost": network.cost.name, "meta": meta}
+
+    def use(self, name: str) -> dict:
+        if name not in self.models:
+            raise KeyError(f"no model named {name!r}")
+        self.active = name
+        return self.describe(name)
+
+    def model_file(self, name: str, form: str) -> bytes | str:
+        """The model as an ONNX file (bytes; the worker loads protobuf and ONNX's schema first) or as
+        one Python file needing only numpy (text), for Download; or as .npz bytes, which
+        ``load_model`` takes back exactly: how the page copies a model to its other workers (fast
+        to write and read, and float64, so every worker gives the same answers bit for bit).
+        Imported here, not at startup."""
+        if form == "npz":
+            return modelfile.encode(self.models[name], form="npz")
+        if form == "onnx":
+            from pynn.files.onnx_export import to_onnx
+
+            return to_onnx(self.models[name])
+        if form == "python":
+            from pynn.files.python_export import to_python
+
+            return to_python(self.models[name])
+        raise ValueError(f"form must be 'npz', 'onnx' or 'python', got {form!r:.40}")
+
+    def model_json(self, name: str) -> str:
+        """The model file, or ModelTooLargeError if it would be over the cap load_model enforces
+        (what the page saves or downloads, it must be able to load)."""
+        text = modelfile.to_json(self.models[name])
+        if len(text) > MAX_MODEL_BYTES:  # ASCII: characters are bytes
+            raise ModelTooLargeError(f"the {name} model is {megabytes(len(text))} as a file, over the "
+                                     f"{megabytes(MAX_MODEL_BYTES)} this page can load back; "
+                                     "a network with fewer weights can be saved")
+        return text
+
+    def predict(self, pixels: bytes, width: int, height: int, name: str | None = None) -> dict:
+        """Digit, normalised outputs and the 28×28 preview for a width×height uint8 ink image,
+        read by model ``name`` (default: the active one).
+
+        A blank image gives ``{"blank": True}`` instead of a guess."""
+        try:
+            x = from_pad(pixels, width, height)
+        except BlankImageError:
+            return {"blank": True}
+        outputs = self.models[self.active if name is None else name].feedforward(x)[:, 0]
+        return {
+            "blank": False,
+            "digit": int(np.argmax(outputs)),
+            "probabilities": (outputs / outputs.sum()).tolist(),
+            "preview": preview(x),
+        }
+
+    def hidden_units(self, name: str, count: int = 16) -> dict:
+        """What the first layer learned, as grey images (uint8, 128 = 0, each scaled by its own
+        largest |w|): a conv net's filters, or the incoming weights of ``count`` hidden units."""
+        weights, side, kind = first_layer_images(self.models[name], count)
+        scale = np.abs(weights).max(axis=1, keepdims=True)
+        scale[scale == 0] = 1.0
+        images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
+        return {"count": len(images), "side": side, "kind": kind, "pixels": images.tobytes()}
+
+    # --- jobs (pynn.page.jobs, pynn.page.page_jobs)
+
+    def set_data(self, train: bytes | None, test: bytes) -> dict:
+        """Keep the MNIST training and test sets (uint8) that jobs read.  A worker of the pool
+        evaluates only, and is given no training set (its 39 MB stay out of that worker)."""
+        train_data, test_data = None if train is None else read_npz(train), read_npz(test)
+        self.train_data, self.test_data = train_data, test_data
+        return {"train": 0 if train_data is None else len(train_data), "test": len(test_data)}
+
+    def start_job(self, kind: str, **args) -> dict:
+        """Start a job of ``kind`` (see JOBS) with its arguments, checked now: bad settings, or a
+        job that cannot go with one under way, are refused before anything is loaded."""
+        if kind not in JOBS:
+            raise ValueError(f"there is no job {kind!r}; the jobs are {', '.join(JOBS)}")
+        if kind == "finetune":
+            args = {"base": self.active, **args}
+        job = JOBS[kind](self, **args)
+        self.refuse_clash(job)
+        return {"job": self.jobs.start(job), "kind": kind, "needs_data": job.needs_data and self.test_data is None}
+
+    def refuse_clash(self, job) -> None:
+        """RuntimeError if ``job`` cannot run beside the jobs under way (one run at a time)."""
+        runs = self.jobs.of_kind("train") + self.jobs.of_kind("finetune")
+        if job.kind in ("train", "finetune") and runs:
+            what = "a training run" if runs[0].kind == "train" else "a fine-tune"
+            raise RuntimeError(f"{what} is going: wait for it to end, or press Stop, before starting another")
+        if job.kind in ("evaluate", "evaluate_share"):
+            if self.jobs.of_kind(job.kind):
+                raise RuntimeError("an evaluation is going already: wait for it, or press Stop")
+            if self.running and self.models[job.name] is self.models.get("yours"):
+                # its weights change under the evaluation (and the kept conv outputs would not be its own)
+                raise RuntimeError("this model is being trained: evaluate it when the run ends, or press Stop")
+
+    def evaluation_report(self, name: str, shares: list[bytes], seconds: float, features: list | None = None) -> dict:
+        """The report of an evaluation the pool's workers did in shares (pynn.page.pool_jobs): the
+        same, count for count, as the "evaluate" job's; their conv outputs are kept here."""
+        return merged_report(self, name, shares, seconds, features)
+
+    def stop_job(self, job: int) -> dict:
+        """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""
+        return {"stopping": self.jobs.stop(job)}
+
+    def stop_waiting(self) -> list[int]:
+        """Stop every job still waiting for its data (it could not be loaded); their ids."""
+        return self.jobs.stop_waiting(data_loaded=self.test_data is not None)
+
+    def work(self, seconds: float = 0.03) -> dict:
+        """One turn of the job loop (pynn.page.jobs.Scheduler.work): about ``seconds`` of one job."""
+        return self.jobs.work(seconds, data_loaded=self.test_data is not None)
+
+
+JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob, "evaluate_share": EvaluateShareJob}

@@ -1,0 +1,143 @@
+"""The worker's one job loop: long work (training, fine-tuning, evaluating, computing ahead)
+as jobs that take turns, a short slice each.
+
+The page's worker calls :meth:`Scheduler.work` between the messages it serves, so a
+prediction or a Stop waits at most one slice; every job goes through the same loop, so
+two jobs at once share the time instead of one starving (or hanging) the other.  A job
+is any object with the :class:`Job` methods: the engines (``Trainer``, ``FineTune``,
+``Evaluation``) already work in resumable chunks, and the jobs in :mod:`pynn.page.page_jobs`
+adapt them.  What the loop says comes back as plain events for the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Job(Protocol):
+    """Long work in slices.  ``begin`` runs once, when the data it needs is there; ``step``
+    does about ``seconds`` of work and reports; ``stop`` asks it to end at its next turn."""
+
+    kind: str
+    needs_data: bool  # it reads MNIST, which the worker loads on first need
+    background: bool  # it runs only when no other job can (computing ahead)
+
+    def begin(self) -> dict: ...
+
+    def step(self, seconds: float) -> dict: ...
+
+    @property
+    def done(self) -> bool: ...
+
+    def result(self) -> dict: ...
+
+    def stop(self) -> None: ...
+
+
+class Checkpointing(Protocol):
+    """A job whose state can be written down between steps and resumed bit for bit: after a
+    step, ``checkpoint`` gives the state when one is due (about every CHECKPOINT_SECONDS of
+    work, at a point it can resume from exactly), else None."""
+
+    def checkpoint(self) -> bytes | None: ...
+
+
+CHECKPOINT_SECONDS = 10.0  # a reload or a crash loses at most about this much of a run
+
+
+@dataclass
+class Entry:
+    """A job in the loop, and what the loop knows of it."""
+
+    job: Job
+    begun: bool = False
+    stopping: bool = False
+
+
+class Scheduler:
+    """Jobs by id, served in turn: foreground jobs round-robin, background ones when no
+    foreground job can run."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, Entry] = {}
+        self.next_id = 1
+        self.turn = 0
+
+    def start(self, job: Job) -> int:
+        job_id = self.next_id
+        self.next_id += 1
+        self.entries[job_id] = Entry(job)
+        return job_id
+
+    def stop(self, job_id: int) -> bool:
+        """Ask job ``job_id`` to end at its next turn; False if there is no such job (it ended)."""
+        entry = self.entries.get(job_id)
+        if entry is None:
+            return False
+        entry.stopping = True
+        entry.job.stop()
+        return True
+
+    def stop_waiting(self, data_loaded: bool) -> list[int]:
+        """Stop the jobs that cannot begin for want of data; their ids."""
+        waiting = [i for i, e in self.entries.items() if not e.begun and e.job.needs_data and not data_loaded]
+        for job_id in waiting:
+            self.stop(job_id)
+        return waiting
+
+    def of_kind(self, kind: str) -> list[Job]:
+        return [entry.job for entry in self.entries.values() if entry.job.kind == kind]
+
+    def pending(self) -> bool:
+        return bool(self.entries)
+
+    def runnable(self, data_loaded: bool) -> list[int]:
+        """Ids that can take a turn now, foreground first (stopping jobs can always end)."""
+        ready = [i for i, e in self.entries.items() if data_loaded or e.stopping or not e.job.needs_data]
+        foreground = [i for i in ready if not self.entries[i].job.background or self.entries[i].stopping]
+        return foreground or ready
+
+    def needs_data(self) -> bool:
+        return any(e.job.needs_data and not e.stopping for e in self.entries.values())
+
+    def work(self, seconds: float, data_loaded: bool) -> dict:
+        """One turn: about ``seconds`` of one job's work.  Returns {"events": [...], "pending",
+        "needs_data"}; an event is {"job": id, "started" | "progress" | "checkpoint" | "result"
+        | "error": ...}, and a job's last event is its "result" or its "error"."""
+        ids = self.runnable(data_loaded)
+        events: list[dict] = []
+        if ids:
+            job_id = ids[self.turn % len(ids)]
+            self.turn += 1
+            events = self.serve(job_id, seconds)
+        return {"events": events, "pending": self.pending(), "needs_data": self.needs_data() and not data_loaded}
+
+    def serve(self, job_id: int, seconds: float) -> list[dict]:
+        entry = self.entries[job_id]
+        job, events = entry.job, []
+        try:
+            if entry.stopping and not entry.begun:  # stopped before its data came: nothing to undo
+                del self.entries[job_id]
+                return [{"job": job_id, "result": job.result()}]
+            if not entry.begun:
+                entry.begun = True
+                events.append({"job": job_id, "started": job.begin()})
+            if not job.done:
+                events.append({"job": job_id, "progress": job.step(seconds)})
+            if job.done:
+                del self.entries[job_id]
+                events.append({"job": job_id, "result": job.result()})
+            elif not entry.stopping and (state := checkpoint(job)) is not None:
+                events.append({"job": job_id, "checkpoint": state})
+        except Exception as error:  # one job's failure ends that job, not the loop
+            self.entries.pop(job_id, None)
+            events.append({"job": job_id, "error": {"name": type(error).__name__,
+                                                    "message": str(error) or type(error).__name__}})
+        return events
+
+
+def checkpoint(job: Job) -> bytes | None:
+    """The job's checkpoint if it keeps them (see Checkpointing) and one is due."""
+    take = getattr(job, "checkpoint", None)
+    return None if take is None else take()
