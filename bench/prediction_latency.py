@@ -2,10 +2,10 @@
 """Pointer-up → prediction while the page works, with the prediction worker and without it.
 
     .venv/bin/python bench/prediction_latency.py [--strokes 6] [--rounds 1] [--hidden 1000] [--minibatch 50]
-    (needs site/ built: python3 build.py)
+    (needs site/ built with the tests' seams: python3 build.py --test-seams)
 
 Two pages side by side in one Chromium, round by round: "aside", the page as shipped (a
-prediction worker starts when heavy work begins, web/workers.js), and "one worker", the same
+prediction worker starts when heavy work begins, web/page/workers.js), and "one worker", the same
 page told it runs on a 1 GB device (navigator.deviceMemory = 1), which keeps every prediction
 on the main worker as a small phone does. In each page, ``--strokes`` strokes are drawn (pad
 cleared before each) in each state:

@@ -12,7 +12,7 @@ digit (a 1 with a flag and a foot, a crossed 7, a 2 with a loop, …) and a slan
 width; every drawing adds small deterministic jitter and is placed on the page's
 280×280 pad as a person would draw it.  The JSON stores the strokes in pad units
 (0..1 of the pad's side), so a test can replay them with pointer events, and
-:func:`rasterise` inks them exactly as web/canvas.js does: a 20 px line with
+:func:`rasterise` inks them exactly as web/page/canvas.js does: a 20 px line with
 round caps and joins (anti-aliased here by 4×4 supersampling).
 
 Written for this project; nothing here comes from the Hershey fonts.

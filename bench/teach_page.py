@@ -2,7 +2,7 @@
 """Teach the page an unfamiliar handwriting style, in Chromium, as a person would.
 
     .venv/bin/python bench/teach_page.py [--style european] [--test-per-digit 4] [--seed 1]
-    (needs site/ built: python3 build.py)
+    (needs site/ built with the tests' seams: python3 build.py --test-seams)
 
 1. Picks the style family of tests/e2e/style_set.json that the shipped model reads worst
    (natively, through bench/style_set.py's rasteriser), unless --style names one.

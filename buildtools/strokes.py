@@ -2,7 +2,7 @@
 
 A drawing is a list of strokes, each a list of points in pad units (0..1 of the
 pad's side, x right, y down).  :func:`rasterise` inks them exactly as
-web/canvas.js does (a 20 px round pen on a 280 px pad, anti-aliased by
+web/page/canvas.js does (a 20 px round pen on a 280 px pad, anti-aliased by
 supersampling) and :func:`to_input` normalises the ink as the page does.
 
 :func:`place` puts a skeleton (strokes in a unit box) on the pad with a slant,
@@ -23,8 +23,8 @@ import numpy as np
 
 from pynn.data.digits import normalize_digit
 
-PAD_SIZE = 280  # web/canvas.js PAD_SIZE
-LINE_WIDTH = 20  # web/canvas.js LINE_WIDTH
+PAD_SIZE = 280  # web/page/canvas.js PAD_SIZE
+LINE_WIDTH = 20  # web/page/canvas.js LINE_WIDTH
 SUPERSAMPLE = 4
 
 # The ranges the generators draw from (unit box, y down); tests hold the shapes to them.
@@ -93,7 +93,7 @@ def place(skeleton: list, slant: float, width: float, rng: np.random.Generator) 
 
 def rasterise(strokes, size: int = PAD_SIZE, line_width: float = LINE_WIDTH,
               supersample: int = SUPERSAMPLE) -> np.ndarray:
-    """The ink (alpha 0..255, uint8, size × size) that web/canvas.js leaves for ``strokes``
+    """The ink (alpha 0..255, uint8, size × size) that web/page/canvas.js leaves for ``strokes``
     (points in pad units): every point within line_width/2 of the pen's path is inked,
     which is a round-capped, round-joined line; coverage is measured on a finer grid."""
     fine = size * supersample

@@ -1,4 +1,4 @@
-"""Driving pynn.page.browser.Session's job loop the way web/worker.js does: start_job, then work()
+"""Driving pynn.page.browser.Session's job loop the way web/worker/worker.js does: start_job, then work()
 turns until the job's last event.  Shared by the tests of the jobs and of the session."""
 
 from __future__ import annotations

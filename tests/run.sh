@@ -15,7 +15,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 echo "== building the site (creates .venv and fetches pinned assets on the first run)"
-python3 build.py
+python3 build.py --test-seams  # with web/testing/, the seams the e2e tests drive
 
 stamp=.venv/.pynn-test-deps
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)

@@ -1,4 +1,4 @@
-"""The Python half of the prediction worker (web/workers.js): a model copied from the main
+"""The Python half of the prediction worker (web/page/workers.js): a model copied from the main
 worker's Session to another through ``model_file(name, "npz")`` answers exactly as the original does.
 
 These would catch a copy that loses precision (float32), one that drops or reorders a layer's

@@ -175,7 +175,7 @@ def run(args, natives: dict[str, Callable]) -> None:
     """The whole browser run.  ``args``: samples, rounds, seed, strokes, peer_list, slow, no_build, output."""
     from playwright.sync_api import sync_playwright
 
-    import build
+    from buildtools.server import make_server
 
     if args.peer_list:
         install_peers()
@@ -187,7 +187,7 @@ def run(args, natives: dict[str, Callable]) -> None:
         site = build_site(not args.no_build, Path(tmp) / "site")
         if site_matches_checkout(site) is False:
             note("WARNING: site/'s pynn wheel differs from this checkout's pynn/ (rebuild with python3 build.py)")
-        site_server = build.make_server("127.0.0.1", 0, site)
+        site_server = make_server("127.0.0.1", 0, site)
         peer_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
             PeerHandler, directory=str(peer_root(Path(tmp), site) if args.peer_list else tmp)))
         with serving(site_server) as site_url, serving(peer_server) as peer_url:

@@ -1,16 +1,13 @@
-"""Save and load networks: the seed's MLP in Nielsen's network2 JSON layout, the
-layered network3 nets in a versioned JSON layout of their own, either as .npz; ONNX read too (onnx_import).
+"""Save and load networks: the seed's MLP in Nielsen's network2 JSON layout, the layered network3
+nets in a versioned JSON layout of their own, either as .npz; ONNX read too (onnx_import).
 
-A model file may come from anywhere (an upload in the browser), so ``loads``
-trusts nothing: sizes are capped before parsing (pynn.files.untrusted), NaN/Infinity
-literals, pickles and object arrays are refused, and every field is checked for
-type, shape and finiteness before a network is built.  There is no pickle and no
-eval anywhere on this path.  A network is described once, as (spec, params),
-and both encodings go through that, so they check the same things.
-
-JSON is the download/upload format.  The page loads its shipped model as .npz:
-np.load reads it in milliseconds where the JSON takes a large part of a second.
-"""
+A model file may come from anywhere (an upload in the browser), so ``loads`` trusts nothing: sizes
+are capped before parsing (pynn.files.untrusted), NaN/Infinity literals, pickles and object arrays
+are refused, and every field is checked for type, shape and finiteness before a network is built.
+There is no pickle and no eval anywhere on this path.  A network is described once, as (spec,
+params), and both encodings go through that, so they check the same things.  JSON is the
+download/upload format; the page loads its shipped model as .npz, which np.load reads in
+milliseconds where the JSON takes a large part of a second."""
 
 from __future__ import annotations
 

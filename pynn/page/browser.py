@@ -1,6 +1,6 @@
 """The Python half of the web page's worker: models, predictions and training.
 
-The worker (web/worker.js) holds one :class:`Session` and reaches it only
+The worker (web/worker/worker.js) holds one :class:`Session` and reaches it only
 through :func:`call`, with plain values (bytes, numbers, dicts of JSON types)
 in and a plain ``{"ok": ...}`` dict out, so nothing here imports Pyodide and
 all of it is tested natively.  Anything the user supplies (a model file,

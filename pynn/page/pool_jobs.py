@@ -1,4 +1,4 @@
-"""Work split across the page's pool of workers (web/pool.js): each worker evaluates its
+"""Work split across the page's pool of workers (web/page/pool.js): each worker evaluates its
 share of the test set, and the main worker makes the one report from all the shares.
 
 The shares' bounds fall on whole blocks (pynn.page.report.share_rows), so every worker computes

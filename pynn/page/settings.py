@@ -72,7 +72,7 @@ FIELDS = (
     Field("augment", "Augment", "choice", "off", choices=("off", "on"),
           help="on: every training image rotated, sheared, scaled, shifted and warped anew each epoch"),
 )
-# The page's pool of workers (web/pool.js): work that splits (an evaluation of the test set)
+# The page's pool of workers (web/page/pool.js): work that splits (an evaluation of the test set)
 # runs on this many Pythons at once. "auto" is one per core, as many as POOL_MEMORY_SHARE of the
 # device's memory (navigator.deviceMemory, where the browser tells it) holds at WORKER_MIB each: a
 # worker's heap with the test set and its share, and the runtime around it (bench/pool.py

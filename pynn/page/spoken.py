@@ -1,6 +1,6 @@
 """Numbers and counts in the words of a message a person reads (the page shows Python's messages
 as they are): 1,000 and 4,294,967,295, 0.000001, never 1e-06 or 4.29497e+09; "1 digit", "501
-digits".  The page's own messages format numbers the same way (web/format.js, ``number``)."""
+digits".  The page's own messages format numbers the same way (web/page/format.js, ``number``)."""
 
 from __future__ import annotations
 

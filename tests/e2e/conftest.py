@@ -1,10 +1,10 @@
 """End-to-end tests of the built site in Debian's Chromium, through pytest-playwright.
 
-The site must be built first (``python3 build.py``); these fixtures build nothing.  They
-serve site/ with build.make_server on 127.0.0.1 (a free port) in a daemon thread, launch
-/usr/bin/chromium headless (Playwright cannot download its own browsers here), and watch
-every request, console message and page error of each test's browser context.  What the
-tests do to the page is in harness/ (shared with the browser benchmarks in bench/).
+The site must be built first, with the tests' seams (``python3 build.py --test-seams``); these
+fixtures build nothing.  They serve site/ with buildtools.server.make_server on 127.0.0.1 (a free
+port) in a daemon thread, launch /usr/bin/chromium headless (Playwright cannot download its own
+browsers here), and watch every request, console message and page error of each test's browser
+context.  What the tests do to the page is in harness/ (shared with the browser benchmarks in bench/).
 
 Run:  .venv/bin/python -m pytest tests/e2e -q      (artifacts go to test-results/)
 """

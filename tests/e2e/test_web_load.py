@@ -101,7 +101,7 @@ def served(url: str) -> tuple[str, bytes]:
 def test_served_with_the_exact_content_security_policy(site_server):
     """The second line of defence: the browser itself refuses any other origin.  The header and
     the <meta> copy in index.html are pynn.page.settings' policy, to the character."""
-    for path in ("", "index.html", "worker.js", "pyodide/pyodide.mjs", "models/pretrained.json", "config.json"):
+    for path in ("", "index.html", "worker/worker.js", "pyodide/pyodide.mjs", "models/pretrained.json", "config.json"):
         header, _ = served(site_server.url + path)
         assert header == CSP, f"/{path}: header {header!r}\n  expected {CSP!r}"
     assert strictness_problems(CSP) == [], strictness_problems(CSP)

@@ -1,4 +1,4 @@
-"""The pool of workers (web/pool.js), seen from the page: an evaluation split over two Pythons
+"""The pool of workers (web/page/pool.js), seen from the page: an evaluation split over two Pythons
 reports exactly what pynn does natively on one (the confusion matrix and the mistakes, in
 order), a pool worker killed mid-evaluation has its share redone with the same result, Stop
 ends a split evaluation, and the "workers" setting lives in the URL hash, bad values said."""
@@ -96,7 +96,7 @@ def test_a_bad_workers_value_in_the_hash_is_said_and_auto_used(app, value):
 
 def test_auto_uses_every_core_within_the_memory_share(app):
     sizes = app.page.evaluate("""async () => {
-      const { poolSize } = await import('./pool.js');
+      const { poolSize } = await import('./page/pool.js');
       return [poolSize('auto', { cores: 2, deviceGB: 8 }), poolSize('auto', { cores: 16, deviceGB: 8 }),
               poolSize('auto', { cores: 8, deviceGB: 1 }), poolSize('auto', { cores: 4, deviceGB: undefined }),
               poolSize('4', { cores: 2, deviceGB: 1 })];

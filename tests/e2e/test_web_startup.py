@@ -1,7 +1,7 @@
 """How the page starts: each boot path reaches ready, and the pad works from the first moment.
 
 A returning visitor's browser keeps a memory snapshot of a started Python in Cache
-Storage (web/snapshot.js); these tests use persistent profiles, as a returning user has,
+Storage (web/worker/snapshot.js); these tests use persistent profiles, as a returning user has,
 and check the path each start took through window.pynnApp.timings and the status line.
 No timings are asserted (bench/browser_load.py measures them).
 """

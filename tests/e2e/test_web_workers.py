@@ -1,4 +1,4 @@
-"""The prediction worker (web/workers.js), seen from the page: it is not started with the page
+"""The prediction worker (web/page/workers.js), seen from the page: it is not started with the page
 but after the first drawing is read (or when heavy work begins), it answers drawings while the
 main worker works, its answers equal the main worker's bit for bit, and when it dies the main
 worker answers again."""

@@ -54,6 +54,7 @@ def wait_ready(page: Page, timeout: float = READY_TIMEOUT) -> None:
     reached = wait_state(page, ("ready", "error"), timeout)
     assert reached == "ready", \
         f"the page reported an error instead of getting ready: {by_id(page, 'status').inner_text()!r}"
+    page.wait_for_function("() => !!window.pynnApp", timeout=timeout)  # the seams load beside the page
 
 
 def open_app(page: Page, url: str, timeout: float = READY_TIMEOUT) -> float:

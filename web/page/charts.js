@@ -1,5 +1,5 @@
 // Live training charts (uPlot): running cost per chunk and test accuracy per epoch.
-import uPlot from "./vendor/uPlot.esm.js";
+import uPlot from "../vendor/uPlot.esm.js";
 
 // Redrawing at most this often, and only a chart with new points, keeps the main thread's
 // tasks short while training.

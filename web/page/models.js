@@ -3,7 +3,7 @@
 import { announce } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { megabytes, percent } from "./format.js";
-import { MODEL } from "./protocol.js";
+import { MODEL } from "../shared/protocol.js";
 import { loadSavedModel, rememberedModel, saveModel } from "./storage.js";
 
 export function downloadText(filename, text, type = "application/json") {

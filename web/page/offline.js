@@ -6,7 +6,7 @@
 const versionOf = (url) => new URL(url).searchParams.get("v");
 
 async function networkVersion() {
-  const response = await fetch(new URL("./precache.json", import.meta.url), { cache: "no-store" });
+  const response = await fetch(new URL("../precache.json", import.meta.url), { cache: "no-store" });
   if (!response.ok) throw new Error(`precache.json: HTTP ${response.status}`);
   return (await response.json()).version;
 }

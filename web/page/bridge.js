@@ -3,7 +3,7 @@
 //   call(method, args)   a pynn.page.browser.Session method (PAGE_CALLS), by its Python name
 //   job(kind, args)      a job of the worker's loop: {result, stop()}; progress and checkpoints
 //                        go to onProgress and onCheckpoint
-import { REPLY, ROLE, WORKER } from "./protocol.js";
+import { REPLY, ROLE, WORKER } from "../shared/protocol.js";
 
 const BOOT_SILENCE_MS = 120_000;
 // The worker reports between chunks of well under a few seconds (pynn.page.settings caps a step's

@@ -14,7 +14,7 @@
 import { announce, announceProgress } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { duration } from "./format.js";
-import { JOB } from "./protocol.js";
+import { JOB } from "../shared/protocol.js";
 
 export class TrainingPanel extends EventTarget {
   #available = false;

@@ -16,7 +16,7 @@
 // at each checkpoint (about every 10 s): predictions with it read weights up to that old.
 import { Bridge } from "./bridge.js";
 import { Pool } from "./pool.js";
-import { JOB, MODEL, ROLE } from "./protocol.js";
+import { JOB, MODEL, ROLE } from "../shared/protocol.js";
 
 const ROUTED = new Set(["predict", "explain"]);
 // Calls after which the main worker computes ahead (pynn.page.browser's background job).

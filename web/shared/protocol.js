@@ -17,11 +17,11 @@
 // No top-level await here or in anything the worker imports: a module worker that is still
 // evaluating drops the messages sent to it (the page's first "boot" among them).
 
-export const WORKER = Object.freeze({
-  boot: "boot",
-  memory: "memory", // test seam (testhooks.js): the WebAssembly heap's size
-  crash: "crash", // test seam only (testhooks.js): make the worker fail on purpose
-});
+export const WORKER = Object.freeze({ boot: "boot" });
+
+// The worker's requests that only test builds answer (build.py --test-seams ships web/testing/):
+// the WebAssembly heap's size, for the memory benchmarks, and failing on purpose.
+export const TEST_REQUEST = Object.freeze({ memory: "memory", crash: "crash" });
 
 // The page's workers (workers.js, pool.js), each told its role as its name (self.name): the
 // main one holds the session and runs the jobs; the prediction worker answers predictions
@@ -39,8 +39,6 @@ export const REPLY = Object.freeze({
 // Status stages the page treats specially: data loading ends (what was shown before comes back).
 export const STAGE = Object.freeze({ data: "data", dataLoaded: "data-loaded" });
 
-// How a test can make the worker fail: an uncaught error, a fatal message, or silence.
-export const CRASH_KINDS = Object.freeze(["error", "fatal", "hang"]);
 
 // pynn.page.settings.MODEL_NAMES; checkModelNames() holds them to config.json's list at start.
 export const MODEL = Object.freeze({ pretrained: "pretrained", yours: "yours", finetuned: "finetuned" });

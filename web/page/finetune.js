@@ -7,7 +7,7 @@
 import { announce, announceProgress } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { duration, percent } from "./format.js";
-import { JOB } from "./protocol.js";
+import { JOB } from "../shared/protocol.js";
 import { parse, setUpField, showFieldError } from "./settings.js";
 
 const FIELDS = CONFIG.teach.finetune_fields;

@@ -14,7 +14,7 @@ const CACHE = "python-snapshot";
 const MAGIC = 0x706e7300; // Pyodide's "\0snp"
 const HEADER_BYTES = 48;
 
-const here = (path) => new URL(path, import.meta.url).href;
+const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
 
 function storage() {
   return typeof caches === "object" && caches ? caches : null;
@@ -92,7 +92,7 @@ export function makeSnapshotInBackground(key, modules) {
   return new Promise((resolve) => {
     let worker;
     try {
-      worker = new Worker(here("snapshot-worker.js"), { type: "module" });
+      worker = new Worker(new URL("./snapshot-worker.js", import.meta.url), { type: "module" });
     } catch (error) {
       resolve({ ok: false, message: String(error?.message ?? error) });
       return;

@@ -3,7 +3,7 @@
 // (pynn.page.jobs): this worker turns the loop a slice at a time and serves the message queue in
 // between, so predictions and Stop cut in, and two jobs share the time. The protocol: protocol.js.
 import { bootPython, describeBoot } from "./boot.js";
-import { CRASH_KINDS, MODEL, REPLY, ROLE, STAGE, WORKER } from "./protocol.js";
+import { MODEL, REPLY, ROLE, STAGE, TEST_REQUEST, WORKER } from "../shared/protocol.js";
 
 // Seconds of one job's work per turn of the loop: a prediction waits at most this long plus
 // one step. (Python's None reaches the page as undefined: test with == null.)
@@ -12,7 +12,7 @@ const TURN_SECONDS = 0.03;
 // Which of the page's workers this is (workers.js, pool.js): only the main one makes the snapshot.
 const role = self.name || ROLE.main;
 
-const here = (path) => new URL(path, import.meta.url).href;
+const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
 const since = (start) => Math.round(performance.now() - start);
 
@@ -25,7 +25,7 @@ class PythonCallError extends Error {
 }
 
 let python = null; // (method, {args by name}) → the value, or throws PythonCallError
-let heapBytes = null;
+let runtime = null; // the Pyodide instance, for the test seams (web/testing/worker-seams.js)
 let loadPackages = null; // (names) → a promise: Pyodide's loadPackage
 let onnxSupport = null; // the promise of ONNX's packages, loaded on the first call that needs them
 
@@ -54,8 +54,7 @@ async function boot() {
   const { pyodide, timings, modelBytes } = await bootPython(status, { makesSnapshot: role === ROLE.main });
   python = makeCaller(pyodide);
   loadPackages = (names) => pyodide.loadPackage(names, { messageCallback: () => {} });
-  // Private Pyodide API (the Emscripten module's heap): for memory benchmarks only.
-  heapBytes = () => pyodide._module?.HEAPU8?.byteLength ?? null;
+  runtime = pyodide;
   status("model", "Loading the pretrained model…");
   const start = performance.now();
   const model = python("load_model", { name: MODEL.pretrained, data: modelBytes });
@@ -204,20 +203,14 @@ function callPython(method, args) {
 
 // --- the worker's own requests
 
-// Test seam (driven only by testhooks.js): fail in each way a real worker can.
-function crash({ kind }) {
-  if (!CRASH_KINDS.includes(kind)) throw new Error(`unknown crash kind ${kind}`);
-  if (kind === "error") setTimeout(() => { throw new Error("crash requested by a test hook"); });
-  if (kind === "fatal") postMessage({ kind: REPLY.fatal, message: "The Python worker gave up (test hook)." });
-  if (kind === "hang") for (;;); // a busy loop: the worker stops answering
-  return new Promise(() => {}); // never answered: the page's crash handling takes over
-}
+const own = { [WORKER.boot]: () => booted };
 
-const own = {
-  [WORKER.boot]: () => booted,
-  [WORKER.memory]: () => ({ wasmHeapBytes: heapBytes() }),
-  [WORKER.crash]: crash,
-};
+// A test build's requests are answered by its seams, loaded on the first; in any other build
+// the module is not there, and the request fails like any unknown one.
+async function testRequest(kind, args) {
+  const seams = await import("../testing/worker-seams.js");
+  return seams.answer(kind, args, { runtime });
+}
 
 function transferables(value) {
   const found = new Set();
@@ -231,6 +224,7 @@ function transferables(value) {
 
 async function answer({ id, call, job, stop, worker, args = {} }) {
   if (worker !== undefined) {
+    if (Object.values(TEST_REQUEST).includes(worker)) return testRequest(worker, args);
     if (!own[worker]) throw new Error(`unknown worker request ${worker}`);
     return own[worker](args);
   }

@@ -8,7 +8,7 @@
 // many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
 import { Bridge } from "./bridge.js";
 import { CONFIG } from "./config.js";
-import { JOB, ROLE } from "./protocol.js";
+import { JOB, ROLE } from "../shared/protocol.js";
 
 const IDLE_MS = 60_000;
 const SHARES_PER_WORKER = 8;

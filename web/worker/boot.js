@@ -1,10 +1,10 @@
 // How the Python worker starts: Python (restored from a memory snapshot when this browser
 // keeps one, see snapshot.js, or started normally), then numpy and pynn, while the model
 // and the wheels download alongside. Each stage is timed, and the path taken is reported.
-import { loadPyodide, version as pyodideVersion } from "./pyodide/pyodide.mjs";
+import { loadPyodide, version as pyodideVersion } from "../pyodide/pyodide.mjs";
 import { dropSnapshot, findStoredSnapshot, makeSnapshotInBackground, snapshotKey } from "./snapshot.js";
 
-const here = (path) => new URL(path, import.meta.url).href;
+const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
 const indexURL = here("pyodide/");
 // The snapshot is made this long after the page is ready, when the page's own start-up
 // (and the service worker's precaching) no longer compete with it for the CPU.

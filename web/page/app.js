@@ -15,12 +15,11 @@ import { enableOffline, keepsOwnVersion, pageVersion } from "./offline.js";
 import { bindWorkersSetting } from "./pool.js";
 import { Predictor } from "./predict.js";
 import { CONFIG } from "./config.js";
-import { MODEL, STAGE, checkModelNames } from "./protocol.js";
+import { MODEL, STAGE, checkModelNames } from "../shared/protocol.js";
 import { UnfinishedRun } from "./runs.js";
 import { SettingsForm } from "./settings.js";
 import { bridge, workerCreatedAt, workerURL } from "./start.js";
 import { TeachPanel } from "./teach.js";
-import { installTestHooks } from "./testhooks.js";
 import { TrainingPanel } from "./training.js";
 import { UnitsPanel } from "./weights.js";
 import { Workers } from "./workers.js";
@@ -214,4 +213,8 @@ if (bridge.crashed) crashed(bridge.crashMessage); // before this module was ther
 const offlineReady = appReady.then(enableOffline);
 offlineReady.catch(() => {}); // without a service worker the page still works online
 
-installTestHooks({ bridge, workers, timings, offlineReady, ready: () => appReady, predictor });
+// A test build (build.py --test-seams) ships web/testing/: the seam tests and benchmarks drive.
+if (CONFIG.test_seams) {
+  import("../testing/testhooks.js").then(({ installTestHooks }) =>
+    installTestHooks({ bridge, workers, timings, offlineReady, ready: () => appReady, predictor }));
+}

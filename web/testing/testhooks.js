@@ -1,4 +1,4 @@
-// THE test and benchmark seam: window.pynnApp. The page itself never reads it; tests and
+// THE test and benchmark seam: window.pynnApp, in test builds only (build.py --test-seams). The page itself never reads it; tests and
 // benchmarks use only this (and the data-testid attributes).
 //
 //   bridge             the page's Bridge (bridge.js): requests to the main worker
@@ -14,7 +14,8 @@
 //                      Worker's error event), "fatal" (it posts a fatal message), "hang" (it
 //                      busy-loops and stops answering → the silence watchdog fires)
 //   setWatchdogMs(ms)  shorten the watchdog's allowed silence (to test "hang" quickly)
-import { CRASH_KINDS, WORKER } from "./protocol.js";
+import { TEST_REQUEST } from "../shared/protocol.js";
+import { CRASH_KINDS } from "./worker-seams.js";
 
 export function installTestHooks({ bridge, workers, timings, offlineReady, ready, predictor }) {
   window.pynnApp = {
@@ -28,10 +29,10 @@ export function installTestHooks({ bridge, workers, timings, offlineReady, ready
     get lastPredictionMs() {
       return predictor.lastLatencyMs;
     },
-    memory: () => bridge.request(WORKER.memory),
+    memory: () => bridge.request(TEST_REQUEST.memory),
     crash(kind) {
       if (!CRASH_KINDS.includes(kind)) throw new Error(`crash kind must be one of ${CRASH_KINDS.join(", ")}`);
-      bridge.request(WORKER.crash, { kind }).catch(() => {}); // the crash is reported by the bridge's event
+      bridge.request(TEST_REQUEST.crash, { kind }).catch(() => {}); // the crash is reported by the bridge's event
     },
     setWatchdogMs(ms) {
       if (!(ms > 0)) throw new Error("the watchdog needs a positive number of milliseconds");

@@ -6,7 +6,7 @@ import { announce, announceProgress } from "./announce.js";
 import { renderConfusion } from "./confusion.js";
 import { percent } from "./format.js";
 import { imageCanvas, paintDigit, SIDE } from "./images.js";
-import { JOB } from "./protocol.js";
+import { JOB } from "../shared/protocol.js";
 
 const count = (n) => n.toLocaleString("en");
 
