@@ -119,7 +119,12 @@ def poll(page, expression: str, timeout: float) -> None:
         page.wait_for_timeout(250)
 
 
-def page_visit(playwright, profile: Path, url: str, stroke, settle: bool) -> dict:
+def makes_snapshot(site: Path) -> bool:
+    """Whether this build's worker makes a Python snapshot (so a first visit leaves one behind)."""
+    return "makeSnapshotInBackground(" in (site / "worker" / "boot.js").read_text()
+
+
+def page_visit(playwright, profile: Path, url: str, stroke, settle: bool, snapshot: bool = True) -> dict:
     context = launch(playwright, profile)
     try:
         context.add_init_script(INIT_SCRIPT)
@@ -129,7 +134,8 @@ def page_visit(playwright, profile: Path, url: str, stroke, settle: bool) -> dic
         record["wasm_cache"] = trace.stop(page)
         if settle:  # what a first visit leaves behind: the offline cache, the Python snapshot
             page.evaluate("() => window.pynnApp.offlineReady")
-            poll(page, "() => caches.open('python-snapshot').then(c => c.keys()).then(k => k.length > 0)", 120)
+            if snapshot:
+                poll(page, "() => caches.open('python-snapshot').then(c => c.keys()).then(k => k.length > 0)", 120)
             page.wait_for_timeout(1000)
         return record
     finally:
@@ -182,7 +188,9 @@ def main() -> None:
                     profile = work / f"profile-{name}-{n}"
                     if name in pages:
                         stroke = STROKES[n % len(STROKES)]
-                        first = page_visit(playwright, profile, url, stroke, settle=True)
+                        site = build.SITE if name == "page" else Path(others[name])
+                        first = page_visit(playwright, profile, url, stroke, settle=True,
+                                           snapshot=makes_snapshot(site))
                         again = page_visit(playwright, profile, url, stroke, settle=False)
                         first_s, return_s = first["first_prediction_s"], again["first_prediction_s"]
                     else:
