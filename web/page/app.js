@@ -189,7 +189,7 @@ function startApp(startedAt = performance.now()) {
     if (storageNote) teach.message(storageNote, true);
     const seconds = (performance.now() - startedAt) / 1000;
     const key = startedAt === 0 ? "navigationToReady" : "restartToReady";
-    Object.assign(timings, { [key]: performance.now() - startedAt, worker, boot: worker.path });
+    Object.assign(timings, { [key]: performance.now() - startedAt, worker });
     setStatus("ready", `Ready in ${seconds.toFixed(1)} s (${worker.summary}). Draw a digit!`);
     announce("Ready. Draw a digit!");
     setAvailable(true);

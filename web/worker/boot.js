@@ -1,14 +1,15 @@
-// How the Python worker starts: Python (restored from a memory snapshot when this browser
-// keeps one, see snapshot.js, or started normally), then numpy and pynn, while the model
-// and the wheels download alongside. Each stage is timed, and the path taken is reported.
-import { loadPyodide, version as pyodideVersion } from "../pyodide/pyodide.mjs";
-import { dropSnapshot, findStoredSnapshot, makeSnapshotInBackground, snapshotKey } from "./snapshot.js";
+// How the Python worker starts: Pyodide, then numpy and pynn, while the model and the wheels
+// download alongside. Each stage is timed for the status line.
+//
+// There is no memory snapshot: with V8's compiled-wasm cache hitting on a return visit, one
+// gained nothing measured side by side (bench/browser_load.py) and cost a lookup on every
+// visit, a background worker and 21 MB of Cache Storage. The cache the old snapshot code left
+// in returning visitors' browsers is dropped here.
+import { loadPyodide } from "../pyodide/pyodide.mjs";
 
 const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
 const indexURL = here("pyodide/");
-// The snapshot is made this long after the page is ready, when the page's own start-up
-// (and the service worker's precaching) no longer compete with it for the CPU.
-const SNAPSHOT_DELAY_MS = 3000;
+const LEFTOVER_CACHE = "python-snapshot"; // what builds with a snapshot kept it in
 
 async function fetchBytes(path) {
   const response = await fetch(here(path));
@@ -30,36 +31,18 @@ async function prefetchWheels() {
   }
 }
 
-/** Python from the stored snapshot's bytes, or null (and the snapshot dropped) if that fails. */
-async function restore(key, bytes, timings) {
-  try {
-    const pyodide = await loadPyodide({ indexURL, _loadSnapshot: bytes });
-    // Every restore starts from the same memory: give Python's random a fresh seed.
-    pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
-    return pyodide;
-  } catch (error) {
-    timings.snapshotError = String(error?.message ?? error).split("\n")[0];
-    dropSnapshot(key);
-    return null;
-  }
+/** Drops an older build's Python snapshot, 21 MB a returning visitor no longer needs. */
+async function dropLeftoverSnapshot() {
+  if (typeof caches !== "object" || !caches) return; // no Cache Storage outside secure contexts
+  await caches.delete(LEFTOVER_CACHE).catch(() => {});
 }
-
-/** The standard library modules loaded now (after numpy and pynn): what the snapshot pre-imports. */
-const STDLIB_MODULES = `
-import sys
-[name for name, module in sorted(sys.modules.items())
- if (getattr(module, "__file__", None) or "").startswith(("/lib/python312.zip/", "/lib/python3.12/"))
- and "site-packages" not in module.__file__ and not name.startswith(("pyodide", "_pyodide"))]
-`;
 
 /**
  * Starts Python with numpy and pynn imported; resolves with {pyodide, timings, modelBytes}.
- * makesSnapshot: whether this worker makes the snapshot when none is stored (only the main one).
- * `timings`: path ("snapshot" or "normal"), and the milliseconds of each stage: lookup
- * (finding a snapshot), python, packages, imports.
+ * `timings`: the milliseconds of each stage: listing, python, packages, imports.
  */
-export async function bootPython(status, { makesSnapshot = true } = {}) {
-  const timings = { path: "normal" };
+export async function bootPython(status) {
+  const timings = {};
   let last = performance.now();
   const lap = (stage) => {
     const now = performance.now();
@@ -70,21 +53,13 @@ export async function bootPython(status, { makesSnapshot = true } = {}) {
   const modelBytes = fetchBytes("models/pretrained.npz");
   modelBytes.catch(() => {}); // awaited by the caller
   import(indexURL + "pyodide.asm.js").catch(() => {}); // loadPyodide imports the same module
-
-  const found = findStoredSnapshot();
-  // Before loadPyodide: the listing snapshotKey fetches tells the service worker whether the
-  // server is up with this version, and so where pyodide.asm.wasm comes from (see sw.js).
-  const key = await snapshotKey(pyodideVersion);
-  const stored = await found;
-  const usable = key && stored?.key === key; // another build's is replaced once this one has made its own
-  lap("lookup");
-  // A return visit has the wheels in the service worker's cache: fetching them twice only
-  // competes with the restore.
-  const wheels = usable ? null : prefetchWheels();
-  status("pyodide", usable ? "Restoring Python…" : "Starting Python (Pyodide)…");
-  let pyodide = usable && (await restore(key, stored.bytes, timings));
-  if (pyodide) timings.path = "snapshot";
-  else pyodide = await loadPyodide({ indexURL });
+  const wheels = prefetchWheels();
+  // Before loadPyodide: the listing tells the service worker whether the server is up with this
+  // version, and so where pyodide.asm.wasm comes from (see sw.js).
+  await fetch(here("precache.json"), { cache: "no-cache" }).catch(() => {});
+  lap("listing");
+  status("pyodide", "Starting Python (Pyodide)…");
+  const pyodide = await loadPyodide({ indexURL });
   lap("python");
 
   status("packages", "Loading numpy and pynn…");
@@ -95,24 +70,14 @@ export async function bootPython(status, { makesSnapshot = true } = {}) {
   lap("packages");
   pyodide.runPython("import numpy, pynn.page.browser");
   lap("imports");
-
-  if (makesSnapshot && key && timings.path !== "snapshot") {
-    const found = pyodide.runPython(STDLIB_MODULES);
-    const modules = found.toJs();
-    found.destroy();
-    setTimeout(async () => {
-      const made = await makeSnapshotInBackground(key, modules);
-      console.debug?.("python snapshot:", made);
-    }, SNAPSHOT_DELAY_MS);
-  }
+  dropLeftoverSnapshot();
   return { pyodide, timings, modelBytes: await modelBytes };
 }
 
-/** "from a snapshot: Python 0.4 s · numpy and pynn 0.7 s · …", for the status line. */
+/** "Python 1.4 s · numpy and pynn 0.7 s · …", for the status line. */
 export function describeBoot(timings) {
   const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-  const stages = [["python", "Python"], ["packages", "numpy and pynn"], ["imports", "imports"], ["model", "model"]]
+  return [["python", "Python"], ["packages", "numpy and pynn"], ["imports", "imports"], ["model", "model"]]
     .filter(([stage]) => timings[stage] !== undefined)
-    .map(([stage, label]) => `${label} ${seconds(timings[stage])}`);
-  return `${timings.path === "snapshot" ? "from a snapshot" : "normal start"}: ${stages.join(" · ")}`;
+    .map(([stage, label]) => `${label} ${seconds(timings[stage])}`).join(" · ");
 }

@@ -9,7 +9,7 @@ import { MODEL, REPLY, ROLE, STAGE, TEST_REQUEST, WORKER } from "../shared/proto
 // one step. (Python's None reaches the page as undefined: test with == null.)
 const TURN_SECONDS = 0.03;
 
-// Which of the page's workers this is (workers.js, pool.js): only the main one makes the snapshot.
+// Which of the page's workers this is (workers.js, pool.js): the main one holds the session's jobs.
 const role = self.name || ROLE.main;
 
 const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
@@ -51,7 +51,7 @@ async function fetchOk(path) {
 }
 
 async function boot() {
-  const { pyodide, timings, modelBytes } = await bootPython(status, { makesSnapshot: role === ROLE.main });
+  const { pyodide, timings, modelBytes } = await bootPython(status);
   python = makeCaller(pyodide);
   loadPackages = (names) => pyodide.loadPackage(names, { messageCallback: () => {} });
   runtime = pyodide;
