@@ -4,8 +4,8 @@
 
 For each round, in a fresh persistent Chromium profile each:
   * the page: first visit, navigation → first prediction (a stroke drawn as soon as the pad
-    takes input), then, once the page has made its Python snapshot and the service worker has
-    cached the site, a return visit in the same profile;
+    takes input), then, once the service worker has cached the site (and a build with a Python
+    snapshot has made it), a return visit in the same profile;
   * the bare floor: a bench-only page whose module worker runs loadPyodide + loadPackage('numpy')
     + import numpy, from the stock npm Pyodide files (.py sources) and the official numpy wheel,
     served by buildtools.server.make_server like the site; first visit and return visit (the page left open
@@ -120,8 +120,10 @@ def poll(page, expression: str, timeout: float) -> None:
 
 
 def makes_snapshot(site: Path) -> bool:
-    """Whether this build's worker makes a Python snapshot (so a first visit leaves one behind)."""
-    return "makeSnapshotInBackground(" in (site / "worker" / "boot.js").read_text()
+    """Whether this build's worker makes a Python snapshot (older builds, given with --also: a first
+    visit leaves one behind)."""
+    boot = site / "worker" / "boot.js"
+    return boot.exists() and "makeSnapshotInBackground(" in boot.read_text()
 
 
 def page_visit(playwright, profile: Path, url: str, stroke, settle: bool, snapshot: bool = True) -> dict:
@@ -132,7 +134,7 @@ def page_visit(playwright, profile: Path, url: str, stroke, settle: bool, snapsh
         trace = Trace(context, blank)  # the trace covers the new page: same renderer process
         page, record = visit(context, url, stroke)
         record["wasm_cache"] = trace.stop(page)
-        if settle:  # what a first visit leaves behind: the offline cache, the Python snapshot
+        if settle:  # what a first visit leaves behind: the offline cache (and an older build's snapshot)
             page.evaluate("() => window.pynnApp.offlineReady")
             if snapshot:
                 poll(page, "() => caches.open('python-snapshot').then(c => c.keys()).then(k => k.length > 0)", 120)

@@ -52,7 +52,7 @@ def summarise(results: dict, browser_runs: list, native_runs: list, peer_runs: d
              f"{fmt(load['warm']['first_prediction_s'])} s   (target ≤ {TARGETS['warm_load_s']:.0f} s)")
         for name in ("cold", "warm"):
             stages = load[name]["worker_stages_ms"]
-            note(f"    {name}, in the worker (ms per stage): snapshot lookup {fmt(stages['lookup'], 0)}, Python "
+            note(f"    {name}, in the worker (ms per stage): listing {fmt(stages['listing'], 0)}, Python "
                  f"{fmt(stages['python'], 0)}, numpy and pynn {fmt(stages['packages'], 0)}, imports "
                  f"{fmt(stages['imports'], 0)}, pretrained model {fmt(stages['model'], 0)}")
     if "latency" in results:
