@@ -11,7 +11,7 @@ import time
 
 from harness.app import by_id, wait_ready
 from harness.digits import STROKES
-from harness.drawing import draw
+from harness.drawing import draw, wait_pad_takes_input
 from harness.monitor import Monitor
 from harness.predictions import wait_prediction
 from playwright.sync_api import expect
@@ -125,7 +125,8 @@ def test_a_digit_drawn_before_ready_is_predicted_once_ready(new_context, site_se
     monitor = Monitor(context, site_server.origin)
     page = context.new_page()
     page.goto(site_server.url)
-    draw(page, STROKES[7])  # as soon as the pad is there
+    wait_pad_takes_input(page)
+    draw(page, STROKES[7])  # as soon as the pad takes it
     assert by_id(page, "status").get_attribute("data-state") == "loading", "ready before the drawing was done"
     expect(by_id(page, "prediction")).to_have_text("")
     wait_ready(page)

@@ -36,6 +36,7 @@ export class DrawingPad extends EventTarget {
         this.clear();
       }
     });
+    canvas.dataset.input = "on"; // strokes are kept from here on (before, the page is still loading)
   }
 
   /** The ink as {pixels (alpha, 0–255), width, height}. */

@@ -30,6 +30,12 @@ def _points(box: dict, stroke, steps: int) -> list[tuple[float, float]]:
     return points
 
 
+def wait_pad_takes_input(page: Page, timeout: float = 60_000) -> None:
+    """Wait (ms) until the pad keeps strokes (canvas.js has set it up): a stroke before that is
+    drawn on a plain canvas of a page still loading."""
+    page.wait_for_selector("[data-testid=draw-canvas][data-input=on]", timeout=timeout)
+
+
 def draw(page: Page, strokes, steps: int = 4) -> None:
     """Draw polylines with real mouse down/move/up events."""
     box = pad_box(page)
