@@ -10,6 +10,7 @@ import { TrainingCharts } from "./charts.js";
 import { EvaluatePanel } from "./evaluate.js";
 import { Explainer } from "./explain.js";
 import { FineTunePanel } from "./finetune.js";
+import { LatestModel } from "./latest.js";
 import { ModelPanel } from "./models.js";
 import { enableOffline, keepsOwnVersion, pageVersion } from "./offline.js";
 import { bindWorkersSetting } from "./pool.js";
@@ -67,6 +68,7 @@ const models = new ModelPanel(workers, {
   downloadOnnx: $("download-onnx"), downloadPython: $("download-python"),
   upload: $("upload-model"), note: $("model-note"), error: $("model-error"),
 });
+const latest = new LatestModel(workers, models);
 const units = new UnitsPanel(workers, $("units"), $("units-caption"), $("units-what"));
 const training = new TrainingPanel(workers, new SettingsForm($("train-form")),
                                    new TrainingCharts($("cost-chart"), $("accuracy-chart")), {
@@ -88,7 +90,10 @@ const teach = new TeachPanel(pad, digits, {
 const finetune = new FineTunePanel(workers, digits, {
   form: $("finetune-form"), start: $("fine-tune"), stop: $("stop-finetune"), progress: $("finetune-progress"),
   fill: $("finetune-fill"), message: $("finetune-message"), result: $("finetune-result"), notes: $("finetune-notes"),
-}, () => models.adoptFinetuned());
+}, async () => {
+  await models.adoptFinetuned();
+  latest.keep(MODEL.finetuned); // not awaited: it says itself if it cannot keep it
+});
 const evaluation = new EvaluatePanel(workers, {
   start: $("evaluate"), stop: $("stop-evaluate"), progress: $("evaluate-progress"), fill: $("evaluate-fill"), accuracy: $("test-accuracy"),
   confusion: $("confusion"), readout: $("confusion-readout"), perDigit: $("per-digit-accuracy"),
@@ -128,8 +133,9 @@ training.addEventListener("epoch", ({ detail: progress }) => {
 });
 training.addEventListener("finished", ({ detail }) => {
   if (detail.byStop) $("status").dataset.stopped = "true";
-  models.trainingEnded(detail.stopped);
+  const ended = models.trainingEnded(detail.stopped);
   setAvailable(pythonUp);
+  if (detail.began && !detail.abandoned) ended.then(() => latest.keep(MODEL.yours));
 });
 
 bridge.addEventListener("status", ({ detail }) => {
@@ -186,6 +192,7 @@ function startApp(startedAt = performance.now()) {
   appReady = (async () => {
     const { timings: worker, model } = await bridge.ready;
     await models.reset(model);
+    await latest.restore();
     const storageNote = await digits.restore();
     if (storageNote) teach.message(storageNote, true);
     const seconds = (performance.now() - startedAt) / 1000;

@@ -114,6 +114,23 @@ export function dropCheckpoint() {
   return transaction("readwrite", (store) => store.delete(CHECKPOINT_KEY), "discarding the unfinished run");
 }
 
+const LATEST_KEY = "latest-model";
+
+/** Keeps the latest finished run's or fine-tune's model without Save, {name, bytes (its .npz)}, replacing the one before in one transaction (a full disk leaves that one whole). */
+export function saveLatestModel(record) {
+  return transaction("readwrite", (store) => store.put({ ...record, savedAt: new Date().toISOString() },
+                                                       LATEST_KEY), "keeping your latest model");
+}
+
+/** The latest unsaved model's record {name, bytes, savedAt}, or undefined. */
+export function loadLatestModel() {
+  return transaction("readonly", (store) => store.get(LATEST_KEY), "reading your latest model");
+}
+
+export function dropLatestModel() {
+  return transaction("readwrite", (store) => store.delete(LATEST_KEY), "dropping your latest model");
+}
+
 let persisting = null;
 
 /** Asks the browser once to keep this site's storage under pressure (it may say no). */
