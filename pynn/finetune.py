@@ -130,6 +130,8 @@ class FineTune:
         self.depth = conv_depth(model) if s["freeze"] == "conv" else 0
         check_memory(s, model, self.depth, self.cache.max_bytes)
         self.model = copy_model(model)
+        # dropout draws from the copy's generator: seeded (a model read from a file has none) to repeat
+        self.model.rng = np.random.default_rng([s["seed"], 1])
         self.kept = self.cache.of(self.model)  # the filters never change when they are frozen
         self.trained = upper_layers(self.model, self.depth) if self.depth else self.model
         self.replay_count = min(len(replay), REPLAY_POOL) if self.depth else len(replay)
@@ -204,6 +206,7 @@ class FineTune:
             return None
         round_start, trainer = self.position
         return {"round": self.round, "rng": round_start, "trainer": trainer.state(),
+                "dropout_rng": self.model.rng.bit_generator.state,
                 "before": self.measured["before"], "batches": self.batches, "cost": self.cost,
                 "elapsed": self.elapsed}
 
@@ -212,6 +215,7 @@ class FineTune:
         then), digits and settings: the round's draws are made again from its generator state."""
         self.measured["before"] = state["before"]
         self.rng.bit_generator.state = state["rng"]
+        self.model.rng.bit_generator.state = state["dropout_rng"]
         self.batches, self.cost, self.elapsed = state["batches"], state["cost"], state["elapsed"]
         self.round, self.phase = state["round"], "training"
         self.work = self.steps(state)

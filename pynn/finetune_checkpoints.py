@@ -1,11 +1,12 @@
 """A fine-tune written down mid-way (pynn.finetune.FineTune.state), so that a reload or a crash
 loses little of it, as pynn.checkpoints does for a training run.
 
-An .npz read back through pynn.untrusted: the settings (with the rate the run resolved),
-the base model's name, the round's generator and the trainer's position and the measurement
-made before as JSON text, the trainer's shuffle as an int64 array, the copy being trained as
-its own .npz model file, and the digits it learns from as their file (pynn.your_digits), so
-that labelling more after a reload leaves the run as it was.  Resumed from it, the fine-tune
+An .npz read back through pynn.untrusted: as JSON text the settings (with the rate the run
+resolved), the base model's name, the generator states (the round's draws', the dropout's,
+the trainer's), its position and the measurement made before; the trainer's shuffle as an
+int64 array; the copy being trained as its own .npz model file; and the digits it learns
+from as their file (pynn.your_digits), so that labelling more after a reload leaves the run
+as it was.  Resumed from it, the fine-tune
 ends with the same weights, bit for bit, as one never interrupted.  Anything else raises
 CheckpointError, and nothing is half-loaded.
 """
@@ -27,7 +28,7 @@ FORMAT = "pynn-finetune-checkpoint"
 VERSION = 1
 MAX_BYTES = modelfile.MAX_BYTES + your_digits.MAX_BYTES + 1_000_000  # the model, the digits, the rest
 MEMBERS = {"format", "version", "state", "order", "model", "digits"}
-STATE_KEYS = {"settings", "base", "round", "rng", "trainer", "before", "batches", "cost", "elapsed"}
+STATE_KEYS = {"settings", "base", "round", "rng", "dropout_rng", "trainer", "before", "batches", "cost", "elapsed"}
 MEASURES = {"yours_held_out", "yours_trained", "mnist_test"}
 
 
@@ -89,5 +90,6 @@ def loads(data: bytes) -> FineTuneCheckpoint:
     trainer["order"] = order if len(order) else None
     base = state.pop("base")
     check_generator(state["rng"])
+    check_generator(state["dropout_rng"])
     return FineTuneCheckpoint(settings, base if isinstance(base, str) else None, model, digits,
                               {**state, "trainer": trainer})

@@ -14,7 +14,7 @@ import pytest
 from job_driver import events_of, run, start
 from synthetic_digits import make_digits, npz_bytes
 
-from pynn import modelfile, your_digits
+from pynn import modelfile, network3, your_digits
 from pynn.architectures import network_for
 from pynn.browser import Session
 from pynn.checkpoints import CheckpointError
@@ -27,9 +27,21 @@ FINETUNE = {"rounds": 3, "round_size": 60, "minibatch_size": 10, "test_size": 10
 DIGITS = [1, 1, 7, 7, 3, 3, 3]
 
 
-def fresh_session(base_settings: dict) -> Session:
+def with_dropout(settings: dict) -> network3.Network:
+    """The conv net of ``settings`` with dropout in its upper layers, as the shipped model has."""
+    spec = network_for(settings).describe()
+    for layer in spec["layers"][1:]:
+        layer["p_dropout"] = 0.3
+    return network3.Network.from_description(spec, seed=5)
+
+
+DROPOUT = "dropout"  # a base made by with_dropout(CONV)
+
+
+def fresh_session(base_settings: dict | str) -> Session:
     session = Session()
-    session.load_model("pretrained", modelfile.to_npz(network_for(base_settings)))
+    base = with_dropout(CONV) if base_settings == DROPOUT else network_for(base_settings)
+    session.load_model("pretrained", modelfile.to_npz(base))  # read from a file: its generator unseeded
     session.set_data(npz_bytes(400, 0), npz_bytes(200, 1))
     session.load_digits(your_digits.dumps(make_digits(DIGITS)))
     return session
@@ -58,8 +70,8 @@ def params(model) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("base, settings", [(CONV, FINETUNE), (CONV, {**FINETUNE, "freeze": "none"}),
-                                            (MLP, {**FINETUNE, "eta": 0.5})],
-                         ids=["conv-frozen", "conv-thawed", "mlp"])
+                                            (MLP, {**FINETUNE, "eta": 0.5}), (DROPOUT, FINETUNE)],
+                         ids=["conv-frozen", "conv-thawed", "mlp", "conv-dropout"])
 def test_a_resumed_fine_tune_ends_bit_for_bit_as_an_uninterrupted_one(base, settings):
     whole = fresh_session(base)
     saved, result = checkpointed_finetune(whole, settings, every=3)
@@ -77,6 +89,16 @@ def test_a_resumed_fine_tune_ends_bit_for_bit_as_an_uninterrupted_one(base, sett
         for key in ("before", "after", "held_out", "trained_on", "verdict"):
             assert resumed["result"][key] == result["result"][key], key
         assert reloaded.describe("finetuned")["meta"]["finetuned_from"] == "pretrained"
+
+
+def test_a_fine_tune_of_a_model_with_dropout_repeats_exactly():
+    """Its dropout draws from the copy's generator, which a model read from a file leaves
+    unseeded: two fine-tunes with the same seed must still end the same."""
+    first, second = fresh_session(DROPOUT), fresh_session(DROPOUT)
+    for session in (first, second):
+        run(session, "finetune", settings=FINETUNE)
+    for a, b in zip(params(first.models["finetuned"]), params(second.models["finetuned"]), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_fine_tunes_checkpoint_about_every_ten_seconds_of_work_only(monkeypatch):
@@ -126,10 +148,12 @@ def a_checkpoint() -> bytes:
     (lambda s: edit(s, lambda t: t["settings"].update(rounds=0)), "settings are refused"),
     (lambda s: edit(s, lambda t: t.update(round=7)), "round or rate"),
     (lambda s: edit(s, lambda t: t["rng"].update(bit_generator="MT19937")), "PCG64"),
+    (lambda s: edit(s, lambda t: t["dropout_rng"]["state"].update(state=-1)), "PCG64"),
     (lambda s: edit(s, lambda t: t["trainer"].update(batch=-1)), "whole numbers"),
     (lambda s: edit(s, lambda t: t.pop("before")), "not what a fine-tune writes"),
 ], ids=["truncated", "a training run's", "another version", "no digits", "hostile digits", "settings refused",
-        "a round outside the run", "another generator", "a negative position", "no measurement before"])
+        "a round outside the run", "another generator", "a bad dropout generator", "a negative position",
+        "no measurement before"])
 def test_a_bad_fine_tune_checkpoint_is_refused_for_its_own_reason_and_nothing_changes(a_checkpoint, make, reason):
     session = fresh_session(CONV)
     try:
