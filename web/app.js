@@ -77,11 +77,6 @@ const training = new TrainingPanel(workers, new SettingsForm($("train-form")),
   elapsed: $("stat-elapsed"), message: $("train-message"),
 }, { beforeRun: reloadIfStale });
 
-const unfinished = new UnfinishedRun(training, {
-  offer: $("resume-offer"), text: $("resume-text"), resume: $("resume"), discard: $("discard-run"),
-  message: $("train-message"),
-}, pageVersion);
-
 const digits = new DigitsStore(workers);
 const teach = new TeachPanel(pad, digits, {
   buttons: $("label-buttons"), message: $("label-message"), gallery: $("your-digits"), counts: $("digit-counts"),
@@ -94,6 +89,10 @@ const finetune = new FineTunePanel(workers, digits, {
   await models.adoptFinetuned();
   latest.keep(MODEL.finetuned); // not awaited: it says itself if it cannot keep it
 });
+const unfinished = new UnfinishedRun({ training, finetune }, {
+  offer: $("resume-offer"), text: $("resume-text"), resume: $("resume"), discard: $("discard-run"),
+  message: $("train-message"),
+}, pageVersion);
 const evaluation = new EvaluatePanel(workers, {
   start: $("evaluate"), stop: $("stop-evaluate"), progress: $("evaluate-progress"), fill: $("evaluate-fill"), accuracy: $("test-accuracy"),
   confusion: $("confusion"), readout: $("confusion-readout"), perDigit: $("per-digit-accuracy"),
@@ -143,9 +142,9 @@ bridge.addEventListener("status", ({ detail }) => {
   else setStatus(training.running || finetune.running ? "training" : "loading", detail.message, { passing: true });
 });
 
-// Leaving now would lose work that nothing keeps: a fine-tune, or a run not yet checkpointed.
+// Leaving now would lose work that nothing keeps: a run or a fine-tune not yet checkpointed.
 addEventListener("beforeunload", (event) => {
-  if (unfinished.unsaved || finetune.running) event.preventDefault();
+  if (unfinished.unsaved) event.preventDefault();
 });
 
 let pythonUp = false;

@@ -1,17 +1,17 @@
-"""Runs survive a reload (issue 14, part 1): a conv net's run resumed after a reload ends, to
-the bit, as the same run never interrupted; a finished run's or fine-tune's model is kept
-without Save, as the latest unsaved model, and offered back after a reload."""
+"""Runs survive a reload (issue 14, part 1): a conv net's run and a fine-tune resumed after a
+reload end, to the bit, as the same ones never interrupted; a finished run's or fine-tune's
+model is kept without Save, as the latest unsaved model, and offered back after a reload."""
 
 from __future__ import annotations
 
 import numpy as np
-from harness.app import by_id, model_json, poll, wait_ready
+from harness.app import by_id, model_json, open_app, poll, wait_ready
 from harness.forms import VALID_SETTINGS, fill_settings
 from harness.models import select_model, wait_saved
 from harness.runs import CHECKPOINT, RECORD_JS, reload_and_resume, uninterrupted, wait_gone, wait_stored
 from harness.training import train
 from playwright.sync_api import expect
-from teach_helpers import TRAINING_TIMEOUT, draw_and_label, set_finetune_settings, style_drawings
+from teach_helpers import TRAINING_TIMEOUT, download_digits, draw_and_label, set_finetune_settings, style_drawings
 
 from pynn import modelfile
 
@@ -100,4 +100,52 @@ def test_a_fine_tuned_model_is_kept_without_save_and_replaces_the_latest_run(app
     expect(option(page, "finetuned")).to_have_attribute("data-unsaved", "true")
     expect(option(page, "yours")).to_have_count(0)  # the latest only: the run before was replaced, not saved
     assert model_json(page, "finetuned") == finetuned
+    assert app.monitor.errors == []
+
+
+# About 1 s a round in the page (0.4 s natively): a checkpoint comes ~10 s into training.
+LONG_FINETUNE = {"rounds": 30, "round_size": 1500, "test_size": 500, "seed": 3}
+
+
+def finetuned_params(page) -> list[np.ndarray]:
+    expect(by_id(page, "model-select")).to_have_value("finetuned", timeout=TRAINING_TIMEOUT)
+    wait_ready(page, TRAINING_TIMEOUT)
+    return params(model_json(page, "finetuned"))
+
+
+def test_a_fine_tune_resumed_after_a_reload_ends_bit_identical_to_an_unbroken_one(app, browser, browser_context_args,
+                                                                                 base_url, tmp_path):
+    page = app.page
+    for digit in (1, 4):
+        draw_and_label(page, PRINT[digit], digit)
+        draw_and_label(page, PRINT[digit], digit)
+    digits = download_digits(page, tmp_path / "digits.json")
+    set_finetune_settings(page, **LONG_FINETUNE)
+    by_id(page, "fine-tune").click()
+    kept = poll(page, f"async () => {{ const r = await ({RECORD_JS})('{CHECKPOINT}'); "
+                      "return r && r.kind === 'finetune' && r; }", timeout=TRAINING_TIMEOUT / 1000, interval=0.5)
+    assert kept["round"] < LONG_FINETUNE["rounds"] and kept["bytes"] > 0
+    page.reload()
+    wait_ready(page)
+    expect(by_id(page, "resume-offer")).to_be_visible()
+    expect(by_id(page, "resume-offer")).to_contain_text("fine-tune did not finish")
+    by_id(page, "resume").click()
+    expect(by_id(page, "finetune-message")).to_contain_text("Resumed", timeout=TRAINING_TIMEOUT)
+    resumed = finetuned_params(page)
+    wait_gone(page, CHECKPOINT)  # dropped once it ended
+
+    context = browser.new_context(**browser_context_args)
+    try:
+        other = context.new_page()
+        open_app(other, base_url)
+        by_id(other, "upload-digits").set_input_files(str(digits))  # the same digits, to the pixel
+        expect(by_id(other, "your-digits").locator("[data-label]")).to_have_count(4)
+        set_finetune_settings(other, **LONG_FINETUNE)
+        by_id(other, "fine-tune").click()
+        unbroken = finetuned_params(other)
+    finally:
+        context.close()
+    assert len(resumed) == len(unbroken) > 0
+    for a, b in zip(resumed, unbroken):
+        assert a.shape == b.shape and np.array_equal(a, b)
     assert app.monitor.errors == []
