@@ -58,13 +58,16 @@ async function transaction(mode, action, doing) {
   const database = await openDatabase();
   return new Promise((resolve, reject) => {
     let tx;
+    let request;
     try {
       tx = database.transaction(STORE, mode);
+      // put() itself may throw (a full disk, a value it cannot clone): then nothing is written
+      request = action(tx.objectStore(STORE));
     } catch (error) {
+      try { tx?.abort(); } catch { /* ended already */ }
       reject(reason(error, doing));
       return;
     }
-    const request = action(tx.objectStore(STORE));
     tx.oncomplete = () => resolve(request.result);
     // An abort may carry no error at all (tx.error is null then).
     tx.onerror = tx.onabort = () => reject(reason(tx.error ?? request.error, doing));
