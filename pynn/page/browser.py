@@ -212,7 +212,7 @@ class Session(TeachingSession):
         if kind not in JOBS:
             raise ValueError(f"there is no job {kind!r}; the jobs are {', '.join(JOBS)}")
         if kind == "finetune":
-            args = {"base": self.active, **args}
+            args = {"base": self.active, **args}  # a resumed one names its own base
         job = JOBS[kind](self, **args)
         self.refuse_clash(job)
         return {"job": self.jobs.start(job), "kind": kind, "needs_data": job.needs_data and self.test_data is None}

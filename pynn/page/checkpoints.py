@@ -99,10 +99,15 @@ def check_trainer(trainer: dict) -> dict:
     if not all(isinstance(trainer[key], (int, float)) and not isinstance(trainer[key], bool)
                for key in ("elapsed", "cost_sum")) or not isinstance(trainer["history"], list):
         raise CheckpointError("the checkpoint's running totals are not numbers")
-    rng = trainer["rng"]
+    check_generator(trainer["rng"])
+    return dict(trainer)
+
+
+def check_generator(rng) -> dict:
+    """``rng`` if it is a PCG64 generator's state (numpy's bit_generator.state), else CheckpointError."""
     inner = rng.get("state") if isinstance(rng, dict) else None
     words = (inner or {}).get("state"), (inner or {}).get("inc")
     if not isinstance(inner, dict) or rng.get("bit_generator") != "PCG64" or \
             not all(type(w) is int and 0 <= w < 2**128 for w in words):
         raise CheckpointError("the checkpoint's random generator is not a PCG64 state")
-    return dict(trainer)
+    return rng

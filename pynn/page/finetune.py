@@ -38,9 +38,8 @@ model its own measured test accuracy rather than the base model's.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -49,9 +48,9 @@ from pynn.nets.model import Model
 from pynn.nets.network3 import CHUNK
 from pynn.page import your_digits
 from pynn.page.features import FeatureCache, conv_depth, upper_layers
+from pynn.page.finetune_setup import check_memory, copy_model, default_eta
 from pynn.page.outcome import verdict
-from pynn.page.settings import HEAP_BUDGET, SettingsError, check_finetune_settings
-from pynn.training import memory
+from pynn.page.settings import check_finetune_settings
 from pynn.training.augment import augment as default_augment
 from pynn.training.evaluation import evaluate_blocks
 from pynn.training.trainer import Trainer
@@ -75,18 +74,6 @@ def usable_digits(digits) -> list[dict]:
     return digits
 
 
-def copy_model(model: Model) -> Model:
-    """An independent copy of ``model``: its ``copy()`` if it has one; the MLP through its file format."""
-    if hasattr(model, "copy"):
-        return model.copy()
-    from pynn.files import modelfile
-    from pynn.nets.network import Network
-
-    if isinstance(model, Network):
-        return modelfile.loads(modelfile.to_npz(model))
-    raise NotImplementedError(f"cannot copy a {type(model).__name__}: give it a copy() method")
-
-
 def split_held_out(labels: np.ndarray, rng: np.random.Generator, mode: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """(training indices, held-out indices): with mode "auto", max(1, n // 4) of each label's
     n ≥ 2 digits are held out, chosen by ``rng``; with "none", nothing is."""
@@ -101,30 +88,6 @@ def split_held_out(labels: np.ndarray, rng: np.random.Generator, mode: str = "au
         raise ValueError(f"hold_out must be 'auto' or 'none', got {mode!r}")
     held = np.array(sorted(chosen), dtype=np.int64)
     return np.setdiff1d(np.arange(len(labels)), held), held
-
-
-def check_memory(settings: dict, model: Model, depth: int, cache_bytes: int) -> int:
-    """The fine-tune's estimated peak memory (pynn.training.memory), or SettingsError naming the fields
-    that set it when it would pass HEAP_BUDGET: refused at once, not after a minute's work."""
-    estimate = memory.finetune_bytes(settings, model, depth, cache_bytes)
-    thawed = settings["freeze"] == "none" and conv_depth(model) > 0
-    fields = ["round_size", "minibatch_size", *(["freeze"] if thawed else [])]
-    change = ("Use fewer images per round or a smaller mini-batch, or keep the conv layers fixed." if thawed
-              else "Use fewer images per round or a smaller mini-batch.")
-    message = memory.over_budget(estimate, HEAP_BUDGET, change)
-    if message:
-        raise SettingsError(dict.fromkeys(fields, message))
-    return estimate
-
-
-def default_eta(model: Model) -> float:
-    """The rate the model says it was trained with, else one that suits its cost."""
-    settings = getattr(model, "meta", {}).get("settings") if isinstance(getattr(model, "meta", None), dict) else None
-    eta = settings.get("eta") if isinstance(settings, dict) else None
-    if isinstance(eta, (int, float)) and not isinstance(eta, bool) and math.isfinite(eta) and 0 < eta <= 1000:
-        return float(eta)
-    # the log-likelihood (softmax) nets learn at network3's rates; the sigmoid MLPs at network2's
-    return {"cross-entropy": 0.1, "log-likelihood": 0.01}.get(getattr(model.cost, "name", ""), 1.0)
 
 
 def accuracy(model: Model, images: np.ndarray, labels: np.ndarray) -> dict:
@@ -167,6 +130,8 @@ class FineTune:
         self.depth = conv_depth(model) if s["freeze"] == "conv" else 0
         check_memory(s, model, self.depth, self.cache.max_bytes)
         self.model = copy_model(model)
+        # dropout draws from the copy's generator: seeded (a model read from a file has none) to repeat
+        self.model.rng = np.random.default_rng([s["seed"], 1])
         self.kept = self.cache.of(self.model)  # the filters never change when they are frozen
         self.trained = upper_layers(self.model, self.depth) if self.depth else self.model
         self.replay_count = min(len(replay), REPLAY_POOL) if self.depth else len(replay)
@@ -180,6 +145,7 @@ class FineTune:
         self.measured: dict[str, dict] = {}
         self.elapsed = 0.0
         self.deadline: float | None = None
+        self.position: tuple[Mapping, Trainer] | None = None  # the round's generator state at its start, its trainer
         self.work = self.steps()
 
     # ------------------------------------------------------------------ driving
@@ -203,17 +169,23 @@ class FineTune:
     def seconds_left(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
 
-    def steps(self) -> Iterator[None]:
-        """The whole fine-tune as a generator that yields between steps."""
-        yield from self.measure("before")
+    def steps(self, resume: dict | None = None) -> Iterator[None]:
+        """The whole fine-tune as a generator that yields between steps; from ``resume`` (see
+        ``state``) it starts in that round, where its trainer was."""
+        if resume is None:
+            yield from self.measure("before")
         self.phase = "training"
         s = self.settings
         if self.depth:  # the replay pool's conv features, a chunk at a time
             for _ in self.kept.fill(self.replay, self.replay_count):
                 yield
-        for self.round in range(s["rounds"]):
+        for self.round in range(0 if resume is None else resume["round"], s["rounds"]):
+            round_start = self.rng.bit_generator.state  # this round's draws, made again on resuming
             trainer = Trainer(self.trained, self.round_data(), 1, s["minibatch_size"], s["eta"], lmbda=s["lmbda"],
                               seed=int(self.rng.integers(2**32)), cost_every=1)
+            if resume is not None and resume["round"] == self.round:
+                trainer.restore(resume["trainer"])
+            self.position = (round_start, trainer)
             while not trainer.done:
                 progress = trainer.run(max_seconds=self.seconds_left())
                 self.batches = self.round * self.batches_per_round + progress.batch
@@ -221,9 +193,32 @@ class FineTune:
                     self.batches = (self.round + 1) * self.batches_per_round
                 self.cost = progress.cost
                 yield
+        self.position = None
         self.phase = "after"
         yield from self.measure("after")
         self.phase = "done"
+
+    def state(self) -> dict | None:
+        """Where the fine-tune stands, as plain values and the trainer's state, when ``resume``
+        continues from here bit for bit (in a round, between its mini-batches), else None.
+        The model itself, its digits and settings are saved apart (pynn.page.finetune_checkpoints)."""
+        if self.phase != "training" or self.position is None or self.position[1].done:
+            return None
+        round_start, trainer = self.position
+        return {"round": self.round, "rng": round_start, "trainer": trainer.state(),
+                "dropout_rng": self.model.rng.bit_generator.state,
+                "before": self.measured["before"], "batches": self.batches, "cost": self.cost,
+                "elapsed": self.elapsed}
+
+    def resume(self, state: dict) -> None:
+        """Continue from ``state()``, in a FineTune made from the saved model (the copy as it was
+        then), digits and settings: the round's draws are made again from its generator state."""
+        self.measured["before"] = state["before"]
+        self.rng.bit_generator.state = state["rng"]
+        self.model.rng.bit_generator.state = state["dropout_rng"]
+        self.batches, self.cost, self.elapsed = state["batches"], state["cost"], state["elapsed"]
+        self.round, self.phase = state["round"], "training"
+        self.work = self.steps(state)
 
     def round_data(self) -> Dataset:
         """One round's images: your training digits repeated and augmented, and MNIST replay."""

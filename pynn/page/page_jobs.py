@@ -16,9 +16,10 @@ from typing import Protocol
 
 from pynn.data.dataset import Dataset
 from pynn.nets.architectures import forward_multiply_adds, network_for, step_seconds
-from pynn.page import checkpoints
+from pynn.page import checkpoints, finetune_checkpoints
 from pynn.page.features import FeatureCache, conv_depth
-from pynn.page.finetune import REPLAY_POOL, FineTune, check_memory, usable_digits
+from pynn.page.finetune import REPLAY_POOL, FineTune, usable_digits
+from pynn.page.finetune_setup import check_memory
 from pynn.page.jobs import CHECKPOINT_SECONDS
 from pynn.page.outcome import finetuned_meta
 from pynn.page.report import Evaluation
@@ -154,30 +155,41 @@ class TrainJob:
 
 class FineTuneJob:
     """A fine-tune of a copy of the model in use (pynn.page.finetune); when it is done the copy
-    becomes the model "finetuned", with the test accuracy it measured."""
+    becomes the model "finetuned", with the test accuracy it measured.  Checkpoints
+    (pynn.page.finetune_checkpoints) about every CHECKPOINT_SECONDS, as a training run does."""
 
     kind, needs_data, background = "finetune", True, False
 
-    def __init__(self, bench: Bench, base: str, settings: dict | None = None) -> None:
-        self.bench, self.base = bench, base
-        if base is None or base not in bench.models:
-            raise RuntimeError("no model is loaded to fine-tune")
-        self.settings = check_finetune_settings(settings)
-        model = bench.models[base]
+    def __init__(self, bench: Bench, base: str | None, settings: dict | None = None,
+                 resume: bytes | None = None) -> None:
+        self.bench = bench
+        self.saved = None if resume is None else finetune_checkpoints.loads(resume)
+        if self.saved:  # the copy as it was, its digits and settings: the model in use may differ now
+            self.base, model, self.settings = self.saved.base, self.saved.model, self.saved.settings
+            self.digits = self.saved.digits
+        else:
+            if base is None or base not in bench.models:
+                raise RuntimeError("no model is loaded to fine-tune")
+            self.base, model, self.settings = base, bench.models[base], check_finetune_settings(settings)
+            self.digits = usable_digits(bench.your_digits)  # as they are now: labelling more leaves this run alone
         # refused now, from the estimate, before MNIST is loaded (FineTune checks it again)
         check_memory(self.settings, model, conv_depth(model) if self.settings["freeze"] == "conv" else 0,
                      bench.features.max_bytes)
-        self.digits = usable_digits(bench.your_digits)  # as they are now: labelling more leaves this run alone
+        self.model = model
         self.run: FineTune | None = None
         self.stopped = False
+        self.since_checkpoint = 0.0
 
     def begin(self) -> dict:
         bench = self.bench
-        self.run = run = FineTune(bench.models[self.base], self.digits, bench.train_data, bench.test_data,
+        self.run = run = FineTune(self.model, self.digits, bench.train_data, bench.test_data,
                                   self.settings, cache=bench.features)
+        if self.saved:
+            run.resume(self.saved.state)
         return {"base": self.base, "digits": len(self.digits), "held_out": len(run.held_index),
                 "trained_on": len(run.train_index), "total_batches": run.total_batches,
-                "settings": dict(run.settings), "notes": run.notes()}
+                "settings": dict(run.settings), "notes": run.notes(), "resumed": self.saved is not None,
+                "progress": run.progress()}
 
     @property
     def done(self) -> bool:
@@ -187,7 +199,16 @@ class FineTuneJob:
         self.stopped = True  # the model in use was never touched: not going on is all there is to it
 
     def step(self, seconds: float) -> dict:
-        return self.run.run(max_seconds=seconds)
+        started = time.perf_counter()
+        progress = self.run.run(max_seconds=seconds)
+        self.since_checkpoint += time.perf_counter() - started
+        return progress
+
+    def checkpoint(self) -> bytes | None:
+        if self.since_checkpoint < CHECKPOINT_SECONDS or (state := self.run.state()) is None:
+            return None
+        self.since_checkpoint = 0.0
+        return finetune_checkpoints.dumps(self.run.settings, self.base, self.run.model, self.digits, state)
 
     def result(self) -> dict:
         if self.stopped:

@@ -10,6 +10,7 @@ import { TrainingCharts } from "./charts.js";
 import { EvaluatePanel } from "./evaluate.js";
 import { Explainer } from "./explain.js";
 import { FineTunePanel } from "./finetune.js";
+import { LatestModel } from "./latest.js";
 import { ModelPanel } from "./models.js";
 import { enableOffline, keepsOwnVersion, pageVersion } from "./offline.js";
 import { bindWorkersSetting } from "./pool.js";
@@ -66,6 +67,7 @@ const models = new ModelPanel(workers, {
   downloadOnnx: $("download-onnx"), downloadPython: $("download-python"),
   upload: $("upload-model"), note: $("model-note"), error: $("model-error"),
 });
+const latest = new LatestModel(workers, models);
 const units = new UnitsPanel(workers, $("units"), $("units-caption"), $("units-what"));
 const training = new TrainingPanel(workers, new SettingsForm($("train-form")),
                                    new TrainingCharts($("cost-chart"), $("accuracy-chart")), {
@@ -73,11 +75,6 @@ const training = new TrainingPanel(workers, new SettingsForm($("train-form")),
   epoch: $("stat-epoch"), eta: $("stat-eta"), cost: $("stat-cost"), accuracy: $("accuracy"),
   elapsed: $("stat-elapsed"), message: $("train-message"),
 }, { beforeRun: reloadIfStale });
-
-const unfinished = new UnfinishedRun(training, {
-  offer: $("resume-offer"), text: $("resume-text"), resume: $("resume"), discard: $("discard-run"),
-  message: $("train-message"),
-}, pageVersion);
 
 const digits = new DigitsStore(workers);
 const teach = new TeachPanel(pad, digits, {
@@ -87,7 +84,14 @@ const teach = new TeachPanel(pad, digits, {
 const finetune = new FineTunePanel(workers, digits, {
   form: $("finetune-form"), start: $("fine-tune"), stop: $("stop-finetune"), progress: $("finetune-progress"),
   fill: $("finetune-fill"), message: $("finetune-message"), result: $("finetune-result"), notes: $("finetune-notes"),
-}, () => models.adoptFinetuned());
+}, async () => {
+  await models.adoptFinetuned();
+  latest.keep(MODEL.finetuned); // not awaited: it says itself if it cannot keep it
+});
+const unfinished = new UnfinishedRun({ training, finetune }, {
+  offer: $("resume-offer"), text: $("resume-text"), resume: $("resume"), discard: $("discard-run"),
+  message: $("train-message"),
+}, pageVersion);
 const evaluation = new EvaluatePanel(workers, {
   start: $("evaluate"), stop: $("stop-evaluate"), progress: $("evaluate-progress"), fill: $("evaluate-fill"), accuracy: $("test-accuracy"),
   confusion: $("confusion"), readout: $("confusion-readout"), perDigit: $("per-digit-accuracy"),
@@ -127,8 +131,9 @@ training.addEventListener("epoch", ({ detail: progress }) => {
 });
 training.addEventListener("finished", ({ detail }) => {
   if (detail.byStop) $("status").dataset.stopped = "true";
-  models.trainingEnded(detail.stopped);
+  const ended = models.trainingEnded(detail.stopped);
   setAvailable(pythonUp);
+  if (detail.began && !detail.abandoned) ended.then(() => latest.keep(MODEL.yours));
 });
 
 bridge.addEventListener("status", ({ detail }) => {
@@ -136,9 +141,9 @@ bridge.addEventListener("status", ({ detail }) => {
   else setStatus(training.running || finetune.running ? "training" : "loading", detail.message, { passing: true });
 });
 
-// Leaving now would lose work that nothing keeps: a fine-tune, or a run not yet checkpointed.
+// Leaving now would lose work that nothing keeps: a run or a fine-tune not yet checkpointed.
 addEventListener("beforeunload", (event) => {
-  if (unfinished.unsaved || finetune.running) event.preventDefault();
+  if (unfinished.unsaved) event.preventDefault();
 });
 
 let pythonUp = false;
@@ -185,6 +190,7 @@ function startApp(startedAt = performance.now()) {
   appReady = (async () => {
     const { timings: worker, model } = await bridge.ready;
     await models.reset(model);
+    await latest.restore();
     const storageNote = await digits.restore();
     if (storageNote) teach.message(storageNote, true);
     const seconds = (performance.now() - startedAt) / 1000;

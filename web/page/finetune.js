@@ -2,8 +2,9 @@
 // Fine-tune and Stop, progress, and the before → after result with its notes. The run is in
 // the worker (a chunk loop); the model in use is never touched, and a finished run's model
 // is handed to `adopt` (the model panel makes it "yours (fine-tuned)" and uses it).
-// Dispatches "status" {state, text} and "running" (detail: true/false). Its fields are read and
-// checked as the training form's are (settings.js).
+// Dispatches "status" {state, text}, "running" (detail: true/false), and, as the training panel
+// does for runs.js, "starting", "checkpoint" {kind, bytes, round, rounds} (about every 10 s) and
+// "finished" {abandoned}. Its fields are read and checked as the training form's are (settings.js).
 import { announce, announceProgress } from "./announce.js";
 import { CONFIG } from "./config.js";
 import { duration, percent } from "./format.js";
@@ -98,28 +99,46 @@ export class FineTunePanel extends EventTarget {
     announce(more ? `${text} ${more}` : text);
   }
 
-  async start() {
+  /** Starts a fine-tune from the form, or resumes the one of checkpoint record `resume`
+   * (as "checkpoint" gave it: it carries its own digits and settings). */
+  async start(resume = null) {
     if (this.#running || !this.#available) return;
     const { message } = this.elements;
-    if (!this.store.summary.count) {
-      this.#message("You have no digits to fine-tune on yet: draw a digit, press its \"it's a …\" "
-        + "button, and repeat (two or more of each digit, so some can be held out to test on).");
-      return;
-    }
-    const { settings, errors } = this.#read();
-    this.#showErrors(errors);
-    if (errors) {
-      this.#message("Fix the highlighted fine-tune settings first.");
-      return;
+    let args;
+    if (resume) {
+      args = { resume: resume.bytes };
+    } else {
+      if (!this.store.summary.count) {
+        this.#message("You have no digits to fine-tune on yet: draw a digit, press its \"it's a …\" "
+          + "button, and repeat (two or more of each digit, so some can be held out to test on).");
+        return;
+      }
+      const { settings, errors } = this.#read();
+      this.#showErrors(errors);
+      if (errors) {
+        this.#message("Fix the highlighted fine-tune settings first.");
+        return;
+      }
+      args = { settings };
     }
     this.#setRunning(true);
+    this.#emit("starting");
     this.elements.result.replaceChildren();
     this.elements.notes.replaceChildren();
     message.textContent = "";
-    this.#emit("status", { state: "training", text: "Fine-tuning: loading MNIST to mix in…" });
+    this.#emit("status", { state: "training", text: resume ? "Resuming the unfinished fine-tune…"
+                                                           : "Fine-tuning: loading MNIST to mix in…" });
     let crashed = false;
+    let progress = null;
     try {
-      this.#job = this.bridge.job(JOB.finetune, { settings }, { onProgress: (report) => this.#report(report) });
+      this.#job = this.bridge.job(JOB.finetune, args, {
+        onProgress: (report) => {
+          progress = report.progress ?? report.started.progress ?? progress;
+          this.#report(report);
+        },
+        onCheckpoint: (bytes) => this.#emit("checkpoint", { kind: JOB.finetune, bytes, round: progress?.round ?? 1,
+                                                            rounds: progress?.rounds ?? 1 }),
+      });
       const outcome = await this.#job.result;
       if (outcome.stopped) {
         this.#message("Stopped. The model in use is as it was.");
@@ -133,10 +152,13 @@ export class FineTunePanel extends EventTarget {
       crashed = error.name === "WorkerCrash"; // the page's crash handler says so and offers Restart
       if (error.name === "SettingsError") this.#showErrors(error.fields);
       const reason = error.name === "SettingsError" ? "see the highlighted settings." : error.message;
-      if (!crashed) this.#message(`Fine-tuning did not run: ${reason}`);
+      if (!crashed) this.#message(`Fine-tuning ${resume ? "could not resume" : "did not run"}: ${reason}`);
     } finally {
       this.#job = null;
-      if (this.#running) this.#setRunning(false);
+      if (this.#running) {
+        this.#setRunning(false);
+        this.#emit("finished", { abandoned: crashed });
+      }
       if (!crashed) this.#emit("status", { state: "ready", text: message.textContent || "Ready." });
     }
   }
@@ -147,9 +169,11 @@ export class FineTunePanel extends EventTarget {
     this.#job?.stop();
   }
 
-  /** After a worker crash: the run is gone. */
+  /** After a worker crash: the run is gone (its checkpoint, if one was kept, is not). */
   abandon() {
-    if (this.#running) this.#setRunning(false);
+    if (!this.#running) return;
+    this.#setRunning(false);
+    this.#emit("finished", { abandoned: true });
   }
 
   #setRunning(running) {
@@ -163,7 +187,7 @@ export class FineTunePanel extends EventTarget {
   #report({ started, progress }) {
     if (started) {
       const held = started.held_out ? `, ${started.held_out} held out to test on` : "";
-      this.elements.message.textContent = `Fine-tuning a copy of "${started.base}" on ${started.trained_on} of `
+      this.elements.message.textContent = `${started.resumed ? "Resumed: f" : "F"}ine-tuning a copy of "${started.base}" on ${started.trained_on} of `
         + `your digits${held}, mixed with MNIST.`;
       announceProgress(this.elements.message.textContent, true);
       this.elements.notes.replaceChildren(...started.notes.map((note) => Object.assign(document.createElement("li"),

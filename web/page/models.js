@@ -44,7 +44,8 @@ function describe({ summary, cost, meta }) {
 }
 
 /** The model select, Save, Download and Upload; Python holds the models themselves.
- * Dispatches "switch" (detail: the model's name) after the active model changes. */
+ * Dispatches "switch" (detail: the model's name) after the active model changes, and "saved"
+ * (detail: its name) after Save kept one. */
 export class ModelPanel extends EventTarget {
   #training = false;
   #yoursTraining = false;
@@ -121,6 +122,19 @@ export class ModelPanel extends EventTarget {
     }
   }
 
+  /** A model of yours kept without Save (latest.js) and loaded into Python again: offer it,
+   * marked unsaved (its option's data-unsaved) until Save keeps it for good. */
+  restoreUnsaved(name, description, when) {
+    this.descriptions[name] = description;
+    this.#setOption(name, `unsaved, from ${when}`);
+    this.elements.select.querySelector(`option[value="${name}"]`).dataset.unsaved = "true";
+  }
+
+  /** Says, as an error, what the user should know about keeping their models. */
+  warn(text) {
+    this.#error(text);
+  }
+
   /** `run` is Session.start_training's answer: the new network's description. */
   trainingStarted({ model }) {
     this.#training = true;
@@ -146,6 +160,12 @@ export class ModelPanel extends EventTarget {
     try {
       const json = await this.bridge.call("model_json", { name });
       await saveModel(name, json, this.descriptions[name]);
+      const option = this.elements.select.querySelector(`option[value="${name}"]`);
+      if (option?.dataset.unsaved) {
+        delete option.dataset.unsaved;
+        this.#setOption(name, `saved ${new Date().toLocaleDateString()}`);
+      }
+      this.dispatchEvent(new CustomEvent("saved", { detail: name }));
       this.#note(`Saved ${SPOKEN[name]} in this browser (${megabytes(json.length)}). It comes back on your `
                  + "next visit.");
     } catch (error) {

@@ -58,13 +58,16 @@ async function transaction(mode, action, doing) {
   const database = await openDatabase();
   return new Promise((resolve, reject) => {
     let tx;
+    let request;
     try {
       tx = database.transaction(STORE, mode);
+      // put() itself may throw (a full disk, a value it cannot clone): then nothing is written
+      request = action(tx.objectStore(STORE));
     } catch (error) {
+      try { tx?.abort(); } catch { /* ended already */ }
       reject(reason(error, doing));
       return;
     }
-    const request = action(tx.objectStore(STORE));
     tx.oncomplete = () => resolve(request.result);
     // An abort may carry no error at all (tx.error is null then).
     tx.onerror = tx.onabort = () => reject(reason(tx.error ?? request.error, doing));
@@ -112,6 +115,23 @@ export function loadCheckpoint() {
 
 export function dropCheckpoint() {
   return transaction("readwrite", (store) => store.delete(CHECKPOINT_KEY), "discarding the unfinished run");
+}
+
+const LATEST_KEY = "latest-model";
+
+/** Keeps the latest finished run's or fine-tune's model without Save, {name, bytes (its .npz)}, replacing the one before in one transaction (a full disk leaves that one whole). */
+export function saveLatestModel(record) {
+  return transaction("readwrite", (store) => store.put({ ...record, savedAt: new Date().toISOString() },
+                                                       LATEST_KEY), "keeping your latest model");
+}
+
+/** The latest unsaved model's record {name, bytes, savedAt}, or undefined. */
+export function loadLatestModel() {
+  return transaction("readonly", (store) => store.get(LATEST_KEY), "reading your latest model");
+}
+
+export function dropLatestModel() {
+  return transaction("readwrite", (store) => store.delete(LATEST_KEY), "dropping your latest model");
 }
 
 let persisting = null;
