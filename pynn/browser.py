@@ -23,7 +23,7 @@ from pynn.digits import BlankImageError, from_pad, preview
 from pynn.jobs import Scheduler
 from pynn.layers import ConvPoolLayer
 from pynn.page_jobs import EvaluateJob, FineTuneJob, TrainJob
-from pynn.pool_jobs import EvaluateShareJob, merged_report
+from pynn.pool_jobs import EvaluateShareJob, FeaturesShareJob, keep_features, kept_digest, merged_report, missing_parts
 from pynn.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.teaching import TeachingSession
 from pynn.untrusted import megabytes
@@ -54,7 +54,8 @@ def plain(value):
 # arguments named as here), and what the worker calls for its job loop.
 PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_file", "hidden_units", "label_digit",
               "digits_summary", "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images",
-              "explain", "evaluation_report")
+              "explain", "evaluation_report", "missing_features", "keep_features",
+              "kept_features")
 WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
 
 
@@ -234,6 +235,18 @@ class Session(TeachingSession):
         same, count for count, as the "evaluate" job's; their conv outputs are kept here."""
         return merged_report(self, name, shares, seconds, features)
 
+    def missing_features(self, name: str, parts: int) -> list[int]:
+        """The shares of the test set whose conv outputs are still to compute (pynn.pool_jobs)."""
+        return missing_parts(self, name, parts)
+
+    def keep_features(self, name: str, start: int, features: bytes, key: str) -> dict:
+        """Keep conv outputs a worker of the pool computed ahead (pynn.pool_jobs.FeaturesShareJob)."""
+        return keep_features(self, name, start, features, key)
+
+    def kept_features(self, name: str) -> dict:
+        """The test set's conv outputs kept for model ``name``: CHUNKs missing, sha256 of the rows."""
+        return kept_digest(self, name)
+
     def stop_job(self, job: int) -> dict:
         """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""
         return {"stopping": self.jobs.stop(job)}
@@ -247,4 +260,5 @@ class Session(TeachingSession):
         return self.jobs.work(seconds, data_loaded=self.test_data is not None)
 
 
-JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob, "evaluate_share": EvaluateShareJob}
+JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob, "evaluate_share": EvaluateShareJob,
+        "features_share": FeaturesShareJob}

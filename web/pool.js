@@ -4,6 +4,12 @@
 // begins, never with the page, and are let go after a minute idle. A pool worker that dies has
 // its share redone by the main worker; the result is the same.
 //
+// When the main worker computes ahead (a digit labelled, a fine-tune begins: pynn.page_jobs.WarmJob),
+// the pool's workers compute a conv net's conv outputs on shares of the test set from the back,
+// while the main worker's own goes from the front, and the main worker keeps theirs as its own
+// (pynn.pool_jobs: the same blocks, so the same bits). A share the main worker has by the time a
+// worker would begin it is skipped; one whose worker dies is left to the main worker.
+//
 // Its size is the "workers" setting (pynn.settings.WORKERS): "auto" is one worker per core, as
 // many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
 import { Bridge } from "./bridge.js";
@@ -29,11 +35,72 @@ export class Pool {
   #url;
   #helpers = []; // the pool's own workers (Bridges); the main worker is not one of them
   #idleTimer = 0;
+  #ahead = null; // computing ahead: {done, stop}, while it goes
 
   constructor(main, url) {
-    Object.assign(this, { main, choice: FIELD.default });
+    // aheadShares: shares of conv outputs the pool's workers computed ahead and the main worker
+    // kept (for tests and benchmarks)
+    Object.assign(this, { main, choice: FIELD.default, aheadShares: 0 });
     this.#url = url;
     main.addEventListener("crash", () => this.#letGo());
+  }
+
+  /** Conv outputs of model `name` on the test set computed ahead by the pool's workers, for the
+   * main worker to keep; a promise of how many shares they gave it. Nothing for a pool of one,
+   * for a model with no conv layers, or while it goes already. */
+  computeAhead(name) {
+    if (this.size < 2 || this.#ahead) return this.#ahead?.done ?? Promise.resolve(0);
+    clearTimeout(this.#idleTimer);
+    const state = { stopped: false, handles: new Set() };
+    const done = this.#computeAhead(name, this.size, state).catch(() => 0).finally(() => {
+      if (this.#ahead?.done === done) this.#ahead = null;
+      this.#idleSoon();
+    });
+    this.#ahead = { done, stop: () => {
+      state.stopped = true;
+      state.handles.forEach((handle) => handle.stop());
+    } };
+    return done;
+  }
+
+  /** Stop computing ahead (a training run begins: the cores are its own). */
+  stopAhead() {
+    this.#ahead?.stop();
+  }
+
+  async #computeAhead(name, workers, state) {
+    const parts = workers * SHARES_PER_WORKER;
+    const missing = () => this.main.call("missing_features", { name, parts });
+    const waiting = await missing();
+    if (!waiting.length) return 0;
+    let given = 0;
+    const take = async (helper) => {
+      while (waiting.length && !state.stopped) {
+        const part = waiting.pop();
+        if (!(await missing()).includes(part)) continue; // the main worker got there first
+        const handle = helper.job(JOB.featuresShare, { name, part, parts });
+        state.handles.add(handle);
+        try {
+          const share = await handle.result;
+          if (!share.features) continue;
+          const { kept } = await this.main.call("keep_features", { name, start: share.start, features: share.features,
+                                                                   key: share.key }, { transfer: [share.features.buffer] });
+          if (kept) {
+            given += 1;
+            this.aheadShares += 1;
+          }
+        } catch {
+          this.#forget(helper); // it died, or never got the model: the main worker computes the rest
+          return;
+        } finally {
+          state.handles.delete(handle);
+        }
+      }
+    };
+    const helpers = await this.#helpersWith(name, workers - 1);
+    if (state.stopped) return 0;
+    await Promise.allSettled(helpers.map(take));
+    return given;
   }
 
   get size() {
@@ -111,13 +178,8 @@ export class Pool {
     const refused = new Promise((_, reject) => onMain.catch(reject));
     refused.catch(() => {});
     try {
-      const helpers = await Promise.race([this.#helpersFor(workers - 1), refused]);
-      const model = state.stopped ? null : await this.main.call("model_file", { name, form: "npz" });
-      const joined = helpers.map(async (helper) => {
-        await helper.call("load_model", { name, data: model });
-        await take(helper);
-      });
-      await Promise.allSettled(joined);
+      const helpers = await Promise.race([this.#helpersWith(name, workers - 1), refused]);
+      await Promise.allSettled(helpers.map(take));
       await onMain;
       await take(this.main); // what a failed pool worker put back after the main worker was done
     } catch (error) {
@@ -135,8 +197,16 @@ export class Pool {
     return { stopped: false, report: merged, workers };
   }
 
-  /** `count` pool workers, started if need be, once each is up (or has failed: its share then
-   * falls to the main worker). */
+  /** `count` pool workers holding model `name` as the main worker has it, started if need be,
+   * once each is up; one that failed is left out (its share falls to the others). */
+  async #helpersWith(name, count) {
+    const helpers = await this.#helpersFor(count);
+    const model = await this.main.call("model_file", { name, form: "npz" });
+    const loaded = await Promise.allSettled(helpers.map((helper) => helper.call("load_model", { name, data: model })));
+    return helpers.filter((helper, k) => loaded[k].status === "fulfilled" || this.#forget(helper));
+  }
+
+  /** `count` pool workers, started if need be, once each is up (or has failed). */
   async #helpersFor(count) {
     while (this.#helpers.length > count) this.#helpers.pop().terminate();
     while (this.#helpers.length < count) {
@@ -145,8 +215,8 @@ export class Pool {
       this.#helpers.push(helper);
     }
     const helpers = [...this.#helpers];
-    await Promise.allSettled(helpers.map((helper) => helper.ready));
-    return helpers;
+    const up = await Promise.allSettled(helpers.map((helper) => helper.ready));
+    return helpers.filter((_, k) => up[k].status === "fulfilled");
   }
 
   #forget(helper) {

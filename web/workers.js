@@ -59,6 +59,10 @@ export class Workers extends EventTarget {
     const answer = this.main.call(method, args, options);
     answer.then(() => this.#heard(method, args), () => {});
     if (START_WORK.has(method)) this.#workBegins(false);
+    // As the main worker does (pynn.teaching: a digit labelled, digits uploaded), the pool computes ahead.
+    if (method === "label_digit" || (method === "load_digits" && args.ahead)) {
+      answer.then(() => this.pool.computeAhead(this.#active), () => {});
+    }
     return answer;
   }
 
@@ -66,6 +70,9 @@ export class Workers extends EventTarget {
   job(kind, args = {}, { onProgress, onCheckpoint } = {}) {
     const changes = { [JOB.train]: MODEL.yours, [JOB.finetune]: MODEL.finetuned }[kind];
     this.#workBegins(true);
+    // A fine-tune reads the conv outputs computed ahead; a training run wants the cores.
+    if (kind === JOB.finetune) this.pool.computeAhead(this.#active);
+    if (kind === JOB.train) this.pool.stopAhead();
     // An evaluation splits across the pool when it has more than the main worker.
     const splits = kind === JOB.evaluate && this.pool.size > 1;
     const handle = splits ? this.pool.evaluate(args.name, { onProgress }) : this.main.job(kind, args, {

@@ -1,15 +1,16 @@
 """The pool of workers (web/pool.js), seen from the page: an evaluation split over two Pythons
 reports exactly what pynn does natively on one (the confusion matrix and the mistakes, in
 order), a pool worker killed mid-evaluation has its share redone with the same result, Stop
-ends a split evaluation, and the "workers" setting lives in the URL hash, bad values said."""
+ends a split evaluation, the conv outputs the pool computes ahead once a digit is labelled are
+one worker's bit for bit, and the "workers" setting lives in the URL hash, bad values said."""
 
 from __future__ import annotations
 
 import pytest
 from harness import ROOT
-from harness.app import by_id, poll
+from harness.app import by_id, poll, start_app
 from playwright.sync_api import expect
-from teach_helpers import confusion
+from teach_helpers import confusion, draw_and_label, style_drawings
 
 from pynn import modelfile
 from pynn.browser import read_npz
@@ -50,6 +51,32 @@ def test_two_workers_report_exactly_what_pynn_does_natively(app, native_report):
     assert matrix == native_report["confusion"]
     assert mistakes == [m["index"] for m in native_report["mistakes"]]
     app.monitor.assert_clean()
+
+
+KEPT = "() => window.pynnApp.bridge.call('kept_features', { name: 'pretrained' })"
+
+
+def kept_after_labelling(browser, browser_context_args, site_server, workers: int) -> tuple[str, int]:
+    """A fresh page with ``workers``: a digit labelled, then computing ahead to its end; the sha256
+    of the main worker's kept conv outputs of the test set, and the shares the pool gave it."""
+    context = browser.new_context(**browser_context_args)
+    try:
+        app = start_app(context, f"{site_server.url}#workers={workers}", site_server.origin)
+        drawing = style_drawings()[0]
+        draw_and_label(app.page, drawing["strokes"], drawing["digit"])
+        poll(app.page, f"async () => (await ({KEPT})()).missing === 0", timeout=RUN_TIMEOUT / 1000, interval=0.5)
+        app.monitor.assert_clean()
+        return app.page.evaluate(KEPT)["sha256"], app.page.evaluate("() => window.pynnApp.workers.pool.aheadShares")
+    finally:
+        context.close()
+
+
+def test_conv_outputs_computed_ahead_on_two_workers_are_one_workers_bit_for_bit(browser, browser_context_args,
+                                                                                 site_server):
+    alone, none = kept_after_labelling(browser, browser_context_args, site_server, 1)
+    pooled, shares = kept_after_labelling(browser, browser_context_args, site_server, 2)
+    assert none == 0 and shares > 0  # the pool's worker did compute some of them
+    assert pooled == alone
 
 
 def test_a_pool_worker_killed_mid_evaluation_has_its_share_redone(app, native_report):
