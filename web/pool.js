@@ -12,8 +12,8 @@
 //
 // Its size is the "workers" setting (pynn.settings.WORKERS): "auto" is one worker per core, as
 // many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
-import { Bridge } from "./bridge.js";
 import { CONFIG } from "./config.js";
+import { Helper, Idle, ModelVersions } from "./helpers.js";
 import { JOB, ROLE } from "./protocol.js";
 
 const IDLE_MS = 60_000;
@@ -33,15 +33,19 @@ const sum = (values) => values.reduce((a, b) => a + b, 0);
 
 export class Pool {
   #url;
-  #helpers = []; // the pool's own workers (Bridges); the main worker is not one of them
-  #idleTimer = 0;
+  #versions;
+  #helpers = []; // the pool's own workers (helpers.js Helpers); the main worker is not one of them
+  #idle = new Idle(IDLE_MS, () => this.#letGo());
   #ahead = null; // computing ahead: {done, stop}, while it goes
 
-  constructor(main, url) {
+  /** main: the main worker's Bridge; url: the worker script; versions: the main worker's models'
+   * versions (helpers.js), so that a pool worker copies a model only when it changed. */
+  constructor(main, url, versions = new ModelVersions()) {
     // aheadShares: shares of conv outputs the pool's workers computed ahead and the main worker
     // kept (for tests and benchmarks)
     Object.assign(this, { main, choice: FIELD.default, aheadShares: 0 });
     this.#url = url;
+    this.#versions = versions;
     main.addEventListener("crash", () => this.#letGo());
   }
 
@@ -50,11 +54,11 @@ export class Pool {
    * for a model with no conv layers, or while it goes already. */
   computeAhead(name) {
     if (this.size < 2 || this.#ahead) return this.#ahead?.done ?? Promise.resolve(0);
-    clearTimeout(this.#idleTimer);
+    this.#idle.hold();
     const state = { stopped: false, handles: new Set() };
     const done = this.#computeAhead(name, this.size, state).catch(() => 0).finally(() => {
       if (this.#ahead?.done === done) this.#ahead = null;
-      this.#idleSoon();
+      this.#idle.release();
     });
     this.#ahead = { done, stop: () => {
       state.stopped = true;
@@ -78,7 +82,7 @@ export class Pool {
       while (waiting.length && !state.stopped) {
         const part = waiting.pop();
         if (!(await missing()).includes(part)) continue; // the main worker got there first
-        const handle = helper.job(JOB.featuresShare, { name, part, parts });
+        const handle = helper.bridge.job(JOB.featuresShare, { name, part, parts });
         state.handles.add(handle);
         try {
           const share = await handle.result;
@@ -97,9 +101,7 @@ export class Pool {
         }
       }
     };
-    const helpers = await this.#helpersWith(name, workers - 1);
-    if (state.stopped) return 0;
-    await Promise.allSettled(helpers.map(take));
+    await Promise.allSettled(this.#joining(name, workers - 1).map((joined) => joined.then(take)));
     return given;
   }
 
@@ -109,15 +111,15 @@ export class Pool {
 
   /** The pool's own workers (their Bridges), up or starting: for tests and benchmarks. */
   get workers() {
-    return [...this.#helpers];
+    return this.#helpers.map((helper) => helper.bridge);
   }
 
   /** Model `name` evaluated on the test set in shares: {result, stop}, as Bridge.job gives. */
   evaluate(name, { onProgress } = {}) {
-    clearTimeout(this.#idleTimer);
+    this.#idle.hold();
     const state = { stopped: false, handles: new Set() };
     const result = this.#evaluate(name, this.size, state, onProgress);
-    result.catch(() => {}).finally(() => this.#idleSoon());
+    result.catch(() => {}).finally(() => this.#idle.release());
     return { result, stop: () => {
       state.stopped = true;
       state.handles.forEach((handle) => handle.stop());
@@ -158,30 +160,31 @@ export class Pool {
     };
     // Shares until none is left; a pool worker that fails (it died, or never got the model)
     // puts its share back and leaves, and the others (the main worker at least) take it.
-    const take = async (bridge) => {
-      const front = bridge === this.main;
+    const take = async (helper = null) => {
+      const front = helper === null;
       while (waiting.length && !state.stopped) {
         const part = front ? waiting.shift() : waiting.pop();
         try {
-          await share(bridge, part);
+          await share(front ? this.main : helper.bridge, part);
         } catch (error) {
           if (front || state.stopped) throw error;
           waiting.push(part);
-          this.#forget(bridge);
+          this.#forget(helper);
           return;
         }
       }
     };
     // The main worker first: what it refuses (the model being trained) is refused at once,
     // without waiting for the pool to start.
-    const onMain = take(this.main);
+    const onMain = take();
     const refused = new Promise((_, reject) => onMain.catch(reject));
     refused.catch(() => {});
     try {
-      const helpers = await Promise.race([this.#helpersWith(name, workers - 1), refused]);
-      await Promise.allSettled(helpers.map(take));
+      // each pool worker joins as soon as it is up with the model
+      const joined = this.#joining(name, workers - 1).map((joining) => joining.then(take));
+      await Promise.race([Promise.allSettled(joined), refused]);
       await onMain;
-      await take(this.main); // what a failed pool worker put back after the main worker was done
+      await take(); // what a failed pool worker put back after the main worker was done
     } catch (error) {
       state.handles.forEach((handle) => handle.stop());
       throw error;
@@ -197,26 +200,26 @@ export class Pool {
     return { stopped: false, report: merged, workers };
   }
 
-  /** `count` pool workers holding model `name` as the main worker has it, started if need be,
-   * once each is up; one that failed is left out (its share falls to the others). */
-  async #helpersWith(name, count) {
-    const helpers = await this.#helpersFor(count);
-    const model = await this.main.call("model_file", { name, form: "npz" });
-    const loaded = await Promise.allSettled(helpers.map((helper) => helper.call("load_model", { name, data: model })));
-    return helpers.filter((helper, k) => loaded[k].status === "fulfilled" || this.#forget(helper));
-  }
-
-  /** `count` pool workers, started if need be, once each is up (or has failed). */
-  async #helpersFor(count) {
+  /** `count` pool workers, started if need be: for each, a promise of it once it is up and holds
+   * model `name` as the main worker has it now (copied only if it changed since its last copy).
+   * One that fails is let go, and its promise rejects (its shares fall to the others). */
+  #joining(name, count) {
     while (this.#helpers.length > count) this.#helpers.pop().terminate();
     while (this.#helpers.length < count) {
-      const helper = new Bridge(this.#url, { role: ROLE.pool });
-      helper.addEventListener("crash", () => this.#forget(helper));
+      const helper = new Helper(this.#url, ROLE.pool);
+      helper.bridge.addEventListener("crash", () => this.#forget(helper));
       this.#helpers.push(helper);
     }
-    const helpers = [...this.#helpers];
-    const up = await Promise.allSettled(helpers.map((helper) => helper.ready));
-    return helpers.filter((_, k) => up[k].status === "fulfilled");
+    return this.#helpers.map(async (helper) => {
+      try {
+        await helper.ready;
+        if (!(await helper.copy(this.main, name, this.#versions))) throw new Error(`the ${name} model changed`);
+        return helper;
+      } catch (error) {
+        this.#forget(helper);
+        throw error;
+      }
+    });
   }
 
   #forget(helper) {
@@ -224,13 +227,8 @@ export class Pool {
     helper.terminate();
   }
 
-  #idleSoon() {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.#letGo(), IDLE_MS);
-  }
-
   #letGo() {
-    clearTimeout(this.#idleTimer);
+    this.#idle.cancel();
     for (const helper of this.#helpers) helper.terminate();
     this.#helpers = [];
   }
