@@ -84,20 +84,21 @@ export class Pool {
         if (!(await missing()).includes(part)) continue; // the main worker got there first
         const handle = helper.bridge.job(JOB.featuresShare, { name, part, parts });
         state.handles.add(handle);
+        let share;
         try {
-          const share = await handle.result;
-          if (!share.features) continue;
-          const { kept } = await this.main.call("keep_features", { name, start: share.start, features: share.features,
-                                                                   key: share.key }, { transfer: [share.features.buffer] });
-          if (kept) {
-            given += 1;
-            this.aheadShares += 1;
-          }
+          share = await handle.result;
         } catch {
-          this.#forget(helper); // it died, or never got the model: the main worker computes the rest
+          this.#forget(helper); // it died: the main worker computes the rest
           return;
         } finally {
           state.handles.delete(handle);
+        }
+        if (!share.features) continue;
+        const { kept } = await this.main.call("keep_features", { name, start: share.start, features: share.features,
+                                                                 key: share.key }, { transfer: [share.features.buffer] });
+        if (kept) {
+          given += 1;
+          this.aheadShares += 1;
         }
       }
     };

@@ -35,6 +35,7 @@ export class Workers extends EventTarget {
   #helper = null; // the prediction worker (helpers.js Helper), once started
   #versions = new ModelVersions();
   #active = MODEL.pretrained;
+  #training = 0; // training runs going (a second is refused by the main worker, but counted till then)
   #idle = new Idle(IDLE_MS, () => this.#dropHelper());
 
   /** main: the main worker's Bridge; url: the worker script (every worker runs it). */
@@ -57,7 +58,8 @@ export class Workers extends EventTarget {
     answer.then(() => this.#heard(method, args), () => {});
     if (START_WORK.has(method)) this.#workBegins(false);
     // As the main worker does (pynn.teaching: a digit labelled, digits uploaded), the pool computes ahead.
-    if (method === "label_digit" || (method === "load_digits" && args.ahead)) {
+    // Not while a training run goes: its model changes under it, and the cores are the run's.
+    if ((method === "label_digit" || (method === "load_digits" && args.ahead)) && !this.#training) {
       answer.then(() => this.pool.computeAhead(this.#active), () => {});
     }
     return answer;
@@ -69,7 +71,10 @@ export class Workers extends EventTarget {
     this.#workBegins(true);
     // A fine-tune reads the conv outputs computed ahead; a training run wants the cores.
     if (kind === JOB.finetune) this.pool.computeAhead(this.#active);
-    if (kind === JOB.train) this.pool.stopAhead();
+    if (kind === JOB.train) {
+      this.pool.stopAhead();
+      this.#training += 1;
+    }
     // An evaluation splits across the pool when it has more than the main worker.
     const splits = kind === JOB.evaluate && this.pool.size > 1;
     const handle = splits ? this.pool.evaluate(args.name, { onProgress }) : this.main.job(kind, args, {
@@ -83,6 +88,7 @@ export class Workers extends EventTarget {
       },
     });
     handle.result.catch(() => {}).finally(() => {
+      if (kind === JOB.train) this.#training -= 1;
       if (changes) this.#changed(changes);
       this.#idle.release();
     });
