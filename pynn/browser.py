@@ -243,9 +243,9 @@ class Session(TeachingSession):
         """Keep conv outputs a worker of the pool computed ahead (pynn.pool_jobs.FeaturesShareJob)."""
         return keep_features(self, name, start, features, key)
 
-    def kept_features(self, name: str) -> dict:
+    def kept_features(self, name: str, digest: bool = True) -> dict:
         """The test set's conv outputs kept for model ``name``: CHUNKs missing, sha256 of the rows."""
-        return kept_digest(self, name)
+        return kept_digest(self, name, digest)
 
     def stop_job(self, job: int) -> dict:
         """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""

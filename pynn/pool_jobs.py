@@ -118,14 +118,15 @@ def missing_parts(bench, name: str, parts: int) -> list[int]:
             if stop > start and kept.missing(data, stop, start)]
 
 
-def kept_digest(bench, name: str) -> dict:
+def kept_digest(bench, name: str, digest: bool = True) -> dict:
     """What model ``name``'s worker keeps of the test set's conv outputs: the CHUNKs still missing
-    and the sha256 of the rows kept, in order (to hold one worker's against another's, or pynn's)."""
+    (None for a model with no conv layers, or before the test set is loaded) and, if ``digest``,
+    the sha256 of the rows kept, in order (to hold one worker's against another's)."""
     model, data = bench.models[name], bench.test_data
     if data is None or not conv_depth(model):
         return {"missing": None, "sha256": None}
     kept = bench.features.of(model)
-    rows = kept.kept_rows(data, 0, len(data))
+    rows = kept.kept_rows(data, 0, len(data)) if digest else None
     return {"missing": len(kept.missing(data, len(data))),
             "sha256": None if rows is None else hashlib.sha256(rows.tobytes()).hexdigest()}
 

@@ -165,5 +165,6 @@ def test_what_is_kept_is_said_by_its_digest():
     kept = session.features.of(session.models["pretrained"])
     rows = kept.features(session.test_data, 0, 250)
     assert session.kept_features("pretrained") == {"missing": 0, "sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
+    assert session.kept_features("pretrained", digest=False) == {"missing": 0, "sha256": None}
     mlp = worker(modelfile.to_npz(Network([784, 12, 10], seed=0)))
     assert mlp.kept_features("pretrained") == {"missing": None, "sha256": None}

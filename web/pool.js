@@ -133,6 +133,15 @@ export class Pool {
   // the front and the pool's from the back: a second evaluation of the same model then hands
   // each worker mostly the shares whose conv outputs it keeps from the first.
   async #evaluate(name, workers, state, onProgress) {
+    // A conv net whose conv outputs the main worker keeps, every one (after an evaluation, or
+    // computing ahead), leaves only its small top layers to compute: under a second, less than
+    // the pool's messages and merge cost. The main worker does it alone.
+    if ((await this.main.call("kept_features", { name, digest: false })).missing === 0) {
+      const handle = this.main.job(JOB.evaluate, { name }, { onProgress });
+      state.handles.add(handle);
+      if (state.stopped) handle.stop();
+      return { ...(await handle.result), workers: 1 };
+    }
     const started = performance.now();
     const parts = workers * SHARES_PER_WORKER;
     const waiting = [...Array(parts).keys()];

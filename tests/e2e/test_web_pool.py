@@ -50,6 +50,12 @@ def test_two_workers_report_exactly_what_pynn_does_natively(app, native_report):
     matrix, mistakes = shown_report(page)
     assert matrix == native_report["confusion"]
     assert mistakes == [m["index"] for m in native_report["mistakes"]]
+    # The main worker now keeps every conv output (its own and the pool's): the next evaluation
+    # is its top layers only, done by the main worker alone, with the same report.
+    page.evaluate("() => { document.querySelector('[data-testid=test-accuracy]').textContent = ''; }")
+    evaluate(page)
+    assert "in the worker" in by_id(page, "test-accuracy").inner_text()
+    assert shown_report(page) == (matrix, mistakes)
     app.monitor.assert_clean()
 
 
