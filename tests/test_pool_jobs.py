@@ -6,6 +6,8 @@ These would catch shares that overlap or leave a gap, shares whose bounds cut a 
 outputs could differ in the last bit from one worker's), a merge that puts a share in the
 wrong place, and a report built from a share that is short or not finite."""
 
+import hashlib
+
 import numpy as np
 import pytest
 from job_driver import events_of, run, start
@@ -103,3 +105,67 @@ def test_the_main_workers_own_share_hands_nothing_over():
     session = worker(modelfile.to_npz(network_for(CONV)))
     share = run(session, "evaluate_share", name="pretrained", part=0, parts=2, with_features=False)[1]
     assert share["features"] is None and len(share["share"]) == 100 * 10 * 8
+
+
+def test_conv_outputs_computed_ahead_across_the_pool_are_feedforwards_bit_for_bit():
+    """Computing ahead across the pool: each worker's share of the test set through the conv
+    layers, kept by the main worker, equals what one worker's computing ahead (the warm job) keeps,
+    and the conv part of feedforward itself, bit for bit.  Catches a share whose rows land at the
+    wrong place, and conv outputs computed in other blocks than feedforward's."""
+    model_bytes = modelfile.to_npz(network_for(CONV))
+    one = worker(model_bytes)
+    one.teaching_started()  # one worker computes ahead on its own (pynn.page.page_jobs.WarmJob)
+    while one.jobs.pending():
+        one.work(1.0)
+    alone = one.features.of(one.models["pretrained"]).kept_rows(one.test_data, 0, 250)
+    main = worker(model_bytes)
+    assert main.missing_features("pretrained", 3) == [0, 1, 2]
+    for part in (2, 1, 0):  # in the pool's order: from the back
+        share = run(worker(model_bytes), "features_share", name="pretrained", part=part, parts=3)[1]
+        assert main.keep_features("pretrained", share["start"], share["features"], share["key"]) == {
+            "kept": [100, 100, 50][part]}
+        assert main.missing_features("pretrained", 3) == list(range(part))
+    pooled = main.features.of(main.models["pretrained"]).kept_rows(main.test_data, 0, 250)
+    model = main.models["pretrained"]
+    direct = model.outputs(main.test_data.inputs(0, 250).T, stop=1)
+    assert pooled.tobytes() == alone.tobytes() == direct.tobytes()
+
+
+def test_conv_outputs_of_other_filters_are_not_kept():
+    """A model trained or replaced while the pool computed: its conv outputs are dropped, not kept
+    as this model's (they would be another model's features)."""
+    model_bytes = modelfile.to_npz(network_for(CONV))
+    share = run(worker(model_bytes), "features_share", name="pretrained", part=0, parts=2)[1]
+    main = worker(modelfile.to_npz(network_for({**CONV, "seed": 2})))
+    assert main.keep_features("pretrained", share["start"], share["features"], share["key"]) == {"kept": 0}
+    assert main.missing_features("pretrained", 2) == [0, 1]
+    with pytest.raises(ValueError, match="not whole rows"):
+        same = worker(model_bytes)
+        same.keep_features("pretrained", 0, share["features"][:-8], share["key"])
+
+
+def test_computing_ahead_is_for_conv_nets_and_stops():
+    mlp = worker(modelfile.to_npz(Network([784, 12, 10], seed=0)))
+    assert mlp.missing_features("pretrained", 2) == []
+    with pytest.raises(ValueError, match="no conv layers"):
+        mlp.start_job("features_share", name="pretrained", part=0, parts=2)
+    session = worker(modelfile.to_npz(network_for(CONV)))
+    job = start(session, "features_share", name="pretrained", part=0, parts=2)
+    session.stop_job(job)
+    result = events_of(session, job)[-1]["result"]
+    assert result["stopped"] is True and result["features"] is None
+    with pytest.raises(ValueError, match="part must be a whole number from 0 to 1"):
+        session.start_job("features_share", name="pretrained", part=-1, parts=2)
+
+
+def test_what_is_kept_is_said_by_its_digest():
+    """The e2e tests read the main worker's kept conv outputs through this: missing CHUNKs, and a
+    digest of the rows that changes with any of them."""
+    session = worker(modelfile.to_npz(network_for(CONV)))
+    assert session.kept_features("pretrained") == {"missing": 3, "sha256": None}
+    kept = session.features.of(session.models["pretrained"])
+    rows = kept.features(session.test_data, 0, 250)
+    assert session.kept_features("pretrained") == {"missing": 0, "sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
+    assert session.kept_features("pretrained", digest=False) == {"missing": 0, "sha256": None}
+    mlp = worker(modelfile.to_npz(Network([784, 12, 10], seed=0)))
+    assert mlp.kept_features("pretrained") == {"missing": None, "sha256": None}

@@ -25,7 +25,14 @@ from pynn.nets.architectures import summary
 from pynn.nets.layers import ConvPoolLayer
 from pynn.page.jobs import Scheduler
 from pynn.page.page_jobs import EvaluateJob, FineTuneJob, TrainJob
-from pynn.page.pool_jobs import EvaluateShareJob, merged_report
+from pynn.page.pool_jobs import (
+    EvaluateShareJob,
+    FeaturesShareJob,
+    keep_features,
+    kept_digest,
+    merged_report,
+    missing_parts,
+)
 from pynn.page.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.page.teaching import TeachingSession
 
@@ -55,7 +62,8 @@ def plain(value):
 # arguments named as here), and what the worker calls for its job loop.
 PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_file", "hidden_units", "label_digit",
               "digits_summary", "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images",
-              "explain", "evaluation_report")
+              "explain", "evaluation_report", "missing_features", "keep_features",
+              "kept_features")
 WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
 
 
@@ -235,6 +243,18 @@ class Session(TeachingSession):
         same, count for count, as the "evaluate" job's; their conv outputs are kept here."""
         return merged_report(self, name, shares, seconds, features)
 
+    def missing_features(self, name: str, parts: int) -> list[int]:
+        """The shares of the test set whose conv outputs are still to compute (pynn.page.pool_jobs)."""
+        return missing_parts(self, name, parts)
+
+    def keep_features(self, name: str, start: int, features: bytes, key: str) -> dict:
+        """Keep conv outputs a worker of the pool computed ahead (pynn.page.pool_jobs.FeaturesShareJob)."""
+        return keep_features(self, name, start, features, key)
+
+    def kept_features(self, name: str, digest: bool = True) -> dict:
+        """The test set's conv outputs kept for model ``name``: CHUNKs missing, sha256 of the rows."""
+        return kept_digest(self, name, digest)
+
     def stop_job(self, job: int) -> dict:
         """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""
         return {"stopping": self.jobs.stop(job)}
@@ -248,4 +268,5 @@ class Session(TeachingSession):
         return self.jobs.work(seconds, data_loaded=self.test_data is not None)
 
 
-JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob, "evaluate_share": EvaluateShareJob}
+JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob, "evaluate_share": EvaluateShareJob,
+        "features_share": FeaturesShareJob}

@@ -129,16 +129,18 @@ class KeptFeatures:
     def __init__(self, cache: FeatureCache, model: Model, depth: int, key: str) -> None:
         self.cache, self.model, self.depth, self.key = cache, model, depth, key
 
-    def missing(self, data: Dataset, stop: int) -> list[int]:
-        """The first rows of the CHUNKs below ``stop`` that are not kept yet."""
+    def missing(self, data: Dataset, stop: int, start: int = 0) -> list[int]:
+        """The first rows of the CHUNKs from ``start`` (a whole CHUNK) below ``stop`` not kept yet."""
         entry = self.cache.entry(self.key, data)
         if entry.full:  # no room to keep more: computing ahead would only compute
             return []
-        return [first for first in range(0, min(stop, len(data)), CHUNK) if first // CHUNK not in entry.chunks]
+        return [first for first in range(start, min(stop, len(data)), CHUNK) if first // CHUNK not in entry.chunks]
 
-    def fill(self, data: Dataset, stop: int) -> Iterator[int]:
-        """Compute and keep the missing CHUNKs below ``stop``, one per step; yields how many are left."""
-        missing = self.missing(data, stop)
+    def fill(self, data: Dataset, stop: int, start: int = 0) -> Iterator[int]:
+        """Compute and keep the missing CHUNKs from ``start`` below ``stop``, one per step; yields
+        how many are left.  One kept by someone else meanwhile (keep_rows: a worker of the pool
+        computed it) is not computed again."""
+        missing = self.missing(data, stop, start)
         for done, first in enumerate(missing, 1):
             self.features(data, first, min(first + CHUNK, len(data)))
             yield len(missing) - done

@@ -78,7 +78,8 @@ FIELDS = (
 # worker's heap with the test set and its share, and the runtime around it (bench/pool.py
 # measures it). Like the training settings, it lives in the URL hash, so a link or a bench pins it.
 WORKERS = Field("workers", "Workers", "choice", "auto", choices=("auto", "1", "2", "3", "4", "6", "8"),
-                help="auto: one per core, as memory allows; an evaluation splits across them")
+                help="auto: one per core, as memory allows; an evaluation and a conv net's computing ahead split "
+                     "across them; training stays on one (measured no faster split)")
 WORKER_MIB = 160
 POOL_MEMORY_SHARE = 0.25
 BY_NAME = {field.name: field for field in FIELDS}

@@ -115,7 +115,7 @@ def test_discard_deletes_the_checkpoint_and_a_reload_offers_nothing(app):
 def put_checkpoint(page, version: str | None, data: bytes) -> None:
     """A run's checkpoint record as runs.js writes one, with these bytes; version None: this build's."""
     if version is None:
-        version = page.evaluate("async () => (await import('./offline.js')).pageVersion")
+        version = page.evaluate("async () => (await import('./page/offline.js')).pageVersion")
     page.evaluate(PUT_JS, [CHECKPOINT, {"bytes": list(data), "version": version, "settings": QUICK, "charts": None,
                                         "epoch": 0, "epochs": 1, "savedAt": "2026-01-01T00:00:00Z"}])
 

@@ -143,7 +143,7 @@ ANNOUNCED = {
     "prediction": r"The network reads 3 \(\d+% sure\)\.",
     "labelled": r"Added as a 3 .*",
     "training started": r"Training started: 1 epoch\.",
-    "training done": r"Trained 1 epoch in .*: test accuracy \d+\.\d\d%\.",
+    "training done": r"Trained 1 epoch in .* on one worker: test accuracy \d+\.\d\d%\.",
     "evaluating": r'Evaluating "yours" on the 10,000 MNIST test images…',
     "evaluated": r'"yours" reads \d+\.\d\d% of the 10,000 MNIST test images correctly .*',
     "mistake": r"Test image \d+: a \d, read as \d\. [\d.]+% for \d, [\d.]+% for \d\.",

@@ -1,15 +1,16 @@
 """The pool of workers (web/page/pool.js), seen from the page: an evaluation split over two Pythons
 reports exactly what pynn does natively on one (the confusion matrix and the mistakes, in
 order), a pool worker killed mid-evaluation has its share redone with the same result, Stop
-ends a split evaluation, and the "workers" setting lives in the URL hash, bad values said."""
+ends a split evaluation, the conv outputs the pool computes ahead once a digit is labelled are
+one worker's bit for bit, and the "workers" setting lives in the URL hash, bad values said."""
 
 from __future__ import annotations
 
 import pytest
 from harness import ROOT
-from harness.app import by_id, poll
+from harness.app import by_id, poll, start_app
 from playwright.sync_api import expect
-from teach_helpers import confusion
+from teach_helpers import confusion, draw_and_label, style_drawings
 
 from pynn.files import modelfile
 from pynn.page.browser import read_npz
@@ -49,7 +50,61 @@ def test_two_workers_report_exactly_what_pynn_does_natively(app, native_report):
     matrix, mistakes = shown_report(page)
     assert matrix == native_report["confusion"]
     assert mistakes == [m["index"] for m in native_report["mistakes"]]
+    # The main worker now keeps every conv output (its own and the pool's): the next evaluation
+    # is its top layers only, done by the main worker alone, with the same report.
+    page.evaluate("() => { document.querySelector('[data-testid=test-accuracy]').textContent = ''; }")
+    evaluate(page)
+    assert "in the worker" in by_id(page, "test-accuracy").inner_text()
+    assert shown_report(page) == (matrix, mistakes)
     app.monitor.assert_clean()
+
+
+KEPT = "() => window.pynnApp.bridge.call('kept_features', { name: 'pretrained' })"
+
+
+def kept_after_labelling(browser, browser_context_args, site_server, workers: int,
+                         kill: bool = False) -> tuple[str, int]:
+    """A fresh page with ``workers``: a digit labelled, then computing ahead to its end; the sha256
+    of the main worker's kept conv outputs of the test set, and the shares the pool gave it.
+    ``kill``: the pool's worker is killed as soon as it is up (its shares fall to the main worker)."""
+    context = browser.new_context(**browser_context_args)
+    try:
+        app = start_app(context, f"{site_server.url}#workers={workers}", site_server.origin)
+        drawing = style_drawings()[0]
+        draw_and_label(app.page, drawing["strokes"], drawing["digit"])
+        if kill:
+            poll(app.page, f"() => ({POOL_WORKERS})() === 1", timeout=60)
+            app.page.evaluate("async () => { const [helper] = window.pynnApp.workers.pool.workers; await helper.ready;"
+                              " helper.request('crash', { kind: 'error' }).catch(() => {}); }")
+        poll(app.page, f"async () => (await ({KEPT})()).missing === 0", timeout=RUN_TIMEOUT / 1000, interval=0.5)
+        if kill:
+            poll(app.page, f"() => ({POOL_WORKERS})() === 0", timeout=30)
+            assert app.page.locator("[data-testid=status]").get_attribute("data-state") != "error"
+        app.monitor.assert_clean()
+        return app.page.evaluate(KEPT)["sha256"], app.page.evaluate("() => window.pynnApp.workers.pool.aheadShares")
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def one_workers_kept(browser, browser_context_args, site_server) -> str:
+    """The conv outputs one worker keeps after computing ahead on its own: the oracle."""
+    digest, shares = kept_after_labelling(browser, browser_context_args, site_server, 1)
+    assert shares == 0
+    return digest
+
+
+def test_conv_outputs_computed_ahead_on_two_workers_are_one_workers_bit_for_bit(browser, browser_context_args,
+                                                                                 site_server, one_workers_kept):
+    pooled, shares = kept_after_labelling(browser, browser_context_args, site_server, 2)
+    assert shares > 0  # the pool's worker did compute some of them
+    assert pooled == one_workers_kept
+
+
+def test_a_pool_worker_killed_while_computing_ahead_leaves_its_shares_to_the_main_worker(
+        browser, browser_context_args, site_server, one_workers_kept):
+    killed, _ = kept_after_labelling(browser, browser_context_args, site_server, 2, kill=True)
+    assert killed == one_workers_kept
 
 
 def test_a_pool_worker_killed_mid_evaluation_has_its_share_redone(app, native_report):

@@ -48,7 +48,7 @@ def test_a_conv_run_resumed_after_a_reload_ends_bit_identical_to_an_unbroken_one
     assert app.monitor.errors == []
 
 
-LATEST = "latest-model"  # web/storage.js's key of the latest unsaved model
+LATEST = "latest-model"  # web/page/storage.js's key of the latest unsaved model
 QUICK = {**VALID_SETTINGS, "epochs": 1, "train_size": 1000, "seed": 11}
 
 

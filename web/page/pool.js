@@ -4,10 +4,16 @@
 // begins, never with the page, and are let go after a minute idle. A pool worker that dies has
 // its share redone by the main worker; the result is the same.
 //
+// When the main worker computes ahead (a digit labelled, a fine-tune begins: pynn.page.page_jobs.WarmJob),
+// the pool's workers compute a conv net's conv outputs on shares of the test set from the back,
+// while the main worker's own goes from the front, and the main worker keeps theirs as its own
+// (pynn.page.pool_jobs: the same blocks, so the same bits). A share the main worker has by the time a
+// worker would begin it is skipped; one whose worker dies is left to the main worker.
+//
 // Its size is the "workers" setting (pynn.page.settings.WORKERS): "auto" is one worker per core, as
 // many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
-import { Bridge } from "./bridge.js";
 import { CONFIG } from "./config.js";
+import { Helper, Idle, ModelVersions } from "./helpers.js";
 import { JOB, ROLE } from "../shared/protocol.js";
 
 const IDLE_MS = 60_000;
@@ -27,13 +33,77 @@ const sum = (values) => values.reduce((a, b) => a + b, 0);
 
 export class Pool {
   #url;
-  #helpers = []; // the pool's own workers (Bridges); the main worker is not one of them
-  #idleTimer = 0;
+  #versions;
+  #helpers = []; // the pool's own workers (helpers.js Helpers); the main worker is not one of them
+  #idle = new Idle(IDLE_MS, () => this.#letGo());
+  #ahead = null; // computing ahead: {done, stop}, while it goes
 
-  constructor(main, url) {
-    Object.assign(this, { main, choice: FIELD.default });
+  /** main: the main worker's Bridge; url: the worker script; versions: the main worker's models'
+   * versions (helpers.js), so that a pool worker copies a model only when it changed. */
+  constructor(main, url, versions = new ModelVersions()) {
+    // aheadShares: shares of conv outputs the pool's workers computed ahead and the main worker
+    // kept (for tests and benchmarks)
+    Object.assign(this, { main, choice: FIELD.default, aheadShares: 0 });
     this.#url = url;
+    this.#versions = versions;
     main.addEventListener("crash", () => this.#letGo());
+  }
+
+  /** Conv outputs of model `name` on the test set computed ahead by the pool's workers, for the
+   * main worker to keep; a promise of how many shares they gave it. Nothing for a pool of one,
+   * for a model with no conv layers, or while it goes already. */
+  computeAhead(name) {
+    if (this.size < 2 || this.#ahead) return this.#ahead?.done ?? Promise.resolve(0);
+    this.#idle.hold();
+    const state = { stopped: false, handles: new Set() };
+    const done = this.#computeAhead(name, this.size, state).catch(() => 0).finally(() => {
+      if (this.#ahead?.done === done) this.#ahead = null;
+      this.#idle.release();
+    });
+    this.#ahead = { done, stop: () => {
+      state.stopped = true;
+      state.handles.forEach((handle) => handle.stop());
+    } };
+    return done;
+  }
+
+  /** Stop computing ahead (a training run begins: the cores are its own). */
+  stopAhead() {
+    this.#ahead?.stop();
+  }
+
+  async #computeAhead(name, workers, state) {
+    const parts = workers * SHARES_PER_WORKER;
+    const missing = () => this.main.call("missing_features", { name, parts });
+    const waiting = await missing();
+    if (!waiting.length) return 0;
+    let given = 0;
+    const take = async (helper) => {
+      while (waiting.length && !state.stopped) {
+        const part = waiting.pop();
+        if (!(await missing()).includes(part)) continue; // the main worker got there first
+        const handle = helper.bridge.job(JOB.featuresShare, { name, part, parts });
+        state.handles.add(handle);
+        let share;
+        try {
+          share = await handle.result;
+        } catch {
+          this.#forget(helper); // it died: the main worker computes the rest
+          return;
+        } finally {
+          state.handles.delete(handle);
+        }
+        if (!share.features) continue;
+        const { kept } = await this.main.call("keep_features", { name, start: share.start, features: share.features,
+                                                                 key: share.key }, { transfer: [share.features.buffer] });
+        if (kept) {
+          given += 1;
+          this.aheadShares += 1;
+        }
+      }
+    };
+    await Promise.allSettled(this.#joining(name, workers - 1).map((joined) => joined.then(take)));
+    return given;
   }
 
   get size() {
@@ -42,15 +112,15 @@ export class Pool {
 
   /** The pool's own workers (their Bridges), up or starting: for tests and benchmarks. */
   get workers() {
-    return [...this.#helpers];
+    return this.#helpers.map((helper) => helper.bridge);
   }
 
   /** Model `name` evaluated on the test set in shares: {result, stop}, as Bridge.job gives. */
   evaluate(name, { onProgress } = {}) {
-    clearTimeout(this.#idleTimer);
+    this.#idle.hold();
     const state = { stopped: false, handles: new Set() };
     const result = this.#evaluate(name, this.size, state, onProgress);
-    result.catch(() => {}).finally(() => this.#idleSoon());
+    result.catch(() => {}).finally(() => this.#idle.release());
     return { result, stop: () => {
       state.stopped = true;
       state.handles.forEach((handle) => handle.stop());
@@ -63,6 +133,15 @@ export class Pool {
   // the front and the pool's from the back: a second evaluation of the same model then hands
   // each worker mostly the shares whose conv outputs it keeps from the first.
   async #evaluate(name, workers, state, onProgress) {
+    // A conv net whose conv outputs the main worker keeps, every one (after an evaluation, or
+    // computing ahead), leaves only its small top layers to compute: under a second, less than
+    // the pool's messages and merge cost. The main worker does it alone.
+    if ((await this.main.call("kept_features", { name, digest: false })).missing === 0) {
+      const handle = this.main.job(JOB.evaluate, { name }, { onProgress });
+      state.handles.add(handle);
+      if (state.stopped) handle.stop();
+      return { ...(await handle.result), workers: 1 };
+    }
     const started = performance.now();
     const parts = workers * SHARES_PER_WORKER;
     const waiting = [...Array(parts).keys()];
@@ -91,35 +170,31 @@ export class Pool {
     };
     // Shares until none is left; a pool worker that fails (it died, or never got the model)
     // puts its share back and leaves, and the others (the main worker at least) take it.
-    const take = async (bridge) => {
-      const front = bridge === this.main;
+    const take = async (helper = null) => {
+      const front = helper === null;
       while (waiting.length && !state.stopped) {
         const part = front ? waiting.shift() : waiting.pop();
         try {
-          await share(bridge, part);
+          await share(front ? this.main : helper.bridge, part);
         } catch (error) {
           if (front || state.stopped) throw error;
           waiting.push(part);
-          this.#forget(bridge);
+          this.#forget(helper);
           return;
         }
       }
     };
     // The main worker first: what it refuses (the model being trained) is refused at once,
     // without waiting for the pool to start.
-    const onMain = take(this.main);
+    const onMain = take();
     const refused = new Promise((_, reject) => onMain.catch(reject));
     refused.catch(() => {});
     try {
-      const helpers = await Promise.race([this.#helpersFor(workers - 1), refused]);
-      const model = state.stopped ? null : await this.main.call("model_file", { name, form: "npz" });
-      const joined = helpers.map(async (helper) => {
-        await helper.call("load_model", { name, data: model });
-        await take(helper);
-      });
-      await Promise.allSettled(joined);
+      // each pool worker joins as soon as it is up with the model
+      const joined = this.#joining(name, workers - 1).map((joining) => joining.then(take));
+      await Promise.race([Promise.allSettled(joined), refused]);
       await onMain;
-      await take(this.main); // what a failed pool worker put back after the main worker was done
+      await take(); // what a failed pool worker put back after the main worker was done
     } catch (error) {
       state.handles.forEach((handle) => handle.stop());
       throw error;
@@ -135,18 +210,26 @@ export class Pool {
     return { stopped: false, report: merged, workers };
   }
 
-  /** `count` pool workers, started if need be, once each is up (or has failed: its share then
-   * falls to the main worker). */
-  async #helpersFor(count) {
+  /** `count` pool workers, started if need be: for each, a promise of it once it is up and holds
+   * model `name` as the main worker has it now (copied only if it changed since its last copy).
+   * One that fails is let go, and its promise rejects (its shares fall to the others). */
+  #joining(name, count) {
     while (this.#helpers.length > count) this.#helpers.pop().terminate();
     while (this.#helpers.length < count) {
-      const helper = new Bridge(this.#url, { role: ROLE.pool });
-      helper.addEventListener("crash", () => this.#forget(helper));
+      const helper = new Helper(this.#url, ROLE.pool);
+      helper.bridge.addEventListener("crash", () => this.#forget(helper));
       this.#helpers.push(helper);
     }
-    const helpers = [...this.#helpers];
-    await Promise.allSettled(helpers.map((helper) => helper.ready));
-    return helpers;
+    return this.#helpers.map(async (helper) => {
+      try {
+        await helper.ready;
+        if (!(await helper.copy(this.main, name, this.#versions))) throw new Error(`the ${name} model changed`);
+        return helper;
+      } catch (error) {
+        this.#forget(helper);
+        throw error;
+      }
+    });
   }
 
   #forget(helper) {
@@ -154,13 +237,8 @@ export class Pool {
     helper.terminate();
   }
 
-  #idleSoon() {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.#letGo(), IDLE_MS);
-  }
-
   #letGo() {
-    clearTimeout(this.#idleTimer);
+    this.#idle.cancel();
     for (const helper of this.#helpers) helper.terminate();
     this.#helpers = [];
   }

@@ -124,7 +124,9 @@ export class TrainingPanel extends EventTarget {
     const accuracy = progress.accuracy ?? this.lastAccuracy;
     const epochs = `${progress.number_of_epochs} epoch${progress.number_of_epochs > 1 ? "s" : ""}`;
     const score = accuracy == null ? "" : `: test accuracy ${(accuracy * 100).toFixed(2)}%`;
-    return `Trained ${epochs} in ${duration(progress.elapsed)}${score}.`;
+    // Training does not split across the pool: measured, a data-parallel step was no faster here
+    // (bench/data_parallel.mjs; README), so the page says where it ran.
+    return `Trained ${epochs} in ${duration(progress.elapsed)} on one worker${score}.`;
   }
 
   async stop() {

@@ -14,7 +14,7 @@
 // through here: load_model (an upload, a saved model), a training run (the new net at its start,
 // each checkpoint, its end) and a fine-tune's end. While your model trains, its copy is renewed
 // at each checkpoint (about every 10 s): predictions with it read weights up to that old.
-import { Bridge } from "./bridge.js";
+import { Helper, Idle, ModelVersions } from "./helpers.js";
 import { Pool } from "./pool.js";
 import { JOB, MODEL, ROLE } from "../shared/protocol.js";
 
@@ -32,18 +32,16 @@ export const deviceCanSpare = () => (navigator.deviceMemory ?? MIN_DEVICE_GB) >=
 export class Workers extends EventTarget {
   #url;
   #enabled;
-  #helper = null; // the prediction worker's Bridge, once started
-  #helperUp = false; // it has booted
-  #copies = new Map(); // model name → the version of the copy the prediction worker holds
-  #versions = new Map([[MODEL.pretrained, 0]]); // model name → the version in the main worker
+  #helper = null; // the prediction worker (helpers.js Helper), once started
+  #versions = new ModelVersions();
   #active = MODEL.pretrained;
-  #jobs = 0;
-  #idleTimer = 0;
+  #training = 0; // training runs going (a second is refused by the main worker, but counted till then)
+  #idle = new Idle(IDLE_MS, () => this.#dropHelper());
 
-  /** main: the main worker's Bridge; url: the worker script (both workers run it). */
+  /** main: the main worker's Bridge; url: the worker script (every worker runs it). */
   constructor(main, url, { enabled = deviceCanSpare() } = {}) {
     super();
-    Object.assign(this, { main, pool: new Pool(main, url) });
+    Object.assign(this, { main, pool: new Pool(main, url, this.#versions) });
     this.#url = url;
     this.#enabled = enabled;
     this.answered = { main: 0, prediction: 0 }; // routed calls by who answered: for tests and benches
@@ -59,6 +57,11 @@ export class Workers extends EventTarget {
     const answer = this.main.call(method, args, options);
     answer.then(() => this.#heard(method, args), () => {});
     if (START_WORK.has(method)) this.#workBegins(false);
+    // As the main worker does (pynn.teaching: a digit labelled, digits uploaded), the pool computes ahead.
+    // Not while a training run goes: its model changes under it, and the cores are the run's.
+    if ((method === "label_digit" || (method === "load_digits" && args.ahead)) && !this.#training) {
+      answer.then(() => this.pool.computeAhead(this.#active), () => {});
+    }
     return answer;
   }
 
@@ -66,6 +69,12 @@ export class Workers extends EventTarget {
   job(kind, args = {}, { onProgress, onCheckpoint } = {}) {
     const changes = { [JOB.train]: MODEL.yours, [JOB.finetune]: MODEL.finetuned }[kind];
     this.#workBegins(true);
+    // A fine-tune reads the conv outputs computed ahead; a training run wants the cores.
+    if (kind === JOB.finetune) this.pool.computeAhead(this.#active);
+    if (kind === JOB.train) {
+      this.pool.stopAhead();
+      this.#training += 1;
+    }
     // An evaluation splits across the pool when it has more than the main worker.
     const splits = kind === JOB.evaluate && this.pool.size > 1;
     const handle = splits ? this.pool.evaluate(args.name, { onProgress }) : this.main.job(kind, args, {
@@ -79,9 +88,9 @@ export class Workers extends EventTarget {
       },
     });
     handle.result.catch(() => {}).finally(() => {
+      if (kind === JOB.train) this.#training -= 1;
       if (changes) this.#changed(changes);
-      this.#jobs -= 1;
-      this.#idleSoon();
+      this.#idle.release();
     });
     return handle;
   }
@@ -92,22 +101,21 @@ export class Workers extends EventTarget {
 
   /** Whether the prediction worker is up and holds a current copy of the model in use. */
   get predictsAside() {
-    const copy = this.#copies.get(this.#active);
-    return this.#helperUp && copy !== undefined && copy === this.#versions.get(this.#active);
+    return Boolean(this.#helper?.holds(this.#active, this.#versions.get(this.#active)));
   }
 
   /** The prediction worker's Bridge, or null: for tests and benchmarks. */
   get predictionWorker() {
-    return this.#helper;
+    return this.#helper?.bridge ?? null;
   }
 
   async #routed(method, args, options) {
     if (this.predictsAside) {
       try {
         // Copied, not transferred: if the prediction worker fails, the main worker is asked.
-        const value = await this.#helper.call(method, { ...args, name: this.#active });
+        const value = await this.#helper.bridge.call(method, { ...args, name: this.#active });
         this.answered.prediction += 1;
-        this.#idleSoon();
+        this.#idle.touch();
         return value;
       } catch (error) {
         if (error.name !== "WorkerCrash") throw error;
@@ -125,58 +133,39 @@ export class Workers extends EventTarget {
   }
 
   #changed(name) {
-    this.#versions.set(name, (this.#versions.get(name) ?? 0) + 1);
-    if (this.#helperUp) this.#copy(name, this.#helper);
+    this.#versions.changed(name);
+    if (this.#helper?.up) this.#copy(name, this.#helper);
   }
 
-  async #copy(name, helper) {
-    const version = this.#versions.get(name);
-    try {
-      const data = await this.main.call("model_file", { name, form: "npz" });
-      if (this.#versions.get(name) !== version || this.#helper !== helper) return; // a newer copy follows
-      await helper.call("load_model", { name, data }, { transfer: [data.buffer] });
-      if (this.#helper === helper) this.#copies.set(name, version);
-    } catch {
-      // The main worker answers for this model until its next change.
-    }
+  #copy(name, helper) {
+    // On failure the main worker answers for this model until its next change.
+    helper.copy(this.main, name, this.#versions).catch(() => {});
   }
 
   /** Someone draws, or heavy work begins (a job, or computing ahead): have the prediction worker
    * ready. Only jobs hold it: with none, it is let go after IDLE_MS. */
   #workBegins(isJob) {
-    if (isJob) this.#jobs += 1;
-    clearTimeout(this.#idleTimer);
+    if (isJob) this.#idle.hold();
+    else this.#idle.touch();
     if (this.#enabled && !this.#helper) this.#startHelper();
-    if (!isJob) this.#idleSoon();
-  }
-
-  #idleSoon() {
-    clearTimeout(this.#idleTimer);
-    if (this.#jobs === 0) this.#idleTimer = setTimeout(() => this.#dropHelper(), IDLE_MS);
   }
 
   #startHelper() {
-    const helper = new Bridge(this.#url, { role: ROLE.prediction });
+    const helper = new Helper(this.#url, ROLE.prediction);
     this.#helper = helper;
-    helper.addEventListener("crash", () => {
+    helper.bridge.addEventListener("crash", () => {
       if (this.#helper === helper) this.#dropHelper();
     });
     helper.ready.then(() => {
       if (this.#helper !== helper) return;
-      this.#helperUp = true;
-      this.#copies.set(MODEL.pretrained, 0); // it loads the shipped model as it boots
-      for (const name of this.#versions.keys()) {
-        if (this.#copies.get(name) !== this.#versions.get(name)) this.#copy(name, helper);
-      }
+      for (const name of this.#versions.names()) this.#copy(name, helper);
       this.dispatchEvent(new CustomEvent("prediction-worker", { detail: "ready" }));
     }, () => {});
   }
 
   #dropHelper() {
-    clearTimeout(this.#idleTimer);
+    this.#idle.cancel();
     this.#helper?.terminate();
     this.#helper = null;
-    this.#helperUp = false;
-    this.#copies.clear();
   }
 }

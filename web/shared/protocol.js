@@ -29,7 +29,7 @@ export const TEST_REQUEST = Object.freeze({ memory: "memory", crash: "crash" });
 export const ROLE = Object.freeze({ main: "main", prediction: "prediction", pool: "pool" });
 
 export const JOB = Object.freeze({ train: "train", finetune: "finetune", evaluate: "evaluate",
-                                   evaluateShare: "evaluate_share" });
+                                   evaluateShare: "evaluate_share", featuresShare: "features_share" });
 
 export const REPLY = Object.freeze({
   result: "result", error: "error", progress: "progress", checkpoint: "checkpoint", status: "status",

@@ -71,6 +71,9 @@ function briefly(error) {
 
 const booted = boot();
 booted.catch((error) => postMessage({ kind: REPLY.fatal, message: `Python did not start: ${briefly(error)}` }));
+// A worker of the pool is started for work on the test set: it loads it once up, before its
+// first share asks (a failure is retried by that share's job, and reported there).
+if (role === ROLE.pool) booted.then(() => ensureData(false)).catch(() => {});
 
 // --- MNIST, loaded once (again after a failure) when a job first needs it
 

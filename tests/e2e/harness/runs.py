@@ -12,7 +12,7 @@ from harness.forms import fill_settings
 RUN_TIMEOUT = 240_000  # ms, on a busy 2-core machine
 TRAINED = "() => document.querySelector('[data-testid=progress]').dataset.done === 'true'"
 
-# The stored record under a key of web/storage.js, or null; resolves to it as plain JSON types
+# The stored record under a key of web/page/storage.js, or null; resolves to it as plain JSON types
 # (bytes become their length), so a test can read its fields.
 RECORD_JS = """key => new Promise(resolve => {
   const open = indexedDB.open('pynn');
@@ -34,7 +34,7 @@ RECORD_JS = """key => new Promise(resolve => {
     get.onerror = () => { db.close(); resolve(null); };
   };
 })"""
-CHECKPOINT = "run-checkpoint"  # web/storage.js's key of the training run's checkpoint
+CHECKPOINT = "run-checkpoint"  # web/page/storage.js's key of the training run's checkpoint
 
 
 def stored(page: Page, key: str) -> dict | None:
