@@ -10,6 +10,7 @@ import pytest
 from harness.app import by_id, crash, open_app, set_watchdog_ms, shoot, wait_ready, wait_service_worker
 from harness.digits import STROKES
 from harness.drawing import clear_pad, draw
+from harness.monitor import Monitor
 from harness.predictions import wait_prediction
 from harness.training import train
 from playwright.sync_api import expect
@@ -69,6 +70,7 @@ def test_works_offline_after_one_visit(new_context, fresh_server, screenshot_dir
     browser offline, the page loads, predicts, and trains a short run."""
     server = fresh_server()  # its own origin: its service worker and caches touch no other test
     context = new_context()
+    Monitor(context, server.origin, intercept=False)  # watched, not routed: offline is the browser's own
     page = context.new_page()
     open_app(page, server.url)
     registration = wait_service_worker(page)
@@ -102,6 +104,7 @@ def test_works_with_the_server_gone_while_online(new_context, fresh_server):
     it from its cache with the rest, and the page starts and predicts."""
     server = fresh_server()
     context = new_context()
+    Monitor(context, server.origin, intercept=False)
     page = context.new_page()
     open_app(page, server.url)
     wait_service_worker(page)
