@@ -166,6 +166,8 @@ class FineTune:
         self.depth = conv_depth(model) if s["freeze"] == "conv" else 0
         check_memory(s, model, self.depth, self.cache.max_bytes)
         self.model = copy_model(model)
+        if isinstance(getattr(self.model, "rng", None), np.random.Generator):  # dropout's masks: from the
+            self.model.rng = np.random.default_rng(int(self.rng.integers(2**32)))  # seed, not the base's state
         self.kept = self.cache.of(self.model)  # the filters never change when they are frozen
         self.trained = upper_layers(self.model, self.depth) if self.depth else self.model
         self.replay_count = min(len(replay), REPLAY_POOL) if self.depth else len(replay)
