@@ -77,6 +77,7 @@ export async function bootPython(status, { makesSnapshot = true } = {}) {
   const key = await snapshotKey(pyodideVersion);
   const stored = await found;
   const usable = key && stored?.key === key; // another build's is replaced once this one has made its own
+  if (key && stored && !usable) timings.snapshotSkipped = "the stored snapshot is another build's";
   lap("lookup");
   // A return visit has the wheels in the service worker's cache: fetching them twice only
   // competes with the restore.
