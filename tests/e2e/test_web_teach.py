@@ -242,6 +242,7 @@ def test_full_finetune_makes_the_finetuned_model_the_one_in_use(page, pretrained
     result = by_id(page, "finetune-result")
     expect(result.locator("tr")).to_have_count(3)
     expect(by_id(page, "finetune-notes")).to_contain_text("no 3, 6, 7, 9")  # the digits not drawn (7 was deleted)
+    expect(by_id(page, "finetune-message")).not_to_contain_text("worse")  # it did not get worse
 
     # The same fine-tune natively: the page's digits, the settings (seed too) the model records.
     finetuned = modelfile.loads(model_json(page, "finetuned"))
