@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from teach_helpers import TRAINING_TIMEOUT, confusion, set_finetune_settings
 
 from pynn import modelfile, your_digits
+from pynn.settings import DEFAULTS
 
 UNDER_WAY = ("() => +document.querySelector('[data-testid=finetune-progress]')"
              ".getAttribute('aria-valuenow') > 0")
@@ -96,6 +97,36 @@ def test_leaving_is_warned_of_only_while_work_would_be_lost(app, tmp_path):
     poll(page, f"() => !({LEAVING_IS_WARNED})()", timeout=10)  # a reload would offer to resume it
     by_id(page, "stop").click()
     expect(by_id(page, "progress")).to_have_attribute("data-stopped", "true", timeout=TRAINING_TIMEOUT)
+
+
+REFUSED_BELOW_THE_PAGE = """async ([kind, settings]) => {
+  const job = window.pynnApp.bridge.job(kind, { settings });
+  const running = new Promise((resolve) => setTimeout(() => { job.stop(); resolve('not refused'); }, 5000));
+  return Promise.race([job.result.then(() => 'not refused', (error) => error.message), running]);
+}"""
+
+
+def test_one_run_at_a_time_the_other_is_disabled_and_refused_below_the_page(app, tmp_path):
+    """A training run and a fine-tune never run together: while one goes, the other's button is
+    disabled, and the worker refuses it if asked directly (start_finetune once did not check)."""
+    page = app.page
+    upload_digits(page, tmp_path)
+    fill_settings(page, epochs=12, train_size=50_000)
+    by_id(page, "train").click()
+    expect(by_id(page, "stop")).to_be_enabled()
+    expect(by_id(page, "fine-tune")).to_be_disabled()
+    assert "a training run is going" in page.evaluate(REFUSED_BELOW_THE_PAGE, ["finetune", LONG_FINETUNE])
+    by_id(page, "stop").click()
+    expect(by_id(page, "progress")).to_have_attribute("data-stopped", "true", timeout=TRAINING_TIMEOUT)
+    wait_ready(page)
+
+    set_finetune_settings(page, **LONG_FINETUNE)
+    by_id(page, "fine-tune").click()
+    poll(page, UNDER_WAY, timeout=TRAINING_TIMEOUT / 1000)
+    expect(by_id(page, "train")).to_be_disabled()
+    assert "a fine-tune is going" in page.evaluate(REFUSED_BELOW_THE_PAGE, ["train", {**DEFAULTS, "epochs": 1}])
+    by_id(page, "stop-finetune").click()
+    expect(by_id(page, "finetune-message")).to_contain_text("Stopped", timeout=TRAINING_TIMEOUT)
 
 
 def test_a_finetune_that_makes_the_model_worse_says_so_and_shows_what_it_measured(app, tmp_path):
