@@ -354,6 +354,27 @@ def test_a_conv_net_fine_tunes_and_explains_itself(replay):
     assert abs(sum(result["probabilities"]) - 1) < 1e-12
 
 
+def test_a_fine_tune_is_decided_by_its_seed_alone_dropout_too(replay):
+    """Dropout's masks come from the fine-tune's seed, not from the base model's generator (the
+    page's model has an unseeded one, in whatever state use left it), so that a fine-tune run
+    natively with the seed the outcome records is the page's, weight for weight."""
+    from pynn.nets import network3
+    from pynn.nets.layers import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+
+    layers = [ConvPoolLayer((4, 1, 5, 5), (1, 28, 28), (2, 2), "relu"),
+              FullyConnectedLayer(4 * 12 * 12, 12, "relu", p_dropout=0.3), SoftmaxLayer(12, 10, p_dropout=0.3)]
+    conv = network3.Network(layers, seed=5)
+    runs = []
+    for draws in (0, 3):
+        base = conv.copy()
+        base.rng.random(draws)  # the base's generator left in another state
+        run = FineTune(base, make_digits(np.arange(20) % 10), replay, None, {**FAST, "eta": 0.1}, augment=shifts)
+        run.run()
+        runs.append([p for layer in run.model.layers for p in layer.params])
+    assert all(np.array_equal(p, q) for p, q in zip(*runs))
+    assert not np.array_equal(runs[0][2], conv.layers[1].params[0])  # it did learn
+
+
 def test_the_model_being_trained_is_not_evaluated_until_the_run_ends(session):
     from pynn.page.settings import DEFAULTS
 

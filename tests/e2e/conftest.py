@@ -30,6 +30,8 @@ RESULTS = ROOT / "test-results"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: end-to-end test of the built site in Chromium (needs site/ built)")
+    config.addinivalue_line("markers", "provokes_errors(*patterns): console errors this test causes on purpose, "
+                                       "each matched by a pattern (re.search); any other still fails it")
     # Artifacts (traces, videos, our screenshots) go to <repo>/test-results/ wherever pytest is started.
     if getattr(config.option, "output", None) == "test-results":
         config.option.output = str(RESULTS)
@@ -46,6 +48,21 @@ def built() -> None:
         check_site_built()
     except SiteNotBuilt as error:
         pytest.fail(str(error), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Every test's console: after a test that passed, any console error, uncaught exception
+    (page, worker or service worker) or request to another origin that a Monitor saw while it
+    ran fails it, unless its ``provokes_errors`` marker names that error.  A module's shared
+    page is checked test by test (what its start-up logged counts against the first test)."""
+    allowed = tuple(p for marker in item.iter_markers("provokes_errors") for p in marker.args)
+    try:
+        outcome = yield
+    finally:  # a failed test's errors are its own too, not the next test's
+        problems = [line for monitor in Monitor.made for line in monitor.unchecked(allowed)]
+    assert not problems, "the browser reported, during this test:\n  " + "\n  ".join(problems)
+    return outcome
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import json
 
 from harness.app import by_id, model_json, open_app, poll, wait_ready
 from harness.forms import fill_settings
+from harness.monitor import Monitor
 from playwright.sync_api import expect
 
 RUN_TIMEOUT = 240_000  # ms, on a busy 2-core machine
@@ -88,6 +89,7 @@ def test_a_reload_mid_run_offers_to_resume_and_the_resumed_run_ends_as_an_unbrok
     resumed = weights_of(page)
 
     context = browser.new_context(**browser_context_args)
+    Monitor(context, app.monitor.origins)
     try:
         other = context.new_page()
         open_app(other, base_url)

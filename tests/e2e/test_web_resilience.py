@@ -3,13 +3,15 @@ page still predicting and training offline."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 
 import pytest
-from harness.app import by_id, crash, open_app, set_watchdog_ms, shoot, wait_ready, wait_service_worker
+from harness.app import by_id, crash, open_app, poll, set_watchdog_ms, shoot, wait_ready, wait_service_worker
 from harness.digits import STROKES
 from harness.drawing import clear_pad, draw
+from harness.monitor import Monitor
 from harness.predictions import wait_prediction
 from harness.training import train
 from playwright.sync_api import expect
@@ -24,12 +26,12 @@ def predicts(page, digit: int) -> None:
     assert wait_prediction(page).text == str(digit)
 
 
-@pytest.mark.parametrize("kind", ["error", "fatal", "hang"])
+@pytest.mark.parametrize("kind", ["error", "hang"])
 def test_worker_crash_and_restart(module_app, kind, screenshot_dir):
     """window.pynnApp.crash(kind) makes the worker fail for real: "error" throws an uncaught error
-    in it (the Worker's error event), "fatal" has it post a fatal message, "hang" makes it stop
-    answering (found by the page's watchdog, shortened for the test).  Each shows the error
-    state; Restart brings the page back to ready, predicting."""
+    in it (the Worker's error event), "hang" makes it stop answering (found by the page's
+    watchdog, shortened for the test).  Each shows the error state; Restart brings the page
+    back to ready, predicting.  (The fatal path: test_python_that_cannot_start_…)"""
     page = module_app.page
     predicts(page, 7)
     if kind == "hang":
@@ -56,6 +58,41 @@ def test_worker_crash_and_restart(module_app, kind, screenshot_dir):
     assert not page_errors, page_errors
 
 
+CORRUPT_MODEL = "**/models/pretrained.npz"
+
+
+def test_python_that_cannot_start_says_why_and_restart_starts_it(new_context, site_server):
+    """The worker's real fatal path: the model it loads at start is served corrupt, so Python's
+    start fails in the worker (not a message a test hook posts); the page shows why, with
+    Restart, and once the file is whole again Restart brings it to ready, predicting."""
+    context = new_context()
+    Monitor(context, site_server.origin)
+    served = []
+
+    def corrupt(route) -> None:
+        served.append(route.request.url)
+        route.fulfill(status=200, body=b"PK\x03\x04 not the model", content_type="application/octet-stream",
+                      headers={"cache-control": "no-store"})
+
+    context.route(CORRUPT_MODEL, corrupt)
+    page = context.new_page()
+    page.goto(site_server.url)
+    status = by_id(page, "status")
+    expect(status).to_have_attribute("data-state", "error", timeout=120_000)
+    expect(status).to_contain_text("Python did not start")
+    expect(status).to_contain_text("Press Restart")
+    restart = page.get_by_role("button", name="Restart")
+    expect(restart).to_be_visible()
+    assert served, "the model was not fetched through the route"
+    print(f"\nPython could not start: {status.inner_text()!r}")
+
+    context.unroute(CORRUPT_MODEL, corrupt)
+    restart.click()
+    wait_ready(page)
+    expect(restart).to_be_hidden()
+    predicts(page, 4)
+
+
 def server_is_down(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=2)
@@ -69,6 +106,7 @@ def test_works_offline_after_one_visit(new_context, fresh_server, screenshot_dir
     browser offline, the page loads, predicts, and trains a short run."""
     server = fresh_server()  # its own origin: its service worker and caches touch no other test
     context = new_context()
+    Monitor(context, server.origin, intercept=False)  # watched, not routed: offline is the browser's own
     page = context.new_page()
     open_app(page, server.url)
     registration = wait_service_worker(page)
@@ -102,6 +140,7 @@ def test_works_with_the_server_gone_while_online(new_context, fresh_server):
     it from its cache with the rest, and the page starts and predicts."""
     server = fresh_server()
     context = new_context()
+    Monitor(context, server.origin, intercept=False)
     page = context.new_page()
     open_app(page, server.url)
     wait_service_worker(page)
@@ -116,3 +155,64 @@ def test_works_with_the_server_gone_while_online(new_context, fresh_server):
     assert wasm == [False, True], wasm
     predicts(page, 7)
     assert all(wasm[2:]), wasm  # the prediction worker, started by the drawing: from the cache too
+
+
+# --- the service worker's version switch (web/sw.js, web/page/offline.js)
+
+CACHES = "() => caches.keys().then(names => names.sort())"
+CONTROLLER = "() => new URL(navigator.serviceWorker.controller?.scriptURL ?? 'http://x/').searchParams.get('v')"
+INSTALL_OUTCOME = """async (version) => {
+  const registration = await navigator.serviceWorker.register(`sw.js?v=${version}`);
+  const worker = registration.installing;
+  if (!worker) return registration.waiting ? 'installed' : 'no install';
+  return new Promise(resolve => worker.addEventListener('statechange', () => {
+    if (['installed', 'activated', 'redundant'].includes(worker.state)) resolve(worker.state);
+  }));
+}"""
+
+
+def test_a_new_version_waits_for_open_pages_and_then_drops_the_old_caches(new_context, fresh_server):
+    """A service worker whose listing is another version's installs nothing; a new version
+    installs beside the old and waits while a page of the old one is open (that page keeps its
+    version's files); once no such page is left it takes over and drops every older cache."""
+    server = fresh_server()
+    context = new_context()
+    Monitor(context, server.origin)
+    page = context.new_page()
+    open_app(page, server.url)
+    wait_service_worker(page)
+    if not page.evaluate("() => !!navigator.serviceWorker.controller"):
+        page.reload()
+        wait_ready(page)
+    old = page.evaluate(CONTROLLER)
+    names = page.evaluate(CACHES)
+    assert old and [name for name in names if name.startswith("pynn-")] == [f"pynn-{old}"], names
+    page.evaluate("() => caches.open('pynn-older').then(c => c.put('older', new Response('an older build')))")
+
+    # A worker told a version the listing does not have refuses to install, and caches nothing.
+    assert page.evaluate(INSTALL_OUTCOME, "not-this-one") == "redundant"
+    assert "pynn-not-this-one" not in page.evaluate(CACHES)
+    assert page.evaluate(CONTROLLER) == old
+
+    # The server now lists a new version (the same files): it installs, and waits for this page.
+    new = f"{old}-next"
+
+    def listing(route) -> None:
+        body = json.loads(route.fetch().text())
+        route.fulfill(json={**body, "version": new}, headers={"cache-control": "no-store"})
+
+    context.route("**/precache.json*", listing)
+    assert page.evaluate(INSTALL_OUTCOME, new) == "installed"
+    assert f"pynn-{new}" in page.evaluate(CACHES) and f"pynn-{old}" in page.evaluate(CACHES)
+    assert page.evaluate(CONTROLLER) == old  # the open page keeps its version
+    assert page.evaluate("() => window.pynnApp.offlineReady") == old
+    predicts(page, 7)  # and works on, from its own build's files
+
+    page.close()  # no page of the old version is left: the new one takes over
+    page = context.new_page()
+    open_app(page, server.url)
+    poll(page, f"() => ({CONTROLLER})() === {json.dumps(new)}", timeout=30)
+    poll(page, f"async () => !(await ({CACHES})()).some(name => name === 'pynn-{old}' || name === 'pynn-older')",
+         timeout=30)
+    assert f"pynn-{new}" in page.evaluate(CACHES)
+    predicts(page, 3)

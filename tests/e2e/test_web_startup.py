@@ -30,6 +30,7 @@ def first_visit(browser_type, launch_args, profile, url, before_leaving: str | N
     """A first visit in ``profile``, left once the service worker has cached the site; the
     script ``before_leaving`` runs in the page first, and its value is returned."""
     context, page = open_profile(browser_type, launch_args, profile)
+    Monitor(context, url.rstrip("/"), intercept=False)  # watched only: routing slows the service worker's caching
     try:
         page.goto(url)
         wait_ready(page)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
-from harness import ROOT
-from harness.app import by_id, wait_ready, wait_state
+from harness import ROOT, SITE
+from harness.app import by_id, model_json, poll, wait_ready, wait_state
 from harness.drawing import clear_pad, draw
 from harness.forms import type_into
+from harness.monitor import Monitor
+from harness.predictions import last_answered, tap_predictions
+from harness.teaching import ask, missing_model, model_digest, native_finetune, native_report, page_digits
 from playwright.sync_api import expect
 from teach_helpers import (
     TRAINING_TIMEOUT,
@@ -28,12 +32,37 @@ from teach_helpers import (
     style_drawings,
 )
 
+from pynn.data.digits import from_pad
+from pynn.files import modelfile
+from pynn.page.explain import explain
+
 PRINT = {d["digit"]: d["strokes"] for d in style_drawings("print")}  # one of each digit
+TRAINING_UNDER_WAY = ("() => +document.querySelector('[data-testid=finetune-progress]')"
+                      ".getAttribute('aria-valuenow') > 0")
 
 
 @pytest.fixture(scope="module")
 def page(module_app):
     return module_app.page
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    return modelfile.loads((SITE / "models" / "pretrained.npz").read_bytes())  # what the worker loads
+
+
+def score(measure: dict | None) -> str:
+    """A measure as the fine-tune's table writes it (finetune.js score())."""
+    if not measure or measure["accuracy"] is None:
+        return "–"
+    return f"{measure['accuracy'] * 100:.2f}% ({measure['correct']}/{measure['total']})"
+
+
+def counts(cell: str) -> tuple[int, int] | None:
+    """(correct, total) of a table cell such as "97.50% (1950/2000)"; None for "–"."""
+    found = re.fullmatch(r"\d+\.\d\d% \((\d+)/(\d+)\)", cell)
+    assert found or cell == "–", f"unreadable cell {cell!r}"
+    return found and (int(found[1]), int(found[2]))
 
 
 def message(page) -> str:
@@ -128,11 +157,20 @@ def test_a_digits_file_uploaded_as_a_model_is_named_a_digits_file(page, tmp_path
     assert by_id(page, "model-select").input_value() == "pretrained"
 
 
-def test_saliency_and_lit_units_explain_the_drawing(page):
+def test_saliency_and_lit_units_explain_the_drawing(page, pretrained):
+    tap_predictions(page)
     clear_pad(page)
     draw(page, PRINT[3])
     expect(by_id(page, "saliency")).to_have_attribute("data-digit", re.compile(r"^\d$"))
     assert canvas_ink(page, "saliency") > 50
+    # What the worker explained, for the ink the page sent, is pynn.page.explain's natively.
+    call = last_answered(page, "explain")
+    sent = call["sent"]
+    native = explain(pretrained, from_pad(bytes(sent["pixels"]), sent["width"], sent["height"]))
+    assert call["value"]["digit"] == native["digit"] and by_id(page, "saliency").get_attribute("data-digit") == str(
+        native["digit"])
+    np.testing.assert_allclose(call["value"]["saliency"], native["saliency"], rtol=0, atol=1e-12)
+    assert bytes(call["value"]["saliency_image"]) == native["saliency_image"]
     assert page.locator("#units.lit canvas").count() > 0
     fires = page.locator("#units canvas").evaluate_all("cs => cs.map(c => +c.dataset.fire)")
     assert 0 <= min(fires) < max(fires) <= 1  # relative to the strongest unit of the whole layer
@@ -173,17 +211,25 @@ def test_unreadable_finetune_setting_is_an_error_at_its_field_not_the_default(pa
 
 
 def test_finetune_stop_leaves_the_model_in_use(page):
-    set_finetune_settings(page, rounds=100, round_size=1500)
+    """Stopped once it has trained some mini-batches: "pretrained" is as it was, to the bit, and
+    answers as it did, and no "finetuned" model was made."""
+    digest, answer = model_digest(page, "pretrained"), ask(page, "predict", "pretrained")
+    set_finetune_settings(page, rounds=100, round_size=1500, test_size=100)
     by_id(page, "fine-tune").click()
     expect(by_id(page, "status")).to_have_attribute("data-state", "training")
+    poll(page, TRAINING_UNDER_WAY, timeout=TRAINING_TIMEOUT / 1000)
     expect(by_id(page, "stop-finetune")).to_be_enabled()
     by_id(page, "stop-finetune").click()
     wait_state(page, ("ready",))
     expect(by_id(page, "finetune-message")).to_contain_text("Stopped")
     assert by_id(page, "model-select").input_value() == "pretrained"
+    expect(by_id(page, "model-select").locator("option[value=finetuned]")).to_have_count(0)
+    assert "finetuned" in missing_model(page, "finetuned")
+    assert model_digest(page, "pretrained") == digest
+    assert ask(page, "predict", "pretrained") == answer
 
 
-def test_full_finetune_makes_the_finetuned_model_the_one_in_use(page):
+def test_full_finetune_makes_the_finetuned_model_the_one_in_use(page, pretrained):
     for digit in (0, 2, 5, 8):
         draw_and_label(page, PRINT[digit], digit)
         draw_and_label(page, PRINT[digit], digit)
@@ -195,8 +241,32 @@ def test_full_finetune_makes_the_finetuned_model_the_one_in_use(page):
     expect(by_id(page, "model-select").locator("option:checked")).to_have_text("yours (fine-tuned)")
     result = by_id(page, "finetune-result")
     expect(result.locator("tr")).to_have_count(3)
-    assert re.search(r"\d+\.\d\d%.*→.*\d+\.\d\d%", result.locator("[data-measure=mnist_test]").inner_text())
     expect(by_id(page, "finetune-notes")).to_contain_text("no 3, 6, 7, 9")  # the digits not drawn (7 was deleted)
+    expect(by_id(page, "finetune-message")).not_to_contain_text("worse")  # it did not get worse
+
+    # The same fine-tune natively: the page's digits, the settings (seed too) the model records.
+    finetuned = modelfile.loads(model_json(page, "finetuned"))
+    settings = finetuned.meta["finetune"]["settings"]
+    assert settings["seed"] == 0 and settings["rounds"] == 2 and settings["freeze"] == "conv"
+    native, native_model = native_finetune(pretrained, page_digits(page), settings)
+    for row in result.locator("tr[data-measure]").all():
+        measure, cells = row.get_attribute("data-measure"), row.locator("td").all_inner_texts()
+        page_figures = [counts(cells[1]), counts(cells[3])]
+        native_figures = [counts(score(native[when][measure])) for when in ("before", "after")]
+        assert page_figures == native_figures, f"{measure}: page {cells}, native {native_figures}"
+    assert native["after"]["mnist_test"]["total"] == 2000
+    # Freeze "conv": its conv layers are the base's, to the bit; the layers above learned, as natively.
+    layers = [layer.params for layer in finetuned.layers]
+    base_layers = [layer.params for layer in pretrained.layers]
+    for ours, base, theirs, layer in zip(layers, base_layers, [layer.params for layer in native_model.layers],
+                                         finetuned.layers):
+        if type(layer).__name__ == "ConvPoolLayer":
+            assert all(np.array_equal(a, b) for a, b in zip(ours, base)), "a conv layer changed"
+        else:
+            assert not any(np.array_equal(a, b) for a, b in zip(ours, base)), "an upper layer did not learn"
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    assert sum(type(layer).__name__ == "ConvPoolLayer" for layer in finetuned.layers) == 2
     # It can be saved and downloaded like any model.
     by_id(page, "save-model").click()
     expect(page.locator("#model-note")).to_contain_text("Saved your fine-tuned model")
@@ -212,6 +282,10 @@ def test_evaluate_shows_accuracy_confusion_per_digit_and_mistakes(page):
     percent = float(re.search(r"(\d+\.\d\d)%", accuracy.inner_text()).group(1))
     assert accuracy.get_attribute("data-model") == "finetuned"
     matrix = confusion(page)
+    native = native_report(modelfile.loads(model_json(page, "finetuned")))
+    assert matrix == native["confusion"]
+    shown = by_id(page, "mistakes").locator("> [data-index]").evaluate_all("ms => ms.map(m => +m.dataset.index)")
+    assert shown == [m["index"] for m in native["mistakes"]] and len(shown) == min(100, native["mistakes_total"])
     assert sum(map(sum, matrix)) == 10_000
     diagonal = sum(matrix[d][d] for d in range(10))
     assert abs(diagonal / 100 - percent) <= 0.005
@@ -244,6 +318,7 @@ def test_without_indexeddb_it_works_in_memory_and_says_so(browser, browser_conte
     context = browser.new_context(**browser_context_args)
     try:
         context.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")
+        Monitor(context, site_server.origin)
         page = context.new_page()
         page.goto(site_server.url)
         wait_ready(page)

@@ -126,6 +126,7 @@ export class FineTunePanel extends EventTarget {
     this.elements.result.replaceChildren();
     this.elements.notes.replaceChildren();
     message.textContent = "";
+    message.classList.remove("warning");
     this.#emit("status", { state: "training", text: resume ? "Resuming the unfinished fine-tune…"
                                                            : "Fine-tuning: loading MNIST to mix in…" });
     let crashed = false;
@@ -145,7 +146,11 @@ export class FineTunePanel extends EventTarget {
       } else {
         await this.adopt();
         this.#showResult(outcome.result);
-        this.#message(`Fine-tuned in ${duration(outcome.result.seconds)}: "yours (fine-tuned)" is now in use.`,
+        const { worse, reasons } = outcome.result.verdict;
+        const warning = worse ? ` It made the model worse: ${reasons.join("; ")}. Choose "pretrained" above to `
+          + "go back to the model you had, and try a lower learning rate η." : "";
+        this.elements.message.classList.toggle("warning", worse);
+        this.#message(`Fine-tuned in ${duration(outcome.result.seconds)}: "yours (fine-tuned)" is now in use.${warning}`,
                       this.#spokenResult(outcome.result));
       }
     } catch (error) {

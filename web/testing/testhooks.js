@@ -11,8 +11,8 @@
 //   memory()           → {wasmHeapBytes}: Pyodide's WebAssembly heap, read through a PRIVATE
 //                      Pyodide API (pyodide._module.HEAPU8), so for measurements only
 //   crash(kind)        make the worker fail: "error" (it throws an uncaught error → the
-//                      Worker's error event), "fatal" (it posts a fatal message), "hang" (it
-//                      busy-loops and stops answering → the silence watchdog fires)
+//                      Worker's error event) or "hang" (it busy-loops and stops answering →
+//                      the silence watchdog fires)
 //   setWatchdogMs(ms)  shorten the watchdog's allowed silence (to test "hang" quickly)
 import { TEST_REQUEST } from "../shared/protocol.js";
 import { CRASH_KINDS } from "./worker-seams.js";

@@ -1,15 +1,15 @@
 // The worker's side of the test seams (test builds only: build.py --test-seams ships web/testing/).
 // worker.js imports this on the first TEST_REQUEST and hands over what the answers read.
-import { REPLY, TEST_REQUEST } from "../shared/protocol.js";
+import { TEST_REQUEST } from "../shared/protocol.js";
 
-// How a test can make the worker fail: an uncaught error, a fatal message, or silence.
-export const CRASH_KINDS = Object.freeze(["error", "fatal", "hang"]);
+// How a test can make the worker fail: an uncaught error, or silence. (Its fatal path, Python
+// that cannot start, is tested for real: a model file served corrupt.)
+export const CRASH_KINDS = Object.freeze(["error", "hang"]);
 
 // Fails in each way a real worker can.
 function crash({ kind }) {
   if (!CRASH_KINDS.includes(kind)) throw new Error(`unknown crash kind ${kind}`);
   if (kind === "error") setTimeout(() => { throw new Error("crash requested by a test hook"); });
-  if (kind === "fatal") postMessage({ kind: REPLY.fatal, message: "The Python worker gave up (test hook)." });
   if (kind === "hang") for (;;); // a busy loop: the worker stops answering
   return new Promise(() => {}); // never answered: the page's crash handling takes over
 }

@@ -101,8 +101,7 @@ def model_json(page: Page, name: str) -> str:
 
 
 def crash(page: Page, kind: str) -> None:
-    """Make the worker fail for real: "error" (an uncaught error), "fatal" (it reports a fatal
-    error) or "hang" (it stops answering)."""
+    """Make the worker fail for real: "error" (an uncaught error) or "hang" (it stops answering)."""
     page.evaluate("kind => { window.pynnApp.crash(kind); }", kind)
 
 

@@ -4,6 +4,7 @@ one or more browser contexts, and any attempt to reach another origin."""
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page
@@ -29,7 +30,13 @@ class Monitor:
     The server's Content-Security-Policy blocks a request to another origin inside the browser
     before it is made, and Chromium reports a blocked one in a worker nowhere a test can see;
     ``strip_csp`` serves every response without that header (and HTML without its
-    <meta http-equiv> copy), so that any attempt becomes a request seen here."""
+    <meta http-equiv> copy), so that any attempt becomes a request seen here.
+
+    Every monitor made is listed in ``Monitor.made``: after each end-to-end test, conftest.py
+    asks each for ``unchecked()``, what it saw since it was last asked, so that no test can
+    leave an error unlooked-at by forgetting to call ``assert_clean``."""
+
+    made: ClassVar[list[Monitor]] = []
 
     def __init__(self, context: BrowserContext | None, origins: str | tuple[str, ...], *, strip_csp: bool = False,
                  intercept: bool = True) -> None:
@@ -41,6 +48,8 @@ class Monitor:
         self.errors: list[str] = []  # console errors and uncaught exceptions, with their source
         self.failed: list[str] = []  # same-origin requests that failed or got status >= 400
         self.workers: list[tuple[str, str]] = []
+        self.checked = {"errors": 0, "foreign": 0}  # how much of each list unchecked() has handed out
+        Monitor.made.append(self)
         if context is not None:
             self.watch(context)
 
@@ -124,9 +133,22 @@ class Monitor:
     def uncaught(self) -> list[str]:
         return [e for e in self.errors if "uncaught" in e]
 
+    @staticmethod
+    def unexpected(errors: list[str], allow_errors: tuple[str, ...] = ()) -> list[str]:
+        """``errors`` once each (a worker's message also reaches its page), less those a pattern
+        of ``allow_errors`` matches (re.search)."""
+        unique = {e.split(": ", 1)[-1]: e for e in errors}
+        return [e for e in unique.values() if not any(re.search(a, e) for a in allow_errors)]
+
+    def unchecked(self, allow_errors: tuple[str, ...] = ()) -> list[str]:
+        """The console errors, uncaught exceptions and requests to other origins seen since the
+        last call (less the allowed errors), as lines of a report; marks them checked."""
+        errors, foreign = self.errors[self.checked["errors"]:], self.foreign[self.checked["foreign"]:]
+        self.checked = {"errors": len(self.errors), "foreign": len(self.foreign)}
+        return [*self.unexpected(errors, allow_errors), *dict.fromkeys(foreign)]
+
     def assert_clean(self, allow_errors: tuple[str, ...] = ()) -> None:
-        unique = {e.split(": ", 1)[-1]: e for e in self.errors}  # a worker's message also reaches its page
-        errors = [e for e in unique.values() if not any(re.search(a, e) for a in allow_errors)]
+        errors = self.unexpected(self.errors, allow_errors)
         problems = []
         if self.foreign:
             problems.append("requests to other origins:\n  " + "\n  ".join(dict.fromkeys(self.foreign)))

@@ -64,18 +64,28 @@ def wait_prediction(page: Page, timeout: float = PREDICT_TIMEOUT, settle: float 
     raise AssertionError(f"no settled prediction within {timeout} s; last seen {snapshot(page)}")
 
 
-# Tapped at the door the panels use (workers.js), whichever worker answers.
+# Tapped at the door the panels use (workers.js), whichever worker answers: the last predict
+# call in window.__e2ePredict, and the last of each kind (predict, explain) in window.__e2eCalls,
+# whose "pending" counts the calls not yet answered.
 TAP_JS = """() => {
   const bridge = window.pynnApp.workers;
   if (bridge.__e2eTapped) return;
   const call = bridge.call.bind(bridge);
+  const plain = value => Object.fromEntries(Object.entries(value).map(
+    ([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v]));
+  window.__e2eCalls = {pending: 0};
   bridge.call = (type, payload, options) => {
     // The ink's buffer is transferred to the worker (detached here), so copy it first.
-    const sent = type === 'predict' ? {pixels: Array.from(payload.pixels), width: payload.width,
-                                       height: payload.height} : null;
+    const tapped = type === 'predict' || type === 'explain';
+    const sent = tapped ? {pixels: Array.from(payload.pixels), width: payload.width, height: payload.height} : null;
     const answer = call(type, payload, options);
-    if (sent) answer.then(value => { window.__e2ePredict = {sent, value: {...value, preview: undefined}}; },
-                          () => {});
+    if (tapped) {
+      window.__e2eCalls.pending++;
+      answer.then(value => {
+        if (type === 'predict') window.__e2ePredict = {sent, value: {...value, preview: undefined}};
+        window.__e2eCalls[type] = {sent, value: plain(value)};
+      }, () => {}).finally(() => { window.__e2eCalls.pending--; });
+    }
     return answer;
   };
   bridge.__e2eTapped = true;
@@ -83,8 +93,18 @@ TAP_JS = """() => {
 
 
 def tap_predictions(page: Page) -> None:
-    """Keep the last predict request's ink and the worker's full-precision answer in window.__e2ePredict."""
+    """Keep the last predict request's ink and the worker's full-precision answer in
+    window.__e2ePredict, and the last predict's and explain's in window.__e2eCalls."""
     page.evaluate(TAP_JS)
+
+
+def last_answered(page: Page, kind: str) -> dict:
+    """The last ``kind`` call ("predict" or "explain") once every tapped call is answered:
+    {sent: the ink, value: the worker's answer}."""
+    from harness.app import poll
+
+    poll(page, "kind => window.__e2eCalls && !window.__e2eCalls.pending && !!window.__e2eCalls[kind]", kind)
+    return page.evaluate("kind => window.__e2eCalls[kind]", kind)
 
 
 def last_predict_call(page: Page) -> dict | None:
