@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -46,27 +47,41 @@ class Checkpoint:
 
 
 def dumps(settings: dict, model: modelfile.Model, trainer_state: dict, pending: dict | None, epochs: list) -> bytes:
+    return write_archive(FORMAT, {"settings": settings, "pending": pending, "epochs": epochs}, trainer_state, model)
+
+
+def write_archive(format_: str, state: dict, trainer_state: dict, model: modelfile.Model,
+                  **extra: Any) -> bytes:
+    """The .npz every checkpoint is (a training run's, a fine-tune's): its format and version,
+    ``state`` and the trainer's state but its shuffle as JSON text, the shuffle as int64, the
+    network as its own .npz model file, and the ``extra`` members its kind adds."""
     trainer = {key: value for key, value in trainer_state.items() if key != "order"}
     order = trainer_state["order"]
-    state = {"settings": settings, "trainer": trainer, "pending": pending, "epochs": epochs}
     buffer = io.BytesIO()
-    np.savez(buffer, format=np.array(FORMAT), version=np.array(VERSION, dtype=np.int64),
-             state=np.array(json.dumps(state, allow_nan=False)),
+    np.savez(buffer, format=np.array(format_), version=np.array(VERSION, dtype=np.int64),
+             state=np.array(json.dumps({**state, "trainer": trainer}, allow_nan=False)),
              order=np.array([] if order is None else order, dtype=np.int64),
-             model=np.frombuffer(modelfile.to_npz(model), dtype=np.uint8))
+             model=np.frombuffer(modelfile.to_npz(model), dtype=np.uint8), **extra)
     return buffer.getvalue()
+
+
+def read_archive(data: bytes, format_: str, members: set, max_bytes: int, name: str) -> tuple[dict, object]:
+    """(the arrays, the JSON state) of a checkpoint archive of ``format_`` (``name`` in messages),
+    its members and version checked, or CheckpointError."""
+    if not modelfile.is_npz(data):
+        raise CheckpointError(f"this is not a {name} (not an .npz archive)")
+    arrays = npz_arrays(data, cap=max_bytes, max_members=len(members), error=CheckpointError)
+    if set(arrays) != members or str(arrays["format"]) != format_:
+        raise CheckpointError(f"this is not a {name}")
+    if arrays["version"].shape != () or int(arrays["version"]) != VERSION:
+        raise CheckpointError(f"this checkpoint is version {arrays['version']}; this page reads version {VERSION}")
+    return arrays, parse_json(str(arrays["state"]), cap=max_bytes, max_depth=8, what="checkpoint",
+                              error=CheckpointError)
 
 
 def loads(data: bytes) -> Checkpoint:
     """The checkpoint in ``data``, checked throughout, or CheckpointError."""
-    if not modelfile.is_npz(data):
-        raise CheckpointError("this is not a pynn checkpoint (not an .npz archive)")
-    arrays = npz_arrays(data, cap=MAX_BYTES, max_members=len(MEMBERS), error=CheckpointError)
-    if set(arrays) != MEMBERS or str(arrays["format"]) != FORMAT:
-        raise CheckpointError("this is not a pynn checkpoint")
-    if arrays["version"].shape != () or int(arrays["version"]) != VERSION:
-        raise CheckpointError(f"this checkpoint is version {arrays['version']}; this page reads version {VERSION}")
-    state = parse_json(str(arrays["state"]), cap=MAX_BYTES, max_depth=8, what="checkpoint", error=CheckpointError)
+    arrays, state = read_archive(data, FORMAT, MEMBERS, MAX_BYTES, "pynn checkpoint")
     if not isinstance(state, dict) or set(state) != STATE_KEYS or not isinstance(state["trainer"], dict) \
             or set(state["trainer"]) != TRAINER_KEYS:
         raise CheckpointError("the checkpoint's state is not what a training run writes")

@@ -13,20 +13,23 @@ CheckpointError, and nothing is half-loaded.
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 
 import numpy as np
 
 from pynn.files import modelfile
-from pynn.files.untrusted import npz_arrays, parse_json
 from pynn.page import your_digits
-from pynn.page.checkpoints import TRAINER_KEYS, CheckpointError, check_generator, check_trainer
+from pynn.page.checkpoints import (
+    TRAINER_KEYS,
+    CheckpointError,
+    check_generator,
+    check_trainer,
+    read_archive,
+    write_archive,
+)
 from pynn.page.settings import OUTPUTS, SettingsError, check_finetune_settings
 
 FORMAT = "pynn-finetune-checkpoint"
-VERSION = 1
 MAX_BYTES = modelfile.MAX_BYTES + your_digits.MAX_BYTES + 1_000_000  # the model, the digits, the rest
 MEMBERS = {"format", "version", "state", "order", "model", "digits"}
 STATE_KEYS = {"settings", "base", "round", "rng", "dropout_rng", "trainer", "before", "batches", "cost", "elapsed"}
@@ -45,27 +48,13 @@ class FineTuneCheckpoint:
 
 
 def dumps(settings: dict, base: str | None, model: modelfile.Model, digits: list[dict], state: dict) -> bytes:
-    trainer = {key: value for key, value in state["trainer"].items() if key != "order"}
-    order = state["trainer"]["order"]
-    text = json.dumps({**state, "trainer": trainer, "settings": settings, "base": base}, allow_nan=False)
-    buffer = io.BytesIO()
-    np.savez(buffer, format=np.array(FORMAT), version=np.array(VERSION, dtype=np.int64), state=np.array(text),
-             order=np.array([] if order is None else order, dtype=np.int64),
-             model=np.frombuffer(modelfile.to_npz(model), dtype=np.uint8),
-             digits=np.frombuffer(your_digits.dumps(digits), dtype=np.uint8))
-    return buffer.getvalue()
+    return write_archive(FORMAT, {**state, "settings": settings, "base": base}, state["trainer"], model,
+                         digits=np.frombuffer(your_digits.dumps(digits), dtype=np.uint8))
 
 
 def loads(data: bytes) -> FineTuneCheckpoint:
     """The fine-tune checkpoint in ``data``, checked throughout, or CheckpointError."""
-    if not modelfile.is_npz(data):
-        raise CheckpointError("this is not a pynn fine-tune checkpoint (not an .npz archive)")
-    arrays = npz_arrays(data, cap=MAX_BYTES, max_members=len(MEMBERS), error=CheckpointError)
-    if set(arrays) != MEMBERS or str(arrays["format"]) != FORMAT:
-        raise CheckpointError("this is not a pynn fine-tune checkpoint")
-    if arrays["version"].shape != () or int(arrays["version"]) != VERSION:
-        raise CheckpointError(f"this checkpoint is version {arrays['version']}; this page reads version {VERSION}")
-    state = parse_json(str(arrays["state"]), cap=MAX_BYTES, max_depth=8, what="checkpoint", error=CheckpointError)
+    arrays, state = read_archive(data, FORMAT, MEMBERS, MAX_BYTES, "pynn fine-tune checkpoint")
     if not isinstance(state, dict) or set(state) != STATE_KEYS or not isinstance(state["trainer"], dict) \
             or not isinstance(state["before"], dict) or set(state["before"]) != MEASURES:
         raise CheckpointError("the checkpoint's state is not what a fine-tune writes")
