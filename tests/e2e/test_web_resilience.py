@@ -4,6 +4,7 @@ page still predicting and training offline."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -14,6 +15,7 @@ from harness.drawing import clear_pad, draw
 from harness.monitor import Monitor
 from harness.predictions import wait_prediction
 from harness.training import train
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 SHORT_WATCHDOG_MS = 3_000
@@ -171,6 +173,21 @@ INSTALL_OUTCOME = """async (version) => {
 }"""
 
 
+def activated_new(context, version: str, timeout: float = 30) -> None:
+    """Wait (s) until the service worker of ``version`` is its registration's active worker."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker in context.service_workers:
+            try:
+                if f"v={version}" in worker.url and worker.evaluate(
+                        "() => self.registration.active?.scriptURL === self.location.href"):
+                    return
+            except PlaywrightError:  # that worker was stopped while asked
+                continue
+        time.sleep(0.05)
+    raise TimeoutError(f"the service worker of version {version} did not activate in {timeout:.0f} s")
+
+
 def test_a_new_version_waits_for_open_pages_and_then_drops_the_old_caches(new_context, fresh_server):
     """A service worker whose listing is another version's installs nothing; a new version
     installs beside the old and waits while a page of the old one is open (that page keeps its
@@ -209,6 +226,9 @@ def test_a_new_version_waits_for_open_pages_and_then_drops_the_old_caches(new_co
     predicts(page, 7)  # and works on, from its own build's files
 
     page.close()  # no page of the old version is left: the new one takes over
+    # Seen from the new service worker itself: a page opened at once could still be taken by the
+    # old one, whose last client's closing the browser may not have counted yet.
+    activated_new(context, new)
     page = context.new_page()
     open_app(page, server.url)
     poll(page, f"() => ({CONTROLLER})() === {json.dumps(new)}", timeout=30)
