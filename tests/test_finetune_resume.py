@@ -57,8 +57,8 @@ def checkpointed_finetune(session: Session, settings: dict, every: int) -> tuple
     while True:
         turn += 1
         entry = session.jobs.entries.get(job)
-        if entry is not None and entry.begun and turn % every == 0:
-            entry.job.since_checkpoint = float("inf")
+        if entry is not None and entry.run is not None and turn % every == 0:
+            entry.run.since_checkpoint = float("inf")
         events = [e for e in session.work(0.0)["events"] if e["job"] == job]
         saved += [e["checkpoint"] for e in events if "checkpoint" in e]
         assert not any("error" in e for e in events), events

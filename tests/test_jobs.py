@@ -101,7 +101,7 @@ def test_stop_ends_every_kind_of_job_and_leaves_nothing_half_done(session, kind)
 def test_a_job_that_fails_ends_alone_and_the_loop_goes_on(session, monkeypatch):
     from pynn.page import page_jobs
 
-    monkeypatch.setattr(page_jobs.TrainJob, "step", lambda self, seconds: 1 / 0)
+    monkeypatch.setattr(page_jobs.TrainRun, "step", lambda self, seconds: 1 / 0)
     good = start(session, "evaluate", name="pretrained")
     bad = start(session, "train", settings=MLP)
     events = events_of(session, bad)
@@ -128,8 +128,8 @@ def checkpointed_run(settings: dict, every: int) -> tuple[list[bytes], Session, 
     while True:
         turn += 1
         train = session.jobs.entries.get(job)
-        if train is not None and train.begun and turn % every == 0:
-            train.job.since_checkpoint = float("inf")  # due now: the job steers to a resumable point
+        if train is not None and train.run is not None and turn % every == 0:
+            train.run.since_checkpoint = float("inf")  # due now: the job steers to a resumable point
         events = [e for e in session.work(0.0)["events"] if e["job"] == job]
         saved += [e["checkpoint"] for e in events if "checkpoint" in e]
         assert not any("error" in e for e in events), events
@@ -255,13 +255,13 @@ def test_checkpoint_round_trip_keeps_everything_it_was_given():
 
 def test_the_scheduler_serves_foreground_jobs_in_turn():
     class Count:
-        needs_data, background = False, False
+        needs_data, background, started = False, False, {}
 
         def __init__(self, kind, steps):
             self.kind, self.left = kind, steps
 
         def begin(self):
-            return {}
+            return self
 
         def step(self, seconds):
             self.left -= 1

@@ -275,3 +275,19 @@ def test_scaled_and_standard_share_the_draws():
         np.testing.assert_allclose(wb, wa / np.sqrt(wa.shape[1]), rtol=1e-15)
     for ba, bb in zip(a.biases, b.biases):
         np.testing.assert_array_equal(ba, bb)
+
+
+def test_copy_is_independent_and_identical_down_to_its_generator():
+    """A copy (what a fine-tune trains) predicts alike, shuffles alike, and shares no array: a
+    copy that kept references would let the fine-tune change the model in use."""
+    net = Network([6, 4, 3], cost="cross-entropy", seed=5)
+    net.meta = {"note": "kept"}
+    twin = net.copy()
+    x = np.random.default_rng(1).random((6, 2))
+    np.testing.assert_array_equal(twin.feedforward(x), net.feedforward(x))
+    assert twin.cost is net.cost and twin.meta == net.meta and twin.meta is not net.meta
+    assert twin.rng.integers(1 << 30) == net.rng.integers(1 << 30)
+    twin.weights[0] += 1.0
+    twin.biases[-1] += 1.0
+    assert not np.array_equal(twin.feedforward(x), net.feedforward(x))
+    np.testing.assert_array_equal(net.feedforward(x), Network([6, 4, 3], cost="cross-entropy", seed=5).feedforward(x))

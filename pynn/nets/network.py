@@ -86,6 +86,13 @@ class Network:
         sizes = [np.shape(weights[0])[1]] + [np.shape(w)[0] for w in weights]
         return cls(sizes, cost=cost, seed=seed, weights=weights, biases=biases, meta=meta)
 
+    def copy(self) -> Network:
+        """An independent copy: the same sizes and cost, parameters (copied), meta and generator state."""
+        twin = Network(self.sizes, cost=self.cost.name, weights=[w.copy() for w in self.weights],
+                       biases=[b.copy() for b in self.biases], meta=self.meta)
+        twin.rng.bit_generator.state = self.rng.bit_generator.state
+        return twin
+
     @property
     def n_in(self) -> int:
         return self.sizes[0]

@@ -23,16 +23,10 @@ from pynn.files.untrusted import megabytes
 from pynn.nets import network3
 from pynn.nets.architectures import summary
 from pynn.nets.layers import ConvPoolLayer
+from pynn.page.evaluate_jobs import EvaluateJob, EvaluateShareJob, FeaturesShareJob
 from pynn.page.jobs import Scheduler
-from pynn.page.page_jobs import EvaluateJob, FineTuneJob, TrainJob
-from pynn.page.pool_jobs import (
-    EvaluateShareJob,
-    FeaturesShareJob,
-    keep_features,
-    kept_digest,
-    merged_report,
-    missing_parts,
-)
+from pynn.page.page_jobs import FineTuneJob, TrainJob
+from pynn.page.pool_jobs import keep_features, kept_digest, merged_report, missing_parts
 from pynn.page.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.page.teaching import TeachingSession
 
@@ -117,6 +111,18 @@ class Session(TeachingSession):
         self.test_data: Dataset | None = None
         self.jobs = Scheduler()
         super().__init__()
+
+    def test_set(self) -> Dataset:
+        """The MNIST test set that jobs read; a RuntimeError before it is loaded."""
+        if self.test_data is None:
+            raise RuntimeError("the MNIST test set is not loaded yet")
+        return self.test_data
+
+    def train_set(self) -> Dataset:
+        """The MNIST training set that runs read; a RuntimeError if this worker has none."""
+        if self.train_data is None:
+            raise RuntimeError("the MNIST training set is not loaded in this worker")
+        return self.train_data
 
     @property
     def running(self) -> bool:
@@ -205,7 +211,7 @@ class Session(TeachingSession):
         images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
         return {"count": len(images), "side": side, "kind": kind, "pixels": images.tobytes()}
 
-    # --- jobs (pynn.page.jobs, pynn.page.page_jobs)
+    # --- jobs (pynn.page.jobs, pynn.page.page_jobs, pynn.page.evaluate_jobs)
 
     def set_data(self, train: bytes | None, test: bytes) -> dict:
         """Keep the MNIST training and test sets (uint8) that jobs read.  A worker of the pool
@@ -248,7 +254,7 @@ class Session(TeachingSession):
         return missing_parts(self, name, parts)
 
     def keep_features(self, name: str, start: int, features: bytes, key: str) -> dict:
-        """Keep conv outputs a worker of the pool computed ahead (pynn.page.pool_jobs.FeaturesShareJob)."""
+        """Keep conv outputs a worker of the pool computed ahead (pynn.page.evaluate_jobs.FeaturesShareJob)."""
         return keep_features(self, name, start, features, key)
 
     def kept_features(self, name: str, digest: bool = True) -> dict:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from typing import Generic
 
 import numpy as np
 
@@ -48,7 +49,7 @@ from pynn.nets.model import Model
 from pynn.nets.network3 import CHUNK
 from pynn.page import your_digits
 from pynn.page.features import FeatureCache, conv_depth, upper_layers
-from pynn.page.finetune_setup import check_memory, copy_model, default_eta
+from pynn.page.finetune_setup import ModelT, check_memory, copy_model, default_eta
 from pynn.page.outcome import verdict
 from pynn.page.settings import check_finetune_settings
 from pynn.training.augment import augment as default_augment
@@ -100,14 +101,14 @@ def accuracy(model: Model, images: np.ndarray, labels: np.ndarray) -> dict:
             "predicted": predicted.tolist()}
 
 
-class FineTune:
+class FineTune(Generic[ModelT]):
     """A fine-tune of a copy of ``model`` on ``digits`` (your_digits dicts), run a chunk at a time.
 
     ``replay`` is the MNIST training set to mix in; ``test`` the MNIST test set to
     measure on (None: skip that measurement).  ``settings`` are the fields of
     pynn.page.settings.FINETUNE_FIELDS (missing ones take their defaults)."""
 
-    def __init__(self, model: Model, digits, replay: Dataset, test: Dataset | None = None,
+    def __init__(self, model: ModelT, digits, replay: Dataset, test: Dataset | None = None,
                  settings: dict | None = None, augment: Augmenter | None = None,
                  augment_settings: dict | None = None, cache: FeatureCache | None = None) -> None:
         self.settings = s = check_finetune_settings(settings)
@@ -129,7 +130,7 @@ class FineTune:
         self.cache = cache or FeatureCache()
         self.depth = conv_depth(model) if s["freeze"] == "conv" else 0
         check_memory(s, model, self.depth, self.cache.max_bytes)
-        self.model = copy_model(model)
+        self.model: ModelT = copy_model(model)
         # dropout draws from the copy's generator: seeded (a model read from a file has none) to repeat
         self.model.rng = np.random.default_rng([s["seed"], 1])
         self.kept = self.cache.of(self.model)  # the filters never change when they are frozen

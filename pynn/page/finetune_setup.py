@@ -6,22 +6,20 @@ settings from these before any data is loaded."""
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 from pynn.nets.model import Model
 from pynn.page.features import conv_depth
 from pynn.page.settings import HEAP_BUDGET, SettingsError
 from pynn.training import memory
 
+ModelT = TypeVar("ModelT", bound=Model)
 
-def copy_model(model: Model) -> Model:
-    """An independent copy of ``model``: its ``copy()`` if it has one; the MLP through its file format."""
+
+def copy_model(model: ModelT) -> ModelT:
+    """An independent copy of ``model``, by its ``copy()``."""
     if hasattr(model, "copy"):
         return model.copy()
-    from pynn.files import modelfile
-    from pynn.nets.network import Network
-
-    if isinstance(model, Network):
-        return modelfile.loads(modelfile.to_npz(model))
     raise NotImplementedError(f"cannot copy a {type(model).__name__}: give it a copy() method")
 
 

@@ -4,9 +4,10 @@ as jobs that take turns, a short slice each.
 The page's worker calls :meth:`Scheduler.work` between the messages it serves, so a
 prediction or a Stop waits at most one slice; every job goes through the same loop, so
 two jobs at once share the time instead of one starving (or hanging) the other.  A job
-is any object with the :class:`Job` methods: the engines (``Trainer``, ``FineTune``,
-``Evaluation``) already work in resumable chunks, and the jobs in :mod:`pynn.page.page_jobs`
-adapt them.  What the loop says comes back as plain events for the page.
+is any object with the :class:`Job` methods, and what it begins a :class:`Run`: the engines
+(``Trainer``, ``FineTune``, ``Evaluation``) already work in resumable chunks, and the jobs in
+:mod:`pynn.page.page_jobs` and :mod:`pynn.page.evaluate_jobs` adapt them.  What the loop says
+comes back as plain events for the page.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
-class Job(Protocol):
-    """Long work in slices.  ``begin`` runs once, when the data it needs is there; ``step``
-    does about ``seconds`` of work and reports; ``stop`` asks it to end at its next turn."""
+class Run(Protocol):
+    """A job under way: ``started`` is what its start reports; ``step`` does about ``seconds``
+    of work and reports; ``stop`` asks it to end at its next turn."""
 
-    kind: str
-    needs_data: bool  # it reads MNIST, which the worker loads on first need
-    background: bool  # it runs only when no other job can (computing ahead)
-
-    def begin(self) -> dict: ...
+    started: dict
 
     def step(self, seconds: float) -> dict: ...
 
@@ -35,8 +32,22 @@ class Job(Protocol):
     def stop(self) -> None: ...
 
 
+class Job(Protocol):
+    """Long work asked for and checked, not begun: ``begin`` makes its :class:`Run` once the data
+    it needs is there (so a run is whole from its first step); ``stopped_early`` is its result
+    if it is stopped before that."""
+
+    kind: str
+    needs_data: bool  # it reads MNIST, which the worker loads on first need
+    background: bool  # it runs only when no other job can (computing ahead)
+
+    def begin(self) -> Run: ...
+
+    def stopped_early(self) -> dict: ...
+
+
 class Checkpointing(Protocol):
-    """A job whose state can be written down between steps and resumed bit for bit: after a
+    """A run whose state can be written down between steps and resumed bit for bit: after a
     step, ``checkpoint`` gives the state when one is due (about every CHECKPOINT_SECONDS of
     work, at a point it can resume from exactly), else None."""
 
@@ -51,7 +62,7 @@ class Entry:
     """A job in the loop, and what the loop knows of it."""
 
     job: Job
-    begun: bool = False
+    run: Run | None = None  # None until it begins
     stopping: bool = False
 
 
@@ -76,12 +87,13 @@ class Scheduler:
         if entry is None:
             return False
         entry.stopping = True
-        entry.job.stop()
+        if entry.run is not None:
+            entry.run.stop()
         return True
 
     def stop_waiting(self, data_loaded: bool) -> list[int]:
         """Stop the jobs that cannot begin for want of data; their ids."""
-        waiting = [i for i, e in self.entries.items() if not e.begun and e.job.needs_data and not data_loaded]
+        waiting = [i for i, e in self.entries.items() if e.run is None and e.job.needs_data and not data_loaded]
         for job_id in waiting:
             self.stop(job_id)
         return waiting
@@ -115,20 +127,21 @@ class Scheduler:
 
     def serve(self, job_id: int, seconds: float) -> list[dict]:
         entry = self.entries[job_id]
-        job, events = entry.job, []
+        events: list[dict] = []
         try:
-            if entry.stopping and not entry.begun:  # stopped before its data came: nothing to undo
+            if entry.run is None:
+                if entry.stopping:  # stopped before its data came: nothing to undo
+                    del self.entries[job_id]
+                    return [{"job": job_id, "result": entry.job.stopped_early()}]
+                entry.run = entry.job.begin()
+                events.append({"job": job_id, "started": entry.run.started})
+            run = entry.run
+            if not run.done:
+                events.append({"job": job_id, "progress": run.step(seconds)})
+            if run.done:
                 del self.entries[job_id]
-                return [{"job": job_id, "result": job.result()}]
-            if not entry.begun:
-                entry.begun = True
-                events.append({"job": job_id, "started": job.begin()})
-            if not job.done:
-                events.append({"job": job_id, "progress": job.step(seconds)})
-            if job.done:
-                del self.entries[job_id]
-                events.append({"job": job_id, "result": job.result()})
-            elif not entry.stopping and (state := checkpoint(job)) is not None:
+                events.append({"job": job_id, "result": run.result()})
+            elif not entry.stopping and (state := checkpoint(run)) is not None:
                 events.append({"job": job_id, "checkpoint": state})
         except Exception as error:  # one job's failure ends that job, not the loop
             self.entries.pop(job_id, None)
@@ -137,7 +150,7 @@ class Scheduler:
         return events
 
 
-def checkpoint(job: Job) -> bytes | None:
-    """The job's checkpoint if it keeps them (see Checkpointing) and one is due."""
-    take = getattr(job, "checkpoint", None)
+def checkpoint(run: Run) -> bytes | None:
+    """The run's checkpoint if it keeps them (see Checkpointing) and one is due."""
+    take = getattr(run, "checkpoint", None)
     return None if take is None else take()

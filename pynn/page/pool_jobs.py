@@ -1,7 +1,8 @@
-"""Work split across the page's pool of workers (web/page/pool.js): each worker evaluates its
-share of the test set, and the main worker makes the one report from all the shares; or, when
-the page computes ahead (pynn.page.page_jobs.WarmJob), each computes a conv net's conv outputs on its
-share of the test set, and the main worker keeps them as its own.
+"""Work split across the page's pool of workers (web/page/pool.js), as the main worker sees it:
+each worker evaluates its share of the test set (pynn.page.evaluate_jobs.EvaluateShareJob),
+and the main worker makes the one report from all the shares; or, when the page computes ahead
+(pynn.page.evaluate_jobs.WarmJob), each computes a conv net's conv outputs on its share
+(FeaturesShareJob), and the main worker keeps them as its own.
 
 The shares' bounds fall on whole blocks (pynn.page.report.share_rows), so every worker computes
 exactly the blocks one worker would: the merged report equals one worker's, count for count
@@ -11,97 +12,12 @@ and probability for probability, whatever the pool's size.
 from __future__ import annotations
 
 import hashlib
-import time
 
 import numpy as np
 
 from pynn.checks import check_count
 from pynn.page.features import conv_depth, layers_key
-from pynn.page.page_jobs import EvaluateJob
 from pynn.page.report import Evaluation, share_rows
-
-
-class EvaluateShareJob(EvaluateJob):
-    """Share ``part`` of ``parts`` of model ``name``'s evaluation on the MNIST test set: the
-    evaluate job's turns and Stop, over its rows only."""
-
-    kind = "evaluate_share"
-
-    def __init__(self, bench, name: str, part: int, parts: int, with_features: bool = True) -> None:
-        super().__init__(bench, name)
-        self.parts = check_count("parts", parts, 1)
-        # The main worker's own share keeps its conv outputs where they are: nothing to hand over.
-        self.part, self.with_features = check_part(part, self.parts), bool(with_features)
-
-    def begin(self) -> dict:
-        data = self.bench.test_data
-        rows = share_rows(len(data), self.parts)[self.part]
-        self.evaluation = Evaluation(self.bench.models[self.name], data, cache=self.bench.features, rows=rows)
-        return {"name": self.name, "part": self.part, **self.evaluation.progress()}
-
-    def result(self) -> dict:
-        if self.stopped:
-            return {"stopped": True, "share": None}
-        start, stop = self.evaluation.rows
-        features = self.evaluation.features.kept_rows(self.bench.test_data, start, stop) if self.with_features else None
-        return {"stopped": False, "part": self.part, "share": self.evaluation.share(),
-                "features": None if features is None else features.tobytes(), "seconds": self.evaluation.elapsed}
-
-
-def check_part(part, parts: int) -> int:
-    """``part`` if it is one of ``parts`` (a count already checked), else a ValueError."""
-    if isinstance(part, bool) or not isinstance(part, int) or not 0 <= part < parts:
-        raise ValueError(f"part must be a whole number from 0 to {parts - 1}, got {part!r}")
-    return part
-
-
-class FeaturesShareJob:
-    """Share ``part`` of ``parts`` of the test set through model ``name``'s conv layers, a CHUNK
-    a step (pynn.page.features: the same blocks, so the same bits, as feedforward's on one worker):
-    what a worker of the pool computes ahead for the main worker (``keep_features``)."""
-
-    kind, needs_data, background = "features_share", True, False
-
-    def __init__(self, bench, name: str, part: int, parts: int) -> None:
-        if name not in bench.models:
-            raise KeyError(f"no model named {name!r}")
-        if not conv_depth(bench.models[name]):
-            raise ValueError(f"the {name} model has no conv layers to compute ahead")
-        self.bench, self.name, self.parts = bench, name, check_count("parts", parts, 1)
-        self.part, self.stopped, self.left = check_part(part, self.parts), False, 0
-
-    def begin(self) -> dict:
-        data = self.bench.test_data
-        self.rows = share_rows(len(data), self.parts)[self.part]
-        self.kept = self.bench.features.of(self.bench.models[self.name])
-        self.left = len(self.kept.missing(data, self.rows[1], self.rows[0]))
-        self.blocks = self.kept.fill(data, self.rows[1], self.rows[0])
-        return {"name": self.name, "part": self.part, "left": self.left}
-
-    @property
-    def done(self) -> bool:
-        return self.stopped or self.left == 0
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    def step(self, seconds: float) -> dict:
-        deadline = time.perf_counter() + seconds
-        for left in self.blocks:
-            self.left = left
-            if left == 0 or time.perf_counter() >= deadline:
-                break
-        return {"left": self.left}
-
-    def result(self) -> dict:
-        """The share's conv outputs (float64 rows), with the hash of the filters that made them,
-        or None if stopped, or if this worker's cache had no room to keep them all."""
-        if self.stopped:
-            return {"stopped": True, "part": self.part, "features": None}
-        start, stop = self.rows
-        rows = self.kept.kept_rows(self.bench.test_data, start, stop)
-        return {"stopped": False, "part": self.part, "start": start, "key": self.kept.key,
-                "features": None if rows is None else rows.tobytes()}
 
 
 def missing_parts(bench, name: str, parts: int) -> list[int]:
@@ -132,9 +48,9 @@ def kept_digest(bench, name: str, digest: bool = True) -> dict:
 
 
 def keep_features(bench, name: str, start: int, features: bytes, key: str) -> dict:
-    """Keep conv outputs a worker of the pool computed (FeaturesShareJob's result) as this worker's
-    own.  If model ``name``'s filters are no longer those that made them (``key``: it was trained
-    or replaced meanwhile), they are dropped: {"kept": rows kept}."""
+    """Keep conv outputs a worker of the pool computed (pynn.page.evaluate_jobs.FeaturesShareJob's
+    result) as this worker's own.  If model ``name``'s filters are no longer those that made them
+    (``key``: it was trained or replaced meanwhile), they are dropped: {"kept": rows kept}."""
     model = bench.models[name]
     if bench.test_data is None or not conv_depth(model) or layers_key(model, conv_depth(model)) != key:
         return {"kept": 0}

@@ -2,7 +2,7 @@
 
 Your digits (labelled drawings), the test images an evaluation got wrong, and
 explaining one answer.  The work is done by pynn.page.your_digits and pynn.page.explain;
-fine-tuning and evaluating are jobs (pynn.page.page_jobs).  This class keeps your
+fine-tuning and evaluating are jobs (pynn.page.page_jobs, pynn.page.evaluate_jobs).  This class keeps your
 digits between the page's calls and speaks in plain values.  It is mixed into
 pynn.page.browser.Session, whose ``models``, ``active``, ``test_data`` and ``jobs``
 it reads.
@@ -14,10 +14,10 @@ import numpy as np
 
 from pynn.data.digits import BlankImageError, from_pad, preview
 from pynn.page import your_digits
+from pynn.page.evaluate_jobs import warm_job
 from pynn.page.explain import explain
 from pynn.page.features import FeatureCache
 from pynn.page.jobs import Scheduler
-from pynn.page.page_jobs import warm_job
 
 
 class TeachingSession:
