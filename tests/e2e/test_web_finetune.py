@@ -84,8 +84,10 @@ def test_leaving_is_warned_of_only_while_work_would_be_lost(app, tmp_path):
     assert page.evaluate(LEAVING_IS_WARNED) is False  # your digits are kept in IndexedDB
     set_finetune_settings(page, **LONG_FINETUNE)
     by_id(page, "fine-tune").click()
-    poll(page, UNDER_WAY, timeout=TRAINING_TIMEOUT / 1000)
-    assert page.evaluate(LEAVING_IS_WARNED) is True  # a fine-tune has no checkpoint
+    expect(by_id(page, "stop-finetune")).to_be_enabled()
+    assert page.evaluate(LEAVING_IS_WARNED) is True  # a fine-tune with no checkpoint kept yet
+    poll(page, RUN_CHECKPOINT_KEPT, timeout=TRAINING_TIMEOUT / 1000, interval=0.5)
+    poll(page, f"() => !({LEAVING_IS_WARNED})()", timeout=10)  # a reload would offer to resume it
     by_id(page, "stop-finetune").click()
     expect(by_id(page, "finetune-message")).to_contain_text("Stopped", timeout=TRAINING_TIMEOUT)
     assert page.evaluate(LEAVING_IS_WARNED) is False
