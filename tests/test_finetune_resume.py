@@ -5,14 +5,12 @@ one never interrupted.  A checkpoint missing the round's generator state, the tr
 shuffle or position, or the digits as they were would make them differ; a bad checkpoint is
 refused for its own reason and changes nothing."""
 
-import io
-import json
-import zipfile
 
 import numpy as np
 import pytest
 from job_driver import events_of, run, start
 from synthetic_digits import make_digits, npz_bytes
+from tampered import edit_state, rewrite
 
 from pynn.files import modelfile
 from pynn.nets import network3
@@ -112,30 +110,6 @@ def test_fine_tunes_checkpoint_about_every_ten_seconds_of_work_only(monkeypatch)
     assert checkpointed_finetune(fresh_session(CONV), FINETUNE, every=10**9)[0] == []
 
 
-def replace(checkpoint: bytes, **members) -> bytes:
-    """The checkpoint with members replaced (through np.save) or, given None, removed."""
-    with zipfile.ZipFile(io.BytesIO(checkpoint)) as archive:
-        files = {name: archive.read(name) for name in archive.namelist()}
-    for name, value in members.items():
-        files.pop(f"{name}.npy")
-        if value is not None:
-            buffer = io.BytesIO()
-            np.save(buffer, value)
-            files[f"{name}.npy"] = buffer.getvalue()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
-def edit(checkpoint: bytes, change) -> bytes:
-    with np.load(io.BytesIO(checkpoint)) as archive:
-        state = json.loads(str(archive["state"]))
-    change(state)
-    return replace(checkpoint, state=np.array(json.dumps(state)))
-
-
 @pytest.fixture(scope="module")
 def a_checkpoint() -> bytes:
     return checkpointed_finetune(fresh_session(CONV), FINETUNE, every=3)[0][0]
@@ -143,16 +117,16 @@ def a_checkpoint() -> bytes:
 
 @pytest.mark.parametrize("make, reason", [
     (lambda s: s[: len(s) // 2], "not a valid .npz"),
-    (lambda s: replace(s, format=np.array("pynn-checkpoint")), "not a pynn fine-tune checkpoint"),
-    (lambda s: replace(s, version=np.array(2)), "version 2"),
-    (lambda s: replace(s, digits=None), "not a pynn fine-tune checkpoint"),
-    (lambda s: replace(s, digits=np.frombuffer(b'{"digits": 5}', dtype=np.uint8)), "digits are refused"),
-    (lambda s: edit(s, lambda t: t["settings"].update(rounds=0)), "settings are refused"),
-    (lambda s: edit(s, lambda t: t.update(round=7)), "round or rate"),
-    (lambda s: edit(s, lambda t: t["rng"].update(bit_generator="MT19937")), "PCG64"),
-    (lambda s: edit(s, lambda t: t["dropout_rng"]["state"].update(state=-1)), "PCG64"),
-    (lambda s: edit(s, lambda t: t["trainer"].update(batch=-1)), "whole numbers"),
-    (lambda s: edit(s, lambda t: t.pop("before")), "not what a fine-tune writes"),
+    (lambda s: rewrite(s, format=np.array("pynn-checkpoint")), "not a pynn fine-tune checkpoint"),
+    (lambda s: rewrite(s, version=np.array(2)), "version 2"),
+    (lambda s: rewrite(s, digits=None), "not a pynn fine-tune checkpoint"),
+    (lambda s: rewrite(s, digits=np.frombuffer(b'{"digits": 5}', dtype=np.uint8)), "digits are refused"),
+    (lambda s: edit_state(s, lambda t: t["settings"].update(rounds=0)), "settings are refused"),
+    (lambda s: edit_state(s, lambda t: t.update(round=7)), "round or rate"),
+    (lambda s: edit_state(s, lambda t: t["rng"].update(bit_generator="MT19937")), "PCG64"),
+    (lambda s: edit_state(s, lambda t: t["dropout_rng"]["state"].update(state=-1)), "PCG64"),
+    (lambda s: edit_state(s, lambda t: t["trainer"].update(batch=-1)), "whole numbers"),
+    (lambda s: edit_state(s, lambda t: t.pop("before")), "not what a fine-tune writes"),
 ], ids=["truncated", "a training run's", "another version", "no digits", "hostile digits", "settings refused",
         "a round outside the run", "another generator", "a bad dropout generator", "a negative position",
         "no measurement before"])

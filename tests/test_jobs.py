@@ -2,15 +2,13 @@
 worker drives it: every pair of jobs finishes or is refused clearly, Stop ends each kind,
 and a run resumed from a checkpoint ends bit for bit where an uninterrupted one does."""
 
-import io
 import itertools
-import json
-import zipfile
 
 import numpy as np
 import pytest
 from job_driver import events_of, progress, run, start
 from synthetic_digits import make_digits, npz_bytes
+from tampered import edit_state, rewrite
 
 from pynn.files import modelfile
 from pynn.nets.architectures import network_for
@@ -165,33 +163,6 @@ def test_checkpoints_come_about_every_ten_seconds_of_training_only(monkeypatch):
     assert saved  # at once, once due
     monkeypatch.setattr(page_jobs, "CHECKPOINT_SECONDS", 3600.0)
     assert checkpointed_run({**MLP, "epochs": 1}, every=10**9)[0] == []
-
-
-def rewrite(checkpoint: bytes, **changes) -> bytes:
-    """The checkpoint with members replaced (bytes as they are, other values through np.save)."""
-    members = {}
-    with zipfile.ZipFile(io.BytesIO(checkpoint)) as archive:
-        for name in archive.namelist():
-            members[name] = archive.read(name)
-    for name, value in changes.items():
-        if value is None:
-            members.pop(f"{name}.npy")
-            continue
-        buffer = io.BytesIO()
-        np.save(buffer, value)
-        members[f"{name}.npy"] = buffer.getvalue()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
-def edit_state(state: bytes, edit) -> bytes:
-    with np.load(io.BytesIO(state)) as archive:
-        text = json.loads(str(archive["state"]))
-    edit(text)
-    return rewrite(state, state=np.array(json.dumps(text)))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from harness import SITE
 from harness.app import by_id, crash, model_json, poll, state, wait_ready
 from harness.forms import fill_settings
+from harness.runs import CHECKPOINT, wait_stored
 from harness.teaching import missing_model, mnist, native_report
 from playwright.sync_api import expect
 from teach_helpers import TRAINING_TIMEOUT, confusion, set_finetune_settings
@@ -66,15 +67,6 @@ LEAVING_IS_WARNED = """() => {
   return event.defaultPrevented;
 }"""
 
-RUN_CHECKPOINT_KEPT = """async () => new Promise(resolve => {
-  const open = indexedDB.open('pynn');
-  open.onsuccess = () => {
-    const get = open.result.transaction('models').objectStore('models').get('run-checkpoint');
-    get.onsuccess = () => resolve(!!get.result);
-    get.onerror = () => resolve(false);
-  };
-  open.onerror = () => resolve(false);
-})"""
 
 
 def test_leaving_is_warned_of_only_while_work_would_be_lost(app, tmp_path):
@@ -86,7 +78,7 @@ def test_leaving_is_warned_of_only_while_work_would_be_lost(app, tmp_path):
     by_id(page, "fine-tune").click()
     expect(by_id(page, "stop-finetune")).to_be_enabled()
     assert page.evaluate(LEAVING_IS_WARNED) is True  # a fine-tune with no checkpoint kept yet
-    poll(page, RUN_CHECKPOINT_KEPT, timeout=TRAINING_TIMEOUT / 1000, interval=0.5)
+    wait_stored(page, CHECKPOINT, timeout=TRAINING_TIMEOUT / 1000)
     poll(page, f"() => !({LEAVING_IS_WARNED})()", timeout=10)  # a reload would offer to resume it
     by_id(page, "stop-finetune").click()
     expect(by_id(page, "finetune-message")).to_contain_text("Stopped", timeout=TRAINING_TIMEOUT)
@@ -96,7 +88,7 @@ def test_leaving_is_warned_of_only_while_work_would_be_lost(app, tmp_path):
     by_id(page, "train").click()
     expect(by_id(page, "stop")).to_be_enabled()
     assert page.evaluate(LEAVING_IS_WARNED) is True  # a run with no checkpoint kept yet
-    poll(page, RUN_CHECKPOINT_KEPT, timeout=TRAINING_TIMEOUT / 1000, interval=0.5)
+    wait_stored(page, CHECKPOINT, timeout=TRAINING_TIMEOUT / 1000)
     poll(page, f"() => !({LEAVING_IS_WARNED})()", timeout=10)  # a reload would offer to resume it
     by_id(page, "stop").click()
     expect(by_id(page, "progress")).to_have_attribute("data-stopped", "true", timeout=TRAINING_TIMEOUT)

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 
-from harness.app import by_id, model_json, open_app, poll, wait_ready
+from harness.app import by_id, model_json, poll, wait_ready
 from harness.forms import fill_settings
-from harness.monitor import Monitor
+from harness.runs import CHECKPOINT, RUN_TIMEOUT, TRAINED, reload_and_resume, uninterrupted, wait_gone
 from playwright.sync_api import expect
 
-RUN_TIMEOUT = 240_000  # ms, on a busy 2-core machine
 EVALUATED = "() => document.querySelector('[data-testid=test-accuracy]').textContent.includes(' reads ')"
-TRAINED = "() => document.querySelector('[data-testid=progress]').dataset.done === 'true'"
 
 
 def test_training_and_evaluating_at_once_both_finish_in_either_order(app):
@@ -54,19 +52,8 @@ def test_evaluate_stops_and_the_model_being_trained_is_not_evaluated(app):
     assert app.monitor.errors == []
 
 
-CHECKPOINT_KEPT = """async () => new Promise(resolve => {
-  const open = indexedDB.open('pynn');
-  open.onsuccess = () => {
-    const get = open.result.transaction('models').objectStore('models').get('run-checkpoint');
-    get.onsuccess = () => resolve(!!get.result);
-    get.onerror = () => resolve(false);
-  };
-  open.onerror = () => resolve(false);
-})"""
-
-
-def weights_of(page) -> list:
-    model = json.loads(model_json(page, "yours"))
+def weights_of(json_text: str) -> list:
+    model = json.loads(json_text)
     return [model["weights"], model["biases"]]
 
 
@@ -78,27 +65,9 @@ def test_a_reload_mid_run_offers_to_resume_and_the_resumed_run_ends_as_an_unbrok
     settings = {"epochs": 12, "train_size": 50_000, "seed": 5}
     fill_settings(page, **settings)
     by_id(page, "train").click()
-    poll(page, CHECKPOINT_KEPT, timeout=RUN_TIMEOUT / 1000, interval=0.5)
-    page.reload()
-    wait_ready(page)
-    expect(by_id(page, "resume-offer")).to_be_visible()
-    by_id(page, "resume").click()
-    poll(page, TRAINED, timeout=RUN_TIMEOUT / 1000)
-    wait_ready(page, 30_000)
-    expect(by_id(page, "resume-offer")).to_be_hidden()
-    resumed = weights_of(page)
-
-    context = browser.new_context(**browser_context_args)
-    Monitor(context, app.monitor.origins)
-    try:
-        other = context.new_page()
-        open_app(other, base_url)
-        fill_settings(other, **settings)
-        by_id(other, "train").click()
-        poll(other, TRAINED, timeout=RUN_TIMEOUT / 1000)
-        wait_ready(other, 30_000)
-        assert weights_of(other) == resumed  # JSON floats round-trip exactly: bit for bit
-    finally:
-        context.close()
-    poll(page, f"async () => !(await ({CHECKPOINT_KEPT})())", timeout=10)  # dropped once the run ended
+    reload_and_resume(page)
+    resumed = weights_of(model_json(page, "yours"))
+    wait_gone(page, CHECKPOINT)  # dropped once the run ended
+    unbroken = weights_of(uninterrupted(browser, browser_context_args, base_url, settings))
+    assert unbroken == resumed  # JSON floats round-trip exactly: bit for bit
     assert app.monitor.errors == []
