@@ -1,7 +1,9 @@
 // Run a Python script inside the site's Pyodide (0.27.7) under Node, with numpy and pynn.
 //
-//   node bench/pyodide_run.mjs [--src DIR] SCRIPT.py [ARGS...]
+//   node bench/pyodide_run.mjs [--src DIR] [--index DIR --packages a,b] SCRIPT.py [ARGS...]
 //
+// --index: another Pyodide 0.27.7 index than site/pyodide/ (a copy of it whose lock lists packages
+// the site does not ship, each with its sha256, which Pyodide checks); --packages: loaded first.
 // pynn comes from the site's wheel (site/pyodide/pynn-*.whl, rebuilt by `python3 build.py`),
 // or with --src from the .py files of DIR/pynn, and of any other package folder in DIR
 // (quick iteration without a rebuild; A/B comparisons with a renamed copy).
@@ -15,22 +17,29 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SITE = join(ROOT, "site");
-const { loadPyodide } = await import(join(SITE, "pyodide", "pyodide.mjs"));
 
 const args = process.argv.slice(2);
-let src = null;
-if (args[0] === "--src") {
-  src = resolve(args[1]);
+const flags = { src: null, index: join(SITE, "pyodide"), packages: "" };
+while (args[0]?.startsWith("--") && args[0].slice(2) in flags) {
+  flags[args[0].slice(2)] = args[1];
   args.splice(0, 2);
 }
+const src = flags.src && resolve(flags.src);
+const indexDir = resolve(flags.index);
+const { loadPyodide } = await import(join(indexDir, "pyodide.mjs"));
 if (!args.length) {
-  console.error("usage: node bench/pyodide_run.mjs [--src DIR] SCRIPT.py [ARGS...]");
+  console.error("usage: node bench/pyodide_run.mjs [--src DIR] [--index DIR --packages a,b] SCRIPT.py [ARGS...]");
   process.exit(2);
 }
 const [script, ...scriptArgs] = args;
 
-const pyodide = await loadPyodide({ indexURL: join(SITE, "pyodide") + "/" });
+const pyodide = await loadPyodide({ indexURL: indexDir + "/" });
 await pyodide.loadPackage(src ? ["numpy"] : ["numpy", "pynn"], { messageCallback: () => {} });
+if (flags.packages) {
+  const started = performance.now();
+  await pyodide.loadPackage(flags.packages.split(","), { messageCallback: () => {} });
+  console.log(`loaded ${flags.packages} (and what they depend on) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+}
 if (src) {
   const packages = readdirSync(src, { withFileTypes: true })
     .filter((d) => d.isDirectory() && readdirSync(join(src, d.name)).includes("__init__.py"));

@@ -2,13 +2,19 @@
 reports exactly what pynn does natively on one (the confusion matrix and the mistakes, in
 order), a pool worker killed mid-evaluation has its share redone with the same result, Stop
 ends a split evaluation, the conv outputs the pool computes ahead once a digit is labelled are
-one worker's bit for bit, and the "workers" setting lives in the URL hash, bad values said."""
+one worker's bit for bit, and the "workers" setting lives in the URL hash, bad values said.
+Stop also ends a warm evaluation (the main worker's alone), losing none of the conv outputs it
+keeps; and nothing is computed ahead while a training run goes (it is done after)."""
 
 from __future__ import annotations
 
 import pytest
 from harness import ROOT
 from harness.app import by_id, poll, start_app
+from harness.digits import STROKES
+from harness.drawing import clear_pad, draw
+from harness.forms import fill_settings
+from harness.predictions import wait_prediction
 from playwright.sync_api import expect
 from teach_helpers import confusion, draw_and_label, style_drawings
 
@@ -158,3 +164,105 @@ def test_auto_uses_every_core_within_the_memory_share(app):
     }""")
     # 8 GB × 0.25 / 160 MiB = 12 workers at most; 1 GB holds one; unknown memory: the cores
     assert sizes == [2, 8, 1, 4, 4]
+
+
+# Clicks Stop at the evaluation's first progress (the panel's bar changing), in the same task:
+# the job is under way then, and many turns from its end.
+STOP_AT_FIRST_PROGRESS = """() => new Promise((resolve) => {
+  const bar = document.querySelector('[data-testid=evaluate-progress]');
+  const watch = new MutationObserver(() => {
+    watch.disconnect();
+    document.querySelector('[data-testid=stop-evaluate]').click();
+    resolve(bar.getAttribute('aria-valuenow'));
+  });
+  watch.observe(bar, { attributes: true, attributeFilter: ['aria-valuenow'] });
+  document.querySelector('[data-testid=evaluate]').click();
+})"""
+# Evaluate and Stop in one task: Stop comes before the pool has even asked the main worker whether
+# it keeps every conv output.
+STOP_AT_ONCE = """() => { document.querySelector('[data-testid=evaluate]').click();
+                         document.querySelector('[data-testid=stop-evaluate]').click(); }"""
+
+
+def test_stop_during_a_warm_evaluation_stops_it_and_loses_nothing(app, native_report):
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    evaluate(page)  # cold, on 2 workers: the main worker keeps every conv output after it
+    kept = page.evaluate(KEPT)
+    assert kept["missing"] == 0
+    for when, stop in (("at its first progress", STOP_AT_FIRST_PROGRESS), ("at once", STOP_AT_ONCE)):
+        page.evaluate(stop)
+        expect(by_id(page, "test-accuracy"), f"Stop {when} did not stop the warm evaluation").to_contain_text(
+            "Stopped", timeout=RUN_TIMEOUT)
+        expect(by_id(page, "evaluate")).to_be_enabled()
+        assert page.evaluate(KEPT) == kept  # nothing kept was lost
+    # The page goes on: a drawing is read, and the next evaluation is warm and one worker's report.
+    clear_pad(page)
+    draw(page, STROKES[7])
+    assert wait_prediction(page).text == "7"
+    evaluate(page)
+    assert "in the worker" in by_id(page, "test-accuracy").inner_text()
+    matrix, mistakes = shown_report(page)
+    assert matrix == native_report["confusion"]
+    assert mistakes == [m["index"] for m in native_report["mistakes"]]
+    assert page.locator("[data-testid=status]").get_attribute("data-state") != "error"
+    app.monitor.assert_clean()
+
+
+TRAINING = "() => document.querySelector('[data-testid=progress]').dataset"
+AHEAD = "() => [window.pynnApp.workers.pool.workers.length, window.pynnApp.workers.pool.aheadShares]"
+
+
+def trained_seconds(page) -> float:
+    return float(page.evaluate(TRAINING).get("elapsed", 0))
+
+
+def train_for(page, seconds: float) -> dict:
+    """Waits until the run has trained ``seconds`` more; its progress then (it must still run)."""
+    until = trained_seconds(page) + seconds
+    poll(page, f"() => +({TRAINING})().elapsed >= {until}", timeout=RUN_TIMEOUT / 1000, interval=0.2)
+    progress = page.evaluate(TRAINING)
+    assert progress["done"] == "false" and progress.get("stopped") != "true", "the run ended too soon to tell"
+    return progress
+
+
+def test_nothing_is_computed_ahead_while_training_runs_and_it_is_done_after(app, one_workers_kept):
+    """A digit labelled during a run starts no pool worker and no conv output on the main worker
+    (its computing ahead waits in the background); once the run ends, the main worker computes
+    them, one worker's bit for bit."""
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    fill_settings(page, epochs=30, train_size=50_000)
+    by_id(page, "train").click()
+    train_for(page, 0.5)
+    drawing = style_drawings()[0]
+    draw_and_label(page, drawing["strokes"], drawing["digit"])
+    missing = page.evaluate(KEPT)["missing"]
+    assert missing > 0
+    train_for(page, 5)  # the run goes on, and with it, nothing ahead
+    assert page.evaluate(AHEAD) == [0, 0]
+    assert page.evaluate(KEPT)["missing"] == missing
+    by_id(page, "stop").click()
+    expect(by_id(page, "progress")).to_have_attribute("data-stopped", "true", timeout=RUN_TIMEOUT)
+    poll(page, f"async () => (await ({KEPT})()).missing === 0", timeout=RUN_TIMEOUT / 1000, interval=0.5)
+    assert page.evaluate(KEPT)["sha256"] == one_workers_kept
+    app.monitor.assert_clean()
+
+
+def test_a_run_that_begins_while_the_pool_computes_ahead_stops_it(app):
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    drawing = style_drawings()[0]
+    draw_and_label(page, drawing["strokes"], drawing["digit"])
+    poll(page, f"() => ({AHEAD})()[1] >= 1", timeout=RUN_TIMEOUT / 1000, interval=0.2)  # the pool gives shares
+    fill_settings(page, epochs=30, train_size=50_000)
+    by_id(page, "train").click()
+    train_for(page, 1)  # a share under way when it began ends at its next turn
+    shares, missing = page.evaluate(AHEAD)[1], page.evaluate(KEPT)["missing"]
+    assert missing > 0
+    train_for(page, 5)
+    assert page.evaluate(AHEAD)[1] == shares  # the pool gave nothing more
+    assert page.evaluate(KEPT)["missing"] == missing  # and the main worker computed nothing ahead
+    by_id(page, "stop").click()
+    expect(by_id(page, "progress")).to_have_attribute("data-stopped", "true", timeout=RUN_TIMEOUT)
+    app.monitor.assert_clean()

@@ -3,11 +3,13 @@
 // page), let go when Idle says so, and holding copies of the main worker's models by version.
 //
 // A model's version (ModelVersions) grows each time the model changes in the main worker; a
-// Helper's copy is current while its version is the model's. Every helper boots with the shipped
-// model (version 0), so it is never copied; any other is copied from the main worker (float64
-// .npz: the copy answers bit for bit as the original) once, and again only after it changes.
+// Helper's copy is current while its version is the model's. The shipped model as it ships
+// (version 0) is never copied: the prediction worker boots with it, and a pool worker, which boots
+// with no model (its jobs may need another), loads it from the site when a job first needs it.
+// Any other is copied from the main worker (float64 .npz: the copy answers bit for bit as the
+// original) once, and again only after it changes.
 import { Bridge } from "./bridge.js";
-import { MODEL } from "../shared/protocol.js";
+import { MODEL, WORKER } from "../shared/protocol.js";
 
 /** The version of each model in the main worker. */
 export class ModelVersions {
@@ -33,9 +35,9 @@ export class Helper {
   constructor(url, role) {
     this.bridge = new Bridge(url, { role });
     this.up = false;
-    this.ready = this.bridge.ready.then(() => {
+    this.ready = this.bridge.ready.then(({ model }) => {
       this.up = true;
-      this.#copies.set(MODEL.pretrained, 0); // it loads the shipped model as it boots
+      if (model) this.#copies.set(MODEL.pretrained, 0); // it booted with the shipped model
       return this;
     });
     this.ready.catch(() => {}); // reported through the Bridge's "crash" event
@@ -52,6 +54,11 @@ export class Helper {
   async copy(main, name, versions) {
     const version = versions.get(name);
     if (this.holds(name, version)) return true;
+    if (name === MODEL.pretrained && version === 0) {
+      await this.bridge.request(WORKER.shipped); // from the site (the HTTP cache), not the main worker
+      this.#copies.set(name, version);
+      return this.holds(name, versions.get(name));
+    }
     const data = await main.call("model_file", { name, form: "npz" });
     if (versions.get(name) !== version || this.bridge.crashed) return false; // a newer copy follows
     await this.bridge.call("load_model", { name, data }, { transfer: [data.buffer] });

@@ -42,8 +42,9 @@ export class Pool {
    * versions (helpers.js), so that a pool worker copies a model only when it changed. */
   constructor(main, url, versions = new ModelVersions()) {
     // aheadShares: shares of conv outputs the pool's workers computed ahead and the main worker
-    // kept (for tests and benchmarks)
-    Object.assign(this, { main, choice: FIELD.default, aheadShares: 0 });
+    // kept; lastSplit: the last split evaluation's times (for tests and benchmarks: what each share,
+    // each worker's joining and the merge cost, bench/pool_scaling.py)
+    Object.assign(this, { main, choice: FIELD.default, aheadShares: 0, lastSplit: null });
     this.#url = url;
     this.#versions = versions;
     main.addEventListener("crash", () => this.#letGo());
@@ -143,6 +144,8 @@ export class Pool {
       return { ...(await handle.result), workers: 1 };
     }
     const started = performance.now();
+    const since = () => performance.now() - started;
+    const times = { workers, joinedMs: [], shares: [], mergeMs: null, totalMs: null };
     const parts = workers * SHARES_PER_WORKER;
     const waiting = [...Array(parts).keys()];
     const shares = new Array(parts);
@@ -162,8 +165,10 @@ export class Pool {
         },
       });
       state.handles.add(handle);
+      const sent = since();
       try {
         shares[part] = await handle.result;
+        times.shares.push({ part, main: bridge === this.main, ms: since() - sent, pythonMs: shares[part].seconds * 1000 });
       } finally {
         state.handles.delete(handle);
       }
@@ -191,7 +196,10 @@ export class Pool {
     refused.catch(() => {});
     try {
       // each pool worker joins as soon as it is up with the model
-      const joined = this.#joining(name, workers - 1).map((joining) => joining.then(take));
+      const joined = this.#joining(name, workers - 1).map((joining) => joining.then((helper) => {
+        times.joinedMs.push(since());
+        return take(helper);
+      }));
       await Promise.race([Promise.allSettled(joined), refused]);
       await onMain;
       await take(); // what a failed pool worker put back after the main worker was done
@@ -206,7 +214,9 @@ export class Pool {
     // them as its own (a fine-tune next reads them); its own shares send none: it has them.
     const features = shares.map((each) => each.features ?? null);
     const transfer = [...bytes, ...features.filter(Boolean)].map((each) => each.buffer);
+    const merging = since();
     const merged = await this.main.call("evaluation_report", { name, shares: bytes, seconds, features }, { transfer });
+    this.lastSplit = { ...times, mergeMs: since() - merging, totalMs: since() };
     return { stopped: false, report: merged, workers };
   }
 

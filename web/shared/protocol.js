@@ -17,7 +17,9 @@
 // No top-level await here or in anything the worker imports: a module worker that is still
 // evaluating drops the messages sent to it (the page's first "boot" among them).
 
-export const WORKER = Object.freeze({ boot: "boot" });
+// The worker's own requests: "boot" answers once Python is up ({timings, model}: the shipped model,
+// or null for a worker that starts without it); "shipped" loads the shipped model from the site.
+export const WORKER = Object.freeze({ boot: "boot", shipped: "shipped" });
 
 // The worker's requests that only test builds answer (build.py --test-seams ships web/testing/):
 // the WebAssembly heap's size, for the memory benchmarks, and failing on purpose.

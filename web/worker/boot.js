@@ -1,5 +1,5 @@
-// How the Python worker starts: Pyodide, then numpy and pynn, while the model and the wheels
-// download alongside. Each stage is timed for the status line.
+// How the Python worker starts: Pyodide, then numpy and pynn, while the wheels (and the shipped
+// model, for a worker that starts with it) download alongside. Each stage is timed for the status line.
 //
 // There is no memory snapshot: with V8's compiled-wasm cache hitting on a return visit, one
 // gained nothing measured side by side (bench/browser_load.py) and cost a lookup on every
@@ -37,11 +37,15 @@ async function dropLeftoverSnapshot() {
   await caches.delete(LEFTOVER_CACHE).catch(() => {});
 }
 
+/** The shipped model's file: the bytes of models/pretrained.npz. */
+export const shippedModel = () => fetchBytes("models/pretrained.npz");
+
 /**
  * Starts Python with numpy and pynn imported; resolves with {pyodide, timings, modelBytes}.
- * `timings`: the milliseconds of each stage: listing, python, packages, imports.
+ * `timings`: the milliseconds of each stage: listing, python, packages, imports. `withModel`:
+ * whether the shipped model's file is fetched alongside (modelBytes is null without it).
  */
-export async function bootPython(status) {
+export async function bootPython(status, { withModel = true } = {}) {
   const timings = {};
   let last = performance.now();
   const lap = (stage) => {
@@ -50,7 +54,7 @@ export async function bootPython(status) {
     last = now;
   };
   // Overlap: the model, the wheels and Pyodide's own script load while Python starts.
-  const modelBytes = fetchBytes("models/pretrained.npz");
+  const modelBytes = withModel ? shippedModel() : Promise.resolve(null);
   modelBytes.catch(() => {}); // awaited by the caller
   import(indexURL + "pyodide.asm.js").catch(() => {}); // loadPyodide imports the same module
   const wheels = prefetchWheels();

@@ -2,7 +2,7 @@
 // A call is one Session method, answered at once; long work is a job of Python's one job loop
 // (pynn.page.jobs): this worker turns the loop a slice at a time and serves the message queue in
 // between, so predictions and Stop cut in, and two jobs share the time. The protocol: protocol.js.
-import { bootPython, describeBoot } from "./boot.js";
+import { bootPython, describeBoot, shippedModel } from "./boot.js";
 import { MODEL, REPLY, ROLE, STAGE, TEST_REQUEST, WORKER } from "../shared/protocol.js";
 
 // Seconds of one job's work per turn of the loop: a prediction waits at most this long plus
@@ -11,6 +11,10 @@ const TURN_SECONDS = 0.03;
 
 // Which of the page's workers this is (workers.js, pool.js): the main one holds the session's jobs.
 const role = self.name || ROLE.main;
+// The main worker shows the shipped model at once, and the prediction worker predicts with it:
+// both start with it. A pool worker's jobs name their model: it loads only that, when its first
+// job asks (the shipped one from the site, WORKER.shipped; any other copied from the main worker).
+const startsWithModel = role !== ROLE.pool;
 
 const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
@@ -51,14 +55,17 @@ async function fetchOk(path) {
 }
 
 async function boot() {
-  const { pyodide, timings, modelBytes } = await bootPython(status);
+  const { pyodide, timings, modelBytes } = await bootPython(status, { withModel: startsWithModel });
   python = makeCaller(pyodide);
   loadPackages = (names) => pyodide.loadPackage(names, { messageCallback: () => {} });
   runtime = pyodide;
-  status("model", "Loading the pretrained model…");
-  const start = performance.now();
-  const model = python("load_model", { name: MODEL.pretrained, data: modelBytes });
-  timings.model = since(start);
+  let model = null;
+  if (startsWithModel) {
+    status("model", "Loading the pretrained model…");
+    const start = performance.now();
+    model = python("load_model", { name: MODEL.pretrained, data: modelBytes });
+    timings.model = since(start);
+  }
   timings.summary = describeBoot(timings);
   return { timings, model };
 }
@@ -206,7 +213,14 @@ function callPython(method, args) {
 
 // --- the worker's own requests
 
-const own = { [WORKER.boot]: () => booted };
+/** The shipped model, loaded from the site: how a pool worker gets it, sparing the main worker a copy. */
+async function loadShipped() {
+  const data = await shippedModel();
+  await booted;
+  return python("load_model", { name: MODEL.pretrained, data });
+}
+
+const own = { [WORKER.boot]: () => booted, [WORKER.shipped]: loadShipped };
 
 // A test build's requests are answered by its seams, loaded on the first; in any other build
 // the module is not there, and the request fails like any unknown one.

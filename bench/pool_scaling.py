@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""How a cold evaluation of the shipped conv net scales with the pool: 1, 2, 4 and 8 workers side
+by side in one run, what each share and each worker costs beyond its work, and on paper what a
+machine with 4, 8 or 16 free cores should get.
+
+    .venv/bin/python bench/pool_scaling.py [--workers 1,2,4,8] [--rounds 2] [--no-build]
+    (needs site/ built with the tests' seams: python3 build.py --test-seams)
+
+Each round, for each size (interleaved, so the machine's load falls on all alike): a fresh page
+with "workers" pinned in the URL hash, a stroke drawn (its prediction worker up, as a visitor's
+first drawing leaves it), then a cold Evaluate, click to report shown, MNIST's load and the
+pool's start included (bench/pool.py's visit). For a split evaluation the page's pool records
+(Pool.lastSplit) when each pool worker joined, each share's round trip beside its Python time
+(the difference is handing the share out and collecting it: messages, the worker's turns, the
+test set's load for a worker's first share), and the merge on the main worker. A pool worker's
+start on an otherwise idle page (bench/pool_start.py's) is measured once a round.
+
+The projection (Amdahl, with the measured serial part and per-worker start), for N workers on N
+free cores: T(N) = S + C + (W + (N - 1) s) / N + k h, where W is one worker's Python time for
+the evaluation (its report's seconds), S = T(1) - W the serial rest (the click, MNIST's load on
+the main worker, drawing the report), C the merge, s a pool worker's start (its Python, the
+model and the test set: the main worker works meanwhile, each pool worker does not), and k h
+the hand-out and collection of a worker's k shares (pool.js: 8 a worker). An upper bound: the
+main worker's MNIST load overlaps the pool's start, which the formula counts twice. Past this
+machine's cores the measured sizes oversubscribe it (every worker shares the cores): their
+figures show the overheads, not the scaling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser_bench.common import STROKES, VIEWPORT, note, served_site  # noqa: E402
+from harness.app import open_app, poll  # noqa: E402
+from harness.drawing import draw  # noqa: E402
+from pool import RESULT, evaluation_seconds  # noqa: E402
+from pool_start import START  # noqa: E402
+
+SHARES_PER_WORKER = 8  # web/page/pool.js
+MAX_WORKERS = 8  # the "workers" setting's largest choice (pynn.page.settings.WORKERS)
+SPLIT = "() => window.pynnApp.workers.pool.lastSplit"
+
+
+def one_page(browser, url: str, workers: int, with_start: bool) -> dict:
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        open_app(page, f"{url}#workers={workers}")
+        draw(page, [STROKES[0]])
+        poll(page, "() => window.pynnApp.workers.predictsAside", timeout=120)
+        cold = evaluation_seconds(page)
+        text = page.evaluate(RESULT)
+        # the seconds the report gives: one worker's Python time; a split evaluation's, its wall time
+        reported = float(re.search(r"; ([\d.]+) s (?:in the worker|on \d+ workers)", text).group(1))
+        run = {"cold": cold, "python": reported, "split": page.evaluate(SPLIT) if workers > 1 else None,
+               "text": text}
+        if with_start:  # the pool is idle now: one more pool worker's start, on a page at rest
+            run["start"] = page.evaluate(START)
+        return run
+    finally:
+        context.close()
+
+
+def split_figures(runs: list[dict]) -> dict:
+    """Medians over a size's runs: a pool worker's joining, a share's overhead (pool's, main's), the merge."""
+    splits = [run["split"] for run in runs]
+    joined = [ms for split in splits for ms in split["joinedMs"]]
+    pool = [s["ms"] - s["pythonMs"] for split in splits for s in split["shares"] if not s["main"]]
+    main = [s["ms"] - s["pythonMs"] for split in splits for s in split["shares"] if s["main"]]
+    return {"joined": statistics.median(joined) if joined else None,
+            "pool_share": statistics.median(pool) if pool else None,
+            "main_share": statistics.median(main) if main else None,
+            "merge": statistics.median(split["mergeMs"] for split in splits),
+            "work": statistics.median(sum(s["pythonMs"] for s in split["shares"]) for split in splits)}
+
+
+def ms(value) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", default="1,2,4,8")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.workers.split(",")]
+    assert sizes[0] == 1 and 2 in sizes, "the projection needs 1 and 2 workers"
+    cores = os.cpu_count() or 1
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    note(f"{cores} cores; before: {load}")
+    runs: dict[int, list[dict]] = {n: [] for n in sizes}
+    starts: list[dict] = []
+    with served_site(not args.no_build) as (browser, url):
+        for round_ in range(args.rounds):
+            for n in sizes:
+                run = one_page(browser, url, n, with_start=n == 2)
+                runs[n].append(run)
+                if "start" in run:
+                    starts.append(run["start"])
+                note(f"round {round_ + 1}, {n} worker(s): cold {run['cold']:.2f} s (reported {run['python']:.2f} s)"
+                     + (f", joined at {[round(j) for j in run['split']['joinedMs']]} ms, merge "
+                        f"{run['split']['mergeMs']:.0f} ms" if run["split"] else ""))
+    after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    texts = {run["text"].split(" (")[0] for rs in runs.values() for run in rs}
+    assert len(texts) == 1, f"the reports differ between sizes: {texts}"
+
+    t1 = statistics.median(run["cold"] for run in runs[1])
+    print(f"\n{cores} cores here; load before: {load}\n{' ' * 16}after:  {after}")
+    print(f"\n{'workers':>7} {'cold s':>7} {'÷ 1':>5} {'joined ms':>10} {'share+ ms pool':>15} {'share+ ms main':>15} "
+          f"{'merge ms':>9} {'Python s (all)':>15}")
+    figures = {}
+    for n in sizes:
+        cold = statistics.median(run["cold"] for run in runs[n])
+        f = figures[n] = split_figures(runs[n]) if n > 1 else {}
+        work = f.get("work", statistics.median(run["python"] for run in runs[n]) * 1000)
+        over = "  (oversubscribed: more workers than cores)" if n > cores else ""
+        print(f"{n:>7} {cold:>7.2f} {cold / t1:>5.2f} {ms(f.get('joined')):>10} {ms(f.get('pool_share')):>15} "
+              f"{ms(f.get('main_share')):>15} {ms(f.get('merge')):>9} {work / 1000:>15.2f}{over}")
+    start = {key: statistics.median(s[key] for s in starts) for key in ("up", "model", "first")}
+    print(f"\nA pool worker's start on a page at rest: up {start['up']:.0f} ms, the shipped model "
+          f"{start['model']:.0f} ms, first share (the test set loaded) {start['first']:.0f} ms after its creation.")
+
+    w = statistics.median(run["python"] for run in runs[1])  # one worker's Python time, s
+    serial = t1 - w
+    merge, share = figures[2]["merge"] / 1000, figures[2]["pool_share"] / 1000
+    s = start["first"] / 1000
+
+    def projected(n: int) -> float:
+        return serial + merge + (w + (n - 1) * s) / n + SHARES_PER_WORKER * share
+
+    print(f"\nProjection, T(N) = S + C + (W + (N-1) s)/N + 8 h: W = {w:.2f} s (one worker's Python), "
+          f"S = {serial:.2f} s (the rest of T(1) = {t1:.2f} s), C = {merge * 1000:.0f} ms (merge), "
+          f"s = {s:.2f} s (a pool worker's start), h = {share * 1000:.0f} ms (a share's hand-out and collection).")
+    measured2 = statistics.median(run["cold"] for run in runs[2])
+    print(f"  check on this machine, 2 workers: projected {projected(2):.2f} s, measured {measured2:.2f} s")
+    for machine in (4, 8, 16):
+        n = min(machine, MAX_WORKERS)
+        capped = f" (auto stops at {MAX_WORKERS} workers)" if n < machine else ""
+        print(f"  {machine:>2} free cores, {n} workers{capped}: {projected(n):.2f} s, "
+              f"{projected(n) / t1:.2f}× one worker")
+    print(f"  the limit, any number of cores: S + C + s + 8 h = {serial + merge + s + SHARES_PER_WORKER * share:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
