@@ -44,9 +44,10 @@ if (src) {
   const packages = readdirSync(src, { withFileTypes: true })
     .filter((d) => d.isDirectory() && readdirSync(join(src, d.name)).includes("__init__.py"));
   for (const { name: pkg } of packages) {
-    pyodide.FS.mkdirTree(`/src/${pkg}`);
-    for (const name of readdirSync(join(src, pkg)).filter((n) => n.endsWith(".py"))) {
-      pyodide.FS.writeFile(`/src/${pkg}/${name}`, readFileSync(join(src, pkg, name)));
+    // recursive: pynn's rooms (nets/, training/, ...) are packages of their own
+    for (const file of readdirSync(join(src, pkg), { recursive: true }).filter((n) => n.endsWith(".py"))) {
+      pyodide.FS.mkdirTree(`/src/${pkg}/${dirname(file)}`);
+      pyodide.FS.writeFile(`/src/${pkg}/${file}`, readFileSync(join(src, pkg, file)));
     }
   }
 }
