@@ -5,6 +5,7 @@
 // screen reader should hear of it (ready, a crash) is said through announce.js, and each panel
 // says its own results.
 import { announce } from "./announce.js";
+import { Bridge } from "./bridge.js";
 import { DrawingPad } from "./canvas.js";
 import { TrainingCharts } from "./charts.js";
 import { EvaluatePanel } from "./evaluate.js";
@@ -19,7 +20,7 @@ import { CONFIG } from "./config.js";
 import { MODEL, STAGE, checkModelNames } from "../shared/protocol.js";
 import { UnfinishedRun } from "./runs.js";
 import { SettingsForm } from "./settings.js";
-import { bridge, workerCreatedAt, workerURL } from "./start.js";
+import { adoptWorker, workerCreatedAt, workerURL } from "./start.js";
 import { TeachPanel } from "./teach.js";
 import { TrainingPanel } from "./training.js";
 import { UnitsPanel } from "./weights.js";
@@ -52,6 +53,8 @@ async function reloadIfStale() {
 }
 
 // --- the parts
+
+const bridge = new Bridge(workerURL, { adopted: adoptWorker() }); // the main worker, started by start.js
 
 // The panels speak to the workers through one door: the main worker, and a prediction worker
 // beside it while heavy work goes on (workers.js).
