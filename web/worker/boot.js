@@ -49,10 +49,11 @@ export async function bootPython(status) {
     timings[stage] = Math.round(now - last);
     last = now;
   };
-  // Overlap: the model, the wheels and Pyodide's own script load while Python starts.
+  // Overlap: the model and the wheels download while Python starts. (Pyodide's own script is not
+  // imported ahead: running it held up the listing's answer and so the wasm's download, ~0.2 s
+  // measured; loadPyodide starts the wasm's download first and runs the script meanwhile.)
   const modelBytes = fetchBytes("models/pretrained.npz");
   modelBytes.catch(() => {}); // awaited by the caller
-  import(indexURL + "pyodide.asm.js").catch(() => {}); // loadPyodide imports the same module
   const wheels = prefetchWheels();
   // Before loadPyodide: the listing tells the service worker whether the server is up with this
   // version, and so where pyodide.asm.wasm comes from (see sw.js).
