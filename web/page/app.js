@@ -20,6 +20,7 @@ import { CONFIG } from "./config.js";
 import { MODEL, STAGE, checkModelNames } from "../shared/protocol.js";
 import { UnfinishedRun } from "./runs.js";
 import { SettingsForm } from "./settings.js";
+import { openStorageEarly } from "./storage.js";
 import { adoptWorker, workerCreatedAt, workerURL } from "./start.js";
 import { TeachPanel } from "./teach.js";
 import { TrainingPanel } from "./training.js";
@@ -190,8 +191,10 @@ let appReady;
 function startApp(startedAt = performance.now()) {
   setStatus("loading", "Starting Python…");
   setAvailable(false);
+  openStorageEarly();
   appReady = (async () => {
     const { timings: worker, model } = await bridge.ready;
+    timings.pythonUp ??= performance.now(); // the first start's: from navigation
     await models.reset(model);
     await latest.restore();
     const storageNote = await digits.restore();
