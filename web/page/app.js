@@ -195,9 +195,11 @@ function startApp(startedAt = performance.now()) {
   appReady = (async () => {
     const { timings: worker, model } = await bridge.ready;
     timings.pythonUp ??= performance.now(); // the first start's: from navigation
+    const digitsRestored = digits.restore(); // alongside the models: neither waits for the other
+    digitsRestored.catch(() => {}); // awaited below
     await models.reset(model);
     await latest.restore();
-    const storageNote = await digits.restore();
+    const storageNote = await digitsRestored;
     if (storageNote) teach.message(storageNote, true);
     const seconds = (performance.now() - startedAt) / 1000;
     const key = startedAt === 0 ? "navigationToReady" : "restartToReady";
