@@ -40,8 +40,9 @@ async function dropLeftoverSnapshot() {
 /**
  * Starts Python with numpy and pynn imported; resolves with {pyodide, timings, modelBytes}.
  * `timings`: the milliseconds of each stage: listing, python, packages, imports.
+ * `withPage`: this worker starts with its page (start.js's), not later (a Restart, a helper).
  */
-export async function bootPython(status) {
+export async function bootPython(status, { withPage = false } = {}) {
   const timings = {};
   let last = performance.now();
   const lap = (stage) => {
@@ -56,8 +57,11 @@ export async function bootPython(status) {
   modelBytes.catch(() => {}); // awaited by the caller
   const wheels = prefetchWheels();
   // Before loadPyodide: the listing tells the service worker whether the server is up with this
-  // version, and so where pyodide.asm.wasm comes from (see sw.js).
-  await fetch(here("precache.json"), { cache: "no-cache" }).catch(() => {});
+  // version, and so where pyodide.asm.wasm comes from (see sw.js). A worker started with its page
+  // need not wait for it: the service worker asked the server at the page's navigation (and with
+  // no service worker, on a first visit, the wasm comes from the server anyway).
+  const listing = fetch(here("precache.json"), { cache: "no-cache" }).catch(() => {});
+  if (!withPage) await listing;
   lap("listing");
   status("pyodide", "Starting Python (Pyodide)…");
   const pyodide = await loadPyodide({ indexURL });

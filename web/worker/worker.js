@@ -3,6 +3,7 @@
 // (pynn.page.jobs): this worker turns the loop a slice at a time and serves the message queue in
 // between, so predictions and Stop cut in, and two jobs share the time. The protocol: protocol.js.
 import { bootPython, describeBoot } from "./boot.js";
+import "../pyodide/pyodide.mjs"; // boot.js's: named here too, so it downloads alongside boot.js, not after it
 import { MODEL, REPLY, ROLE, STAGE, TEST_REQUEST, WORKER } from "../shared/protocol.js";
 
 // Seconds of one job's work per turn of the loop: a prediction waits at most this long plus
@@ -11,6 +12,8 @@ const TURN_SECONDS = 0.03;
 
 // Which of the page's workers this is (workers.js, pool.js): the main one holds the session's jobs.
 const role = self.name || ROLE.main;
+// start.js's worker, created with the page, is the one left unnamed (see boot.js for why it matters).
+const startedWithPage = !self.name;
 
 const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
@@ -51,7 +54,7 @@ async function fetchOk(path) {
 }
 
 async function boot() {
-  const { pyodide, timings, modelBytes } = await bootPython(status);
+  const { pyodide, timings, modelBytes } = await bootPython(status, { withPage: startedWithPage });
   python = makeCaller(pyodide);
   loadPackages = (names) => pyodide.loadPackage(names, { messageCallback: () => {} });
   runtime = pyodide;
