@@ -43,8 +43,9 @@ async function fromCacheFirst(request) {
   return hit ?? fetch(request);
 }
 
-/** The listing from the server, noting whether the server serves this very version (see WASM). */
-async function seeServer(request) {
+// The listing is how the page learns of a new version, so it must come from the network
+// whenever there is one.
+async function fromNetworkFirst(request) {
   try {
     const response = await fetch(request);
     const { version } = response.ok ? await response.clone().json().catch(() => ({})) : {};
@@ -52,16 +53,6 @@ async function seeServer(request) {
     return response;
   } catch (error) {
     serverSeenAt = -Infinity;
-    throw error;
-  }
-}
-
-// The listing is how the page learns of a new version, so it must come from the network
-// whenever there is one.
-async function fromNetworkFirst(request) {
-  try {
-    return await seeServer(request);
-  } catch (error) {
     const hit = await caches.match(request, { cacheName: CACHE });
     if (hit) return hit;
     throw error;
@@ -72,9 +63,6 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
   if (request.url === WASM && performance.now() - serverSeenAt < SERVER_SEEN_MS) return;
-  // A page opens: ask the server for the listing now, so that the answer is in by the time the
-  // page's worker asks for the wasm (0.2 s and more later), and that worker need not wait for it.
-  if (request.mode === "navigate") event.waitUntil(seeServer(new Request(LISTING, { cache: "no-cache" })).catch(() => {}));
   const listing = request.url.split("?")[0] === LISTING;
   event.respondWith(listing ? fromNetworkFirst(request) : fromCacheFirst(request));
 });

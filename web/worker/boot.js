@@ -40,9 +40,8 @@ async function dropLeftoverSnapshot() {
 /**
  * Starts Python with numpy and pynn imported; resolves with {pyodide, timings, modelBytes}.
  * `timings`: the milliseconds of each stage: listing, python, packages, imports.
- * `withPage`: this worker starts with its page (start.js's), not later (a Restart, a helper).
  */
-export async function bootPython(status, { withPage = false } = {}) {
+export async function bootPython(status) {
   const timings = {};
   let last = performance.now();
   const lap = (stage) => {
@@ -50,18 +49,17 @@ export async function bootPython(status, { withPage = false } = {}) {
     timings[stage] = Math.round(now - last);
     last = now;
   };
-  // Overlap: the model and the wheels download while Python starts. (Pyodide's own script is not
-  // imported ahead: running it held up the listing's answer and so the wasm's download, ~0.2 s
-  // measured; loadPyodide starts the wasm's download first and runs the script meanwhile.)
+  // Overlap: the model, the wheels and Pyodide's own script load while Python starts.
   const modelBytes = fetchBytes("models/pretrained.npz");
   modelBytes.catch(() => {}); // awaited by the caller
+  import(indexURL + "pyodide.asm.js").catch(() => {}); // loadPyodide imports the same module
   const wheels = prefetchWheels();
   // Before loadPyodide: the listing tells the service worker whether the server is up with this
-  // version, and so where pyodide.asm.wasm comes from (see sw.js). A worker started with its page
-  // need not wait for it: the service worker asked the server at the page's navigation (and with
-  // no service worker, on a first visit, the wasm comes from the server anyway).
-  const listing = fetch(here("precache.json"), { cache: "no-cache" }).catch(() => {});
-  if (!withPage) await listing;
+  // version, and so where pyodide.asm.wasm comes from (see sw.js). Tried and measured side by side
+  // (bench/browser_load.py, December 2026): not waiting for it (the service worker asking the
+  // server at the navigation instead), and not importing Pyodide's script ahead: Python's start
+  // took ~0.5 s longer on return visits, and one in three missed the compiled-wasm cache.
+  await fetch(here("precache.json"), { cache: "no-cache" }).catch(() => {});
   lap("listing");
   status("pyodide", "Starting Python (Pyodide)…");
   const pyodide = await loadPyodide({ indexURL });

@@ -12,8 +12,6 @@ const TURN_SECONDS = 0.03;
 
 // Which of the page's workers this is (workers.js, pool.js): the main one holds the session's jobs.
 const role = self.name || ROLE.main;
-// start.js's worker, created with the page, is the one left unnamed (see boot.js for why it matters).
-const startedWithPage = !self.name;
 
 const here = (path) => new URL(`../${path}`, import.meta.url).href; // paths from the site root
 const status = (stage, message) => postMessage({ kind: REPLY.status, stage, message });
@@ -54,7 +52,7 @@ async function fetchOk(path) {
 }
 
 async function boot() {
-  const { pyodide, timings, modelBytes } = await bootPython(status, { withPage: startedWithPage });
+  const { pyodide, timings, modelBytes } = await bootPython(status);
   python = makeCaller(pyodide);
   loadPackages = (names) => pyodide.loadPackage(names, { messageCallback: () => {} });
   runtime = pyodide;
