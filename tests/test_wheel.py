@@ -6,6 +6,7 @@ functions too (the ONNX export is imported on first use), from pynn.page.browser
 It would catch build-time code put back in the package (as styles and pretrained once were), a
 new module nothing imports, and buildtools/ slipping into the wheel."""
 
+import ast
 import modulefinder
 import subprocess
 import sys
@@ -47,3 +48,28 @@ def test_the_wheel_holds_what_the_page_imports_and_the_public_library(tmp_path):
     unused = shipped - reached - PUBLIC_LIBRARY
     assert not unused, f"the wheel ships modules the page never imports: {sorted(unused)}"
     assert PUBLIC_LIBRARY <= shipped
+
+
+STARTUP_IMPORTS = """
+import sys
+import pynn.page.browser as browser
+before = sorted(name for name in sys.modules if name.startswith('pynn.'))
+browser.job_class('train'), browser.job_class('evaluate')
+import pynn.page.pool_jobs
+after = sorted(name for name in sys.modules if name.startswith('pynn.'))
+print(repr((before, after)))
+"""
+
+
+def test_the_first_prediction_imports_no_job_module_until_a_job_starts():
+    """The page's start imports pynn.page.browser only (measured: the job modules cost ~50 ms of
+    it in Pyodide); a top-level import of the jobs, training or fine-tuning would undo that."""
+    out = subprocess.run([sys.executable, "-c", STARTUP_IMPORTS], check=True, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    before, after = ast.literal_eval(out.strip())
+    # (pynn.training.trainer is not among them: pynn/__init__ names Trainer, the library's API)
+    heavy = {"pynn.page.page_jobs", "pynn.page.evaluate_jobs", "pynn.page.finetune", "pynn.page.checkpoints",
+             "pynn.page.report", "pynn.page.pool_jobs"}
+    assert not heavy & set(before), sorted(heavy & set(before))
+    assert heavy <= set(after), sorted(heavy - set(after))
+

@@ -23,10 +23,7 @@ from pynn.files.untrusted import megabytes
 from pynn.nets import network3
 from pynn.nets.architectures import summary
 from pynn.nets.layers import ConvPoolLayer
-from pynn.page.evaluate_jobs import EvaluateJob, EvaluateShareJob, FeaturesShareJob
 from pynn.page.jobs import Scheduler
-from pynn.page.page_jobs import FineTuneJob, TrainJob
-from pynn.page.pool_jobs import keep_features, kept_digest, merged_report, missing_parts
 from pynn.page.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.page.teaching import TeachingSession
 
@@ -227,7 +224,7 @@ class Session(TeachingSession):
             raise ValueError(f"there is no job {kind!r}; the jobs are {', '.join(JOBS)}")
         if kind == "finetune":
             args = {"base": self.active, **args}  # a resumed one names its own base
-        job = JOBS[kind](self, **args)
+        job = job_class(kind)(self, **args)
         self.refuse_clash(job)
         return {"job": self.jobs.start(job), "kind": kind, "needs_data": job.needs_data and self.test_data is None}
 
@@ -247,18 +244,26 @@ class Session(TeachingSession):
     def evaluation_report(self, name: str, shares: list[bytes], seconds: float, features: list | None = None) -> dict:
         """The report of an evaluation the pool's workers did in shares (pynn.page.pool_jobs): the
         same, count for count, as the "evaluate" job's; their conv outputs are kept here."""
+        from pynn.page.pool_jobs import merged_report
+
         return merged_report(self, name, shares, seconds, features)
 
     def missing_features(self, name: str, parts: int) -> list[int]:
         """The shares of the test set whose conv outputs are still to compute (pynn.page.pool_jobs)."""
+        from pynn.page.pool_jobs import missing_parts
+
         return missing_parts(self, name, parts)
 
     def keep_features(self, name: str, start: int, features: bytes, key: str) -> dict:
         """Keep conv outputs a worker of the pool computed ahead (pynn.page.evaluate_jobs.FeaturesShareJob)."""
+        from pynn.page.pool_jobs import keep_features
+
         return keep_features(self, name, start, features, key)
 
     def kept_features(self, name: str, digest: bool = True) -> dict:
         """The test set's conv outputs kept for model ``name``: CHUNKs missing, sha256 of the rows."""
+        from pynn.page.pool_jobs import kept_digest
+
         return kept_digest(self, name, digest)
 
     def stop_job(self, job: int) -> dict:
@@ -274,5 +279,19 @@ class Session(TeachingSession):
         return self.jobs.work(seconds, data_loaded=self.test_data is not None)
 
 
-JOBS = {"train": TrainJob, "finetune": FineTuneJob, "evaluate": EvaluateJob, "evaluate_share": EvaluateShareJob,
-        "features_share": FeaturesShareJob}
+JOBS = ("train", "finetune", "evaluate", "evaluate_share", "features_share")
+
+
+def job_class(kind: str) -> type:
+    """The class of the jobs of ``kind`` (one of JOBS). Their modules (pynn.page.page_jobs,
+    pynn.page.evaluate_jobs, and what those import: training, fine-tuning, reports, checkpoints)
+    are imported on the first job, not at startup, which needs only a model and a prediction; so
+    are the pool's functions above (pynn.page.pool_jobs)."""
+    if kind in ("train", "finetune"):
+        from pynn.page import page_jobs
+
+        return {"train": page_jobs.TrainJob, "finetune": page_jobs.FineTuneJob}[kind]
+    from pynn.page import evaluate_jobs
+
+    return {"evaluate": evaluate_jobs.EvaluateJob, "evaluate_share": evaluate_jobs.EvaluateShareJob,
+            "features_share": evaluate_jobs.FeaturesShareJob}[kind]

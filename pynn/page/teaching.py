@@ -14,7 +14,6 @@ import numpy as np
 
 from pynn.data.digits import BlankImageError, from_pad, preview
 from pynn.page import your_digits
-from pynn.page.evaluate_jobs import warm_job
 from pynn.page.explain import explain
 from pynn.page.features import FeatureCache
 from pynn.page.jobs import Scheduler
@@ -83,7 +82,10 @@ class TeachingSession:
 
     def teaching_started(self) -> None:
         """Once you label or upload digits: compute ahead what a fine-tune will read (a
-        background job: it runs only while no other job can)."""
+        background job: it runs only while no other job can).  Its module is imported here, not
+        at startup (pynn.page.browser.job_class says why)."""
+        from pynn.page.evaluate_jobs import warm_job
+
         if not self.jobs.of_kind("warm") and (job := warm_job(self, self.active)) is not None:
             self.jobs.start(job)
 

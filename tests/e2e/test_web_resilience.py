@@ -95,6 +95,46 @@ def test_python_that_cannot_start_says_why_and_restart_starts_it(new_context, si
     predicts(page, 4)
 
 
+@pytest.mark.provokes_errors("boot.js broken by the test")
+def test_a_worker_that_fails_before_the_page_listens_is_reported(new_context, site_server):
+    """start.js creates the main worker before app.js (and its Bridge) has loaded, keeps what the
+    worker says until the Bridge adopts it, and hands it over.  Here the worker's script fails
+    (boot.js served as one that throws) while app.js is held back, so its error event reaches
+    the page only through that hand-over: lost, the page would wait at "Starting Python…" until
+    the 120 s boot watchdog.  Restart then starts a worker that boots."""
+    context = new_context()
+    Monitor(context, site_server.origin)
+    held, broken = [], []
+
+    def broken_boot(route) -> None:
+        broken.append(route.request.url)
+        route.fulfill(status=200, body="throw new Error('boot.js broken by the test');",
+                      content_type="text/javascript", headers={"cache-control": "no-store"})
+
+    def hold(route) -> None:
+        held.append(route)
+
+    context.route("**/page/app.js", hold)
+    context.route("**/worker/boot.js", broken_boot)
+    page = context.new_page()
+    page.goto(site_server.url, wait_until="commit")
+    for _ in range(600):  # route handlers run while Playwright waits
+        if broken and held:
+            break
+        page.wait_for_timeout(100)
+    assert broken and held, "boot.js and app.js were not both requested"
+    page.wait_for_timeout(2000)  # the worker runs the broken script and fails, unheard by any Bridge
+    context.unroute("**/page/app.js", hold)
+    held[0].fallback()
+    status = by_id(page, "status")
+    expect(status).to_have_attribute("data-state", "error", timeout=30_000)
+    expect(status).to_contain_text("The Python worker failed")
+    context.unroute("**/worker/boot.js", broken_boot)
+    page.get_by_role("button", name="Restart").click()
+    wait_ready(page)
+    predicts(page, 1)
+
+
 def server_is_down(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=2)

@@ -5,6 +5,7 @@
 // screen reader should hear of it (ready, a crash) is said through announce.js, and each panel
 // says its own results.
 import { announce } from "./announce.js";
+import { Bridge } from "./bridge.js";
 import { DrawingPad } from "./canvas.js";
 import { TrainingCharts } from "./charts.js";
 import { EvaluatePanel } from "./evaluate.js";
@@ -19,7 +20,8 @@ import { CONFIG } from "./config.js";
 import { MODEL, STAGE, checkModelNames } from "../shared/protocol.js";
 import { UnfinishedRun } from "./runs.js";
 import { SettingsForm } from "./settings.js";
-import { bridge, workerCreatedAt, workerURL } from "./start.js";
+import { openStorageEarly } from "./storage.js";
+import { adoptWorker, workerCreatedAt, workerURL } from "./start.js";
 import { TeachPanel } from "./teach.js";
 import { TrainingPanel } from "./training.js";
 import { UnitsPanel } from "./weights.js";
@@ -52,6 +54,8 @@ async function reloadIfStale() {
 }
 
 // --- the parts
+
+const bridge = new Bridge(workerURL, { adopted: adoptWorker() }); // the main worker, started by start.js
 
 // The panels speak to the workers through one door: the main worker, and a prediction worker
 // beside it while heavy work goes on (workers.js).
@@ -187,11 +191,15 @@ let appReady;
 function startApp(startedAt = performance.now()) {
   setStatus("loading", "Starting Python…");
   setAvailable(false);
+  openStorageEarly();
   appReady = (async () => {
     const { timings: worker, model } = await bridge.ready;
+    timings.pythonUp ??= performance.now(); // the first start's: from navigation
+    const digitsRestored = digits.restore(); // alongside the models: neither waits for the other
+    digitsRestored.catch(() => {}); // awaited below
     await models.reset(model);
     await latest.restore();
-    const storageNote = await digits.restore();
+    const storageNote = await digitsRestored;
     if (storageNote) teach.message(storageNote, true);
     const seconds = (performance.now() - startedAt) / 1000;
     const key = startedAt === 0 ? "navigationToReady" : "restartToReady";

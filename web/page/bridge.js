@@ -23,29 +23,35 @@ export class Bridge extends EventTarget {
   #lastHeard = 0;
   #busySilenceMs = BUSY_SILENCE_MS;
 
-  /** role: which of the page's workers this is (protocol.js ROLE); the worker reads it as self.name. */
-  constructor(url, { role = ROLE.main } = {}) {
+  /** role: which of the page's workers this is (protocol.js ROLE); the worker reads it as self.name.
+   * adopted: a worker already started ({worker, heard}: start.js's adoptWorker()), for the first start. */
+  constructor(url, { role = ROLE.main, adopted = null } = {}) {
     super();
     this.#url = url;
     this.#role = role;
-    this.start();
+    this.start(adopted);
   }
 
-  /** Starts a fresh worker; `ready` resolves with {timings, model} once Python is up. */
-  start() {
+  /** Starts a fresh worker (or takes over `adopted`, replaying what it said before);
+   * `ready` resolves with {timings, model} once Python is up. */
+  start(adopted = null) {
     this.crashed = false;
-    const worker = new Worker(this.#url, { type: "module", name: this.#role });
-    worker.addEventListener("message", (event) => this.#receive(event.data));
-    worker.addEventListener("error", (event) => {
-      event.preventDefault();
-      this.#crash(`The Python worker failed: ${event.message || "script error"}`);
-    });
-    worker.addEventListener("messageerror", () => this.#crash("The Python worker sent an unreadable message."));
+    const worker = adopted?.worker ?? new Worker(this.#url, { type: "module", name: this.#role });
+    const events = {
+      message: (event) => this.#receive(event.data),
+      error: (event) => {
+        event.preventDefault();
+        this.#crash(`The Python worker failed: ${event.message || "script error"}`);
+      },
+      messageerror: () => this.#crash("The Python worker sent an unreadable message."),
+    };
+    Object.entries(events).forEach(([type, handle]) => worker.addEventListener(type, handle));
     this.worker = worker;
     this.#lastHeard = performance.now();
     this.#startWatchdog();
     this.ready = this.#send({ worker: WORKER.boot });
     this.ready.catch(() => {}); // reported through the "crash" event
+    adopted?.heard.forEach((event) => events[event.type](event));
     return this.ready;
   }
 

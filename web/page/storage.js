@@ -54,6 +54,12 @@ function openDatabase() {
   return opening;
 }
 
+/** Opens the storage now, while Python starts, so that restoring what it keeps does not wait for
+ * that after Python is up (a failure is told by the first read, as before). */
+export function openStorageEarly() {
+  openDatabase().catch(() => {});
+}
+
 async function transaction(mode, action, doing) {
   const database = await openDatabase();
   return new Promise((resolve, reject) => {

@@ -59,7 +59,10 @@ export async function bootPython(status, { withModel = true } = {}) {
   import(indexURL + "pyodide.asm.js").catch(() => {}); // loadPyodide imports the same module
   const wheels = prefetchWheels();
   // Before loadPyodide: the listing tells the service worker whether the server is up with this
-  // version, and so where pyodide.asm.wasm comes from (see sw.js).
+  // version, and so where pyodide.asm.wasm comes from (see sw.js). Tried and measured side by side
+  // (bench/browser_load.py, December 2026): not waiting for it (the service worker asking the
+  // server at the navigation instead), and not importing Pyodide's script ahead: Python's start
+  // took ~0.5 s longer on return visits, and one in three missed the compiled-wasm cache.
   await fetch(here("precache.json"), { cache: "no-cache" }).catch(() => {});
   lap("listing");
   status("pyodide", "Starting Python (Pyodide)…");

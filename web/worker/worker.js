@@ -3,6 +3,7 @@
 // (pynn.page.jobs): this worker turns the loop a slice at a time and serves the message queue in
 // between, so predictions and Stop cut in, and two jobs share the time. The protocol: protocol.js.
 import { bootPython, describeBoot, shippedModel } from "./boot.js";
+import "../pyodide/pyodide.mjs"; // boot.js's: named here too, so it downloads alongside boot.js, not after it
 import { MODEL, REPLY, ROLE, STAGE, TEST_REQUEST, WORKER } from "../shared/protocol.js";
 
 // Seconds of one job's work per turn of the loop: a prediction waits at most this long plus
