@@ -114,7 +114,7 @@ def test_conv_outputs_computed_ahead_across_the_pool_are_feedforwards_bit_for_bi
     wrong place, and conv outputs computed in other blocks than feedforward's."""
     model_bytes = modelfile.to_npz(network_for(CONV))
     one = worker(model_bytes)
-    one.teaching_started()  # one worker computes ahead on its own (pynn.page.page_jobs.WarmJob)
+    one.teaching_started()  # one worker computes ahead on its own (pynn.page.evaluate_jobs.WarmJob)
     while one.jobs.pending():
         one.work(1.0)
     alone = one.features.of(one.models["pretrained"]).kept_rows(one.test_data, 0, 250)

@@ -4,7 +4,7 @@
 // begins, never with the page, and are let go after a minute idle. A pool worker that dies has
 // its share redone by the main worker; the result is the same.
 //
-// When the main worker computes ahead (a digit labelled, a fine-tune begins: pynn.page.page_jobs.WarmJob),
+// When the main worker computes ahead (a digit labelled, a fine-tune begins: pynn.page.evaluate_jobs.WarmJob),
 // the pool's workers compute a conv net's conv outputs on shares of the test set from the back,
 // while the main worker's own goes from the front, and the main worker keeps theirs as its own
 // (pynn.page.pool_jobs: the same blocks, so the same bits). A share the main worker has by the time a
