@@ -38,7 +38,7 @@ run "eslint (web/)" "$lint/node_modules/.bin/eslint" -c "$lint/eslint.config.mjs
 run "type check of pynn/ (mypy, settings in pyproject.toml)" $py -m mypy
 run "unit tests, native" $py -m pytest tests -q --ignore=tests/e2e --ignore=tests/pyodide
 run "unit tests inside Pyodide (Node)" $py -m pytest tests/pyodide -q
-run "end-to-end tests in Chromium" $py -m pytest tests/e2e -q
+run "end-to-end tests in Chromium" $py -m pytest tests/e2e -q --durations=12  # the slowest, to watch the 30-minute budget
 echo
 if [ $status = 0 ]; then echo "all test suites passed"; else echo "SOME TEST SUITES FAILED"; fi
 exit $status
