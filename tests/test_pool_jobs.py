@@ -65,6 +65,11 @@ def test_a_share_reports_progress_over_its_own_rows_and_stops():
     job = start(session, "evaluate_share", name="pretrained", part=0, parts=2)
     session.stop_job(job)
     assert events_of(session, job)[-1]["result"] == {"stopped": True, "share": None}
+    session = worker(modelfile.to_npz(Network([784, 12, 10], seed=0)), test_size=1000)
+    job = start(session, "evaluate_share", name="pretrained", part=0, parts=2)  # five blocks
+    session.work(0.0)  # begun, one block done: stopped now, it says the same, not an evaluate job's words
+    session.stop_job(job)
+    assert events_of(session, job)[-1]["result"] == {"stopped": True, "share": None}
 
 
 def test_shares_that_do_not_fit_are_refused():

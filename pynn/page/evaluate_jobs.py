@@ -33,7 +33,8 @@ class EvaluateJob:
     def begin(self) -> EvaluateRun:
         evaluation = Evaluation(self.bench.models[self.name], self.bench.test_set(), cache=self.bench.features)
         return EvaluateRun(evaluation, {"name": self.name, **evaluation.progress()},
-                           lambda: {"stopped": False, "report": evaluation.result(self.max_mistakes)})
+                           lambda: {"stopped": False, "report": evaluation.result(self.max_mistakes)},
+                           self.stopped_early)
 
     def stopped_early(self) -> dict:
         return {"stopped": True, "report": None}
@@ -61,18 +62,20 @@ class EvaluateShareJob(EvaluateJob):
             return {"stopped": False, "part": self.part, "share": evaluation.share(),
                     "features": None if features is None else features.tobytes(), "seconds": evaluation.elapsed}
 
-        return EvaluateRun(evaluation, {"name": self.name, "part": self.part, **evaluation.progress()}, share)
+        return EvaluateRun(evaluation, {"name": self.name, "part": self.part, **evaluation.progress()}, share,
+                           self.stopped_early)
 
     def stopped_early(self) -> dict:
         return {"stopped": True, "share": None}
 
 
 class EvaluateRun:
-    """An evaluation (or a share of one) under way: the Evaluation's slices; ``report`` makes
-    its result when it is done."""
+    """An evaluation (or a share of one) under way: the Evaluation's slices; ``result`` makes
+    its outcome when it is done, ``stopped`` the one after a Stop (its job's, as before it began)."""
 
-    def __init__(self, evaluation: Evaluation, started: dict, report) -> None:
-        self.evaluation, self.started, self.report = evaluation, started, report
+    def __init__(self, evaluation: Evaluation, started: dict, result, stopped) -> None:
+        self.evaluation, self.started = evaluation, started
+        self.made, self.made_stopped = result, stopped
         self.stopped = False
 
     @property
@@ -86,7 +89,7 @@ class EvaluateRun:
         return self.evaluation.run(max_seconds=seconds)
 
     def result(self) -> dict:
-        return {"stopped": True, "report": None, "share": None} if self.stopped else self.report()
+        return self.made_stopped() if self.stopped else self.made()
 
 
 def check_part(part, parts: int) -> int:
