@@ -246,13 +246,19 @@ class Stepper:
         if cols is not None:
             raise ValueError("network3 takes whole input rows (sparse_inputs is False); cols must be None")
         cost = self.gradient(x, y, eta / len(x), measure_cost=measure_cost)
+        self.update(eta, lmbda, n)
+        return cost
+
+    def update(self, eta: float, lmbda: float, n: int) -> None:
+        """The step from the gradient in the layers' ``grads`` (already times η/m): apart from
+        ``step`` so that a data-parallel step (pynn.training.data_parallel), which sums its
+        shares' gradients into ``grads``, moves the weights by the very same arithmetic."""
         decay = 1.0 - eta * lmbda / n
         for layer in self.network.layers:
             for param, grad, decays in zip(layer.params, layer.grads, layer.decays):
                 if decays and lmbda:
                     param *= decay
                 param -= grad
-        return cost
 
 
 __all__ = ["ConvPoolLayer", "FullyConnectedLayer", "LogLikelihoodCost", "Network", "SoftmaxLayer", "Stepper"]

@@ -105,6 +105,21 @@ class Trainer:
         limit = self.batches_per_epoch if max_batches is None else min(self.batches_per_epoch, self.batch + max_batches)
         if self.done:
             return self.progress(False, None)
+        steppers: dict[int, Stepper] = {}  # by batch size: the last batch of an epoch may be short
+        eta, lmbda, n = self.eta, self.lmbda, len(self.data)
+        while self.batch < limit:
+            x, cols, y = self.current_batch()
+            stepper = steppers.get(len(x)) or steppers.setdefault(len(x), self.network.stepper(len(x)))
+            cost = stepper.step(x, y, eta, lmbda, n, cols, measure_cost=self.measures_cost())
+            self.count_batch(cost, len(x))
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+        return self.after_batches(time.perf_counter() - start)
+
+    def current_batch(self) -> tuple:
+        """The mini-batch to train next, as (x, cols, y); its epoch's shuffle (and batches) are
+        set up on its first.  With ``measures_cost``, ``count_batch`` and ``after_batches``, the
+        parts of ``run``'s loop that a data-parallel step (pynn.training.data_parallel) shares."""
         if self.order is None:
             self.order = self.rng.permutation(len(self.data))
         order = self.order
@@ -112,20 +127,22 @@ class Trainer:
             transform = None if self.augment is None else functools.partial(self.augment, rng=self.rng)
             self.epoch_batches = EpochBatches(self.data, order, self.minibatch_size, self.network.sparse_inputs,
                                               transform)
-        steppers: dict[int, Stepper] = {}  # by batch size: the last batch of an epoch may be short
-        eta, lmbda, n = self.eta, self.lmbda, len(self.data)
-        while self.batch < limit:
-            x, cols, y = self.epoch_batches.batch(self.batch)
-            stepper = steppers.get(len(x)) or steppers.setdefault(len(x), self.network.stepper(len(x)))
-            measure = self.batch % self.cost_every == 0
-            cost = stepper.step(x, y, eta, lmbda, n, cols, measure_cost=measure)
-            if cost is not None:  # measured
-                self.cost_sum += cost
-                self.cost_samples += len(x)
-            self.batch += 1
-            if deadline is not None and time.perf_counter() >= deadline:
-                break
-        self.elapsed += time.perf_counter() - start
+        return self.epoch_batches.batch(self.batch)
+
+    def measures_cost(self) -> bool:
+        """Whether the current mini-batch's cost is measured (every ``cost_every``-th)."""
+        return self.batch % self.cost_every == 0
+
+    def count_batch(self, cost: float | None, size: int) -> None:
+        """The current mini-batch is trained: its cost (if measured) joins the running mean."""
+        if cost is not None:
+            self.cost_sum += cost
+            self.cost_samples += size
+        self.batch += 1
+
+    def after_batches(self, seconds: float) -> Progress:
+        """Where training stands after ``seconds`` of batches; the epoch ends with its last."""
+        self.elapsed += seconds
         if self.batch < self.batches_per_epoch:
             return self.progress(False, None)
         return self.finish_epoch()
