@@ -20,9 +20,8 @@ from pynn.data.dataset import Dataset
 from pynn.data.digits import BlankImageError, from_pad, preview
 from pynn.files import modelfile
 from pynn.files.untrusted import megabytes
-from pynn.nets import network3
 from pynn.nets.architectures import summary
-from pynn.nets.layers import ConvPoolLayer
+from pynn.page.explain import first_layer_pictures
 from pynn.page.jobs import Scheduler
 from pynn.page.settings import INPUTS, OUTPUTS, SettingsError
 from pynn.page.teaching import TeachingSession
@@ -54,8 +53,8 @@ def plain(value):
 PAGE_CALLS = ("predict", "use", "load_model", "model_json", "model_file", "hidden_units", "label_digit",
               "digits_summary", "remove_digit", "clear_digits", "digits_file", "load_digits", "test_images",
               "explain", "evaluation_report", "missing_features", "keep_features",
-              "kept_features")
-WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work")
+              "kept_features", "share_gradient")
+WORKER_CALLS = ("set_data", "start_job", "stop_job", "stop_waiting", "work", "give_share")
 
 
 def call(session: Session, method: str, args=None) -> dict:
@@ -88,16 +87,6 @@ def valid_accuracy(value) -> float | None:
     return None
 
 
-def first_layer_images(model, count: int) -> tuple[np.ndarray, int, str]:
-    """(count, side²) weights of the first layer's units or filters, their side, and what they are."""
-    first = model.layers[0] if isinstance(model, network3.Network) else None
-    if isinstance(first, ConvPoolLayer) and first.filter_shape[1] == 1:
-        filters = first.params[0][:count]
-        return filters.reshape(len(filters), -1), first.filter_shape[2], "filters"
-    weights = first.params[0].T[:count] if first is not None else model.weights[0][:count]
-    return weights, 28, "units"
-
-
 class Session(TeachingSession):
     """Models by name ("pretrained", "yours", "finetuned"), the active one, and the jobs."""
 
@@ -107,6 +96,7 @@ class Session(TeachingSession):
         self.train_data: Dataset | None = None
         self.test_data: Dataset | None = None
         self.jobs = Scheduler()
+        self.replicas: dict = {}  # a pool worker's nets for training shares, by their settings
         super().__init__()
 
     def test_set(self) -> Dataset:
@@ -200,13 +190,8 @@ class Session(TeachingSession):
         }
 
     def hidden_units(self, name: str, count: int = 16) -> dict:
-        """What the first layer learned, as grey images (uint8, 128 = 0, each scaled by its own
-        largest |w|): a conv net's filters, or the incoming weights of ``count`` hidden units."""
-        weights, side, kind = first_layer_images(self.models[name], count)
-        scale = np.abs(weights).max(axis=1, keepdims=True)
-        scale[scale == 0] = 1.0
-        images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
-        return {"count": len(images), "side": side, "kind": kind, "pixels": images.tobytes()}
+        """What the first layer learned, as grey images (pynn.page.explain.first_layer_pictures)."""
+        return first_layer_pictures(self.models[name], count)
 
     # --- jobs (pynn.page.jobs, pynn.page.page_jobs, pynn.page.evaluate_jobs)
 
@@ -265,6 +250,19 @@ class Session(TeachingSession):
         from pynn.page.pool_jobs import kept_digest
 
         return kept_digest(self, name, digest)
+
+    def share_gradient(self, settings: dict, weights: bytes, x: bytes, y: bytes, scale: float,
+                       measure_cost: bool) -> dict:
+        """A pool worker's share of a training step (pynn.page.shared_steps): its rows' gradient at
+        the weights it is given, {"gradient": float64 bytes, "cost"}."""
+        from pynn.page.shared_steps import share_of
+
+        return share_of(self.replicas, settings, weights, x, y, scale, measure_cost)
+
+    def give_share(self, job: int, step: int, index: int, gradient: bytes | None = None,
+                   cost: float | None = None) -> dict:
+        """A pool worker's answer to share ``index`` of a training step (None: the worker is gone)."""
+        return {"taken": self.jobs.give(job, step, index, gradient, cost)}
 
     def stop_job(self, job: int) -> dict:
         """Ask job ``job`` to end at its next turn (a training run keeps what it learned)."""

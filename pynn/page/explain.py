@@ -20,7 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from pynn.checks import check_count
+from pynn.nets import network3
 from pynn.nets.activations import sigmoid_slope_into
+from pynn.nets.layers import ConvPoolLayer
 from pynn.nets.model import Model
 from pynn.nets.network import Network, sigmoid
 
@@ -120,3 +122,23 @@ def explain(model: Model, x) -> dict:
         "saliency_peak": peak,
         "hidden": hidden,
     }
+
+
+def first_layer_images(model, count: int) -> tuple[np.ndarray, int, str]:
+    """(count, side²) weights of the first layer's units or filters, their side, and what they are."""
+    first = model.layers[0] if isinstance(model, network3.Network) else None
+    if isinstance(first, ConvPoolLayer) and first.filter_shape[1] == 1:
+        filters = first.params[0][:count]
+        return filters.reshape(len(filters), -1), first.filter_shape[2], "filters"
+    weights = first.params[0].T[:count] if first is not None else model.weights[0][:count]
+    return weights, 28, "units"
+
+
+def first_layer_pictures(model, count: int = 16) -> dict:
+    """What the first layer learned, as grey images (uint8, 128 = 0, each scaled by its own
+    largest |w|): a conv net's filters, or the incoming weights of ``count`` hidden units."""
+    weights, side, kind = first_layer_images(model, count)
+    scale = np.abs(weights).max(axis=1, keepdims=True)
+    scale[scale == 0] = 1.0
+    images = np.rint(127.5 + 127.5 * weights / scale).astype(np.uint8)
+    return {"count": len(images), "side": side, "kind": kind, "pixels": images.tobytes()}

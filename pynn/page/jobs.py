@@ -54,6 +54,19 @@ class Checkpointing(Protocol):
     def checkpoint(self) -> bytes | None: ...
 
 
+class Sharing(Protocol):
+    """A run whose steps the pool's workers share (pynn.page.shared_steps): after a step,
+    ``outgoing`` gives the shares to send (the worker's script sends them, and brings each answer
+    back through ``give``); while ``waiting`` it cannot take a turn."""
+
+    @property
+    def waiting(self) -> bool: ...
+
+    def outgoing(self) -> list[dict]: ...
+
+    def give(self, step: int, index: int, gradient: bytes | None, cost: float | None) -> bool: ...
+
+
 CHECKPOINT_SECONDS = 10.0  # a reload or a crash loses at most about this much of a run
 
 
@@ -106,7 +119,8 @@ class Scheduler:
 
     def runnable(self, data_loaded: bool) -> list[int]:
         """Ids that can take a turn now, foreground first (stopping jobs can always end)."""
-        ready = [i for i, e in self.entries.items() if data_loaded or e.stopping or not e.job.needs_data]
+        ready = [i for i, e in self.entries.items()
+                 if (data_loaded or e.stopping or not e.job.needs_data) and not waiting(e.run)]
         foreground = [i for i in ready if not self.entries[i].job.background or self.entries[i].stopping]
         return foreground or ready
 
@@ -115,15 +129,24 @@ class Scheduler:
 
     def work(self, seconds: float, data_loaded: bool) -> dict:
         """One turn: about ``seconds`` of one job's work.  Returns {"events": [...], "pending",
-        "needs_data"}; an event is {"job": id, "started" | "progress" | "checkpoint" | "result"
-        | "error": ...}, and a job's last event is its "result" or its "error"."""
+        "needs_data", "waiting"}; an event is {"job": id, "started" | "progress" | "shares" |
+        "checkpoint" | "result" | "error": ...}, and a job's last event is its "result" or its
+        "error".  "waiting": no job can take a turn until the pool's shares come (``give``)."""
         ids = self.runnable(data_loaded)
         events: list[dict] = []
         if ids:
             job_id = ids[self.turn % len(ids)]
             self.turn += 1
             events = self.serve(job_id, seconds)
-        return {"events": events, "pending": self.pending(), "needs_data": self.needs_data() and not data_loaded}
+        return {"events": events, "pending": self.pending(), "needs_data": self.needs_data() and not data_loaded,
+                "waiting": not self.runnable(data_loaded) and any(waiting(e.run) for e in self.entries.values())}
+
+    def give(self, job_id: int, step: int, index: int, gradient: bytes | None, cost: float | None) -> bool:
+        """A pool worker's share of job ``job_id``'s step ``step`` (None: the worker is gone, the
+        run computes it); False if nothing waits for it (the job ended, or the share is stale)."""
+        entry = self.entries.get(job_id)
+        give = None if entry is None else getattr(entry.run, "give", None)
+        return give is not None and give(step, index, gradient, cost)
 
     def serve(self, job_id: int, seconds: float) -> list[dict]:
         entry = self.entries[job_id]
@@ -138,6 +161,8 @@ class Scheduler:
             run = entry.run
             if not run.done:
                 events.append({"job": job_id, "progress": run.step(seconds)})
+                if shares := outgoing(run):
+                    events.append({"job": job_id, "shares": shares})
             if run.done:
                 del self.entries[job_id]
                 events.append({"job": job_id, "result": run.result()})
@@ -148,6 +173,17 @@ class Scheduler:
             events.append({"job": job_id, "error": {"name": type(error).__name__,
                                                     "message": str(error) or type(error).__name__}})
         return events
+
+
+def waiting(run: Run | None) -> bool:
+    """Whether the run waits for the pool's shares (see Sharing)."""
+    return bool(getattr(run, "waiting", False))
+
+
+def outgoing(run: Run) -> list[dict]:
+    """The shares the run has for the pool's workers now (see Sharing), if any."""
+    take = getattr(run, "outgoing", None)
+    return [] if take is None else take()
 
 
 def checkpoint(run: Run) -> bytes | None:

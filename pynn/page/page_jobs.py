@@ -23,7 +23,8 @@ from pynn.page.finetune import FineTune, usable_digits
 from pynn.page.finetune_setup import check_memory
 from pynn.page.jobs import CHECKPOINT_SECONDS
 from pynn.page.outcome import finetuned_meta
-from pynn.page.settings import check_finetune_settings, check_settings
+from pynn.page.settings import check_finetune_settings, check_settings, check_workers
+from pynn.page.shared_steps import SharedSteps
 from pynn.training.augment import augment
 from pynn.training.evaluation import evaluate_blocks
 from pynn.training.trainer import Trainer
@@ -62,13 +63,18 @@ class TrainJob:
 
     kind, needs_data, background = "train", True, False
 
-    def __init__(self, bench: Bench, settings: dict | None = None, resume: bytes | None = None) -> None:
+    def __init__(self, bench: Bench, settings: dict | None = None, resume: bytes | None = None,
+                 workers: int = 1) -> None:
+        """``workers``: how many workers share each step (the page's pool, this one included);
+        a conv net's steps split across them (pynn.page.shared_steps), an MLP's do not (its
+        steps are too short for the messages: it trains here alone)."""
         self.bench = bench
         self.saved = None if resume is None else checkpoints.loads(resume)
         self.settings = self.saved.settings if self.saved else check_settings({} if settings is None else settings)
+        self.workers = check_workers(workers) if self.settings["architecture"] == "conv" else 1
 
     def begin(self) -> TrainRun:
-        return TrainRun(self.bench, self.settings, self.saved)
+        return TrainRun(self.bench, self.settings, self.saved, self.workers)
 
     def stopped_early(self) -> dict:
         return {"progress": None, "stopped": True}
@@ -79,7 +85,7 @@ class TrainRun:
     at a time.  Checkpoints (pynn.page.checkpoints) about every CHECKPOINT_SECONDS of training,
     at points it resumes from bit for bit."""
 
-    def __init__(self, bench: Bench, s: dict, saved: checkpoints.Checkpoint | None) -> None:
+    def __init__(self, bench: Bench, s: dict, saved: checkpoints.Checkpoint | None, workers: int = 1) -> None:
         self.bench, self.settings = bench, s
         # resumed: the saved network, whose generator the trainer's restore sets
         network = saved.model if saved else network_for(s)
@@ -99,7 +105,9 @@ class TrainRun:
         self.last: dict | None = None
         self.since_checkpoint = 0.0
         bench.models["yours"] = self.network = network
+        self.shared = SharedSteps(self.trainer, workers, s) if workers > 1 else None
         self.started = {"batches_per_epoch": self.trainer.batches_per_epoch, "epochs": s["epochs"], "settings": s,
+                        "workers": workers,
                         "step_seconds": step_seconds(s), "model": bench.describe("yours"),
                         "resumed": saved is not None, "epochs_done": self.epochs,
                         "progress": self.trainer.progress(False, None).as_dict() if saved else None}
@@ -125,9 +133,12 @@ class TrainRun:
         if record is None:
             started = time.perf_counter()
             due = self.since_checkpoint >= CHECKPOINT_SECONDS
-            # a checkpoint is due: stop where it can be taken (the end of a block of augmented batches)
-            limit = (trainer.batches_to_resumable() or None) if due else None
-            progress = trainer.run(max_seconds=seconds, max_batches=limit)
+            if self.shared is not None:
+                progress = self.shared.turn(due) or trainer.progress(False, None)
+            else:
+                # a checkpoint is due: stop where it can be taken (the end of a block of augmented batches)
+                limit = (trainer.batches_to_resumable() or None) if due else None
+                progress = trainer.run(max_seconds=seconds, max_batches=limit)
             self.since_checkpoint += time.perf_counter() - started
             self.last = {**progress.as_dict(), "evaluated": None, "stopped": False}
             if not progress.epoch_done:
@@ -154,9 +165,21 @@ class TrainRun:
         self.finished = record["done"]
         return {**record, "accuracy": accuracy, "evaluated": None, "stopped": False}
 
+    @property
+    def waiting(self) -> bool:
+        """For the pool's shares of the step in flight (pynn.page.jobs.Sharing)."""
+        return self.shared is not None and not self.stopping and self.shared.waiting
+
+    def outgoing(self) -> list[dict]:
+        return [] if self.shared is None else self.shared.outgoing()
+
+    def give(self, step: int, index: int, gradient: bytes | None, cost: float | None) -> bool:
+        return self.shared is not None and self.shared.give(step, index, gradient, cost)
+
     def checkpoint(self) -> bytes | None:
         trainer = self.trainer
-        if self.since_checkpoint < CHECKPOINT_SECONDS or not trainer.resumable or self.finished:
+        in_flight = self.shared is not None and self.shared.in_flight
+        if self.since_checkpoint < CHECKPOINT_SECONDS or not trainer.resumable or self.finished or in_flight:
             return None
         self.since_checkpoint = 0.0
         return checkpoints.dumps(self.settings, self.network, trainer.state(), self.pending, self.epochs)

@@ -78,9 +78,20 @@ FIELDS = (
 # worker's heap with the test set and its share, and the runtime around it (bench/pool.py
 # measures it). Like the training settings, it lives in the URL hash, so a link or a bench pins it.
 WORKERS = Field("workers", "Workers", "choice", "auto", choices=("auto", "1", "2", "3", "4", "6", "8"),
-                help="auto: one per core, as memory allows; an evaluation and a conv net's computing ahead split "
-                     "across them; training stays on one (measured no faster split)")
+                help="auto: one per core, as memory allows; an evaluation, a conv net's computing ahead and each "
+                     "step of a conv net's training split across them (an MLP trains on one)")
 WORKER_MIB = 160
+
+
+def check_workers(workers) -> int:
+    """How many workers share a run's steps: one of WORKERS' counts ("auto" is the page's to resolve)."""
+    counts = [int(choice) for choice in WORKERS.choices if choice != "auto"]
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= max(counts):
+        raise SettingsError({WORKERS.name: f"must be a whole number from 1 to {max(counts)}, got {workers!r:.20}"},
+                            {WORKERS.name: WORKERS.label})
+    return workers
+
+
 POOL_MEMORY_SHARE = 0.25
 BY_NAME = {field.name: field for field in FIELDS}
 DEFAULTS = {field.name: field.default for field in FIELDS}

@@ -130,20 +130,29 @@ class SplitSteps:
             raise ValueError(f"no share {index} is waited for")
         self.answers[index] = (np.asarray(gradient, dtype=np.float64), cost)
 
+    def compute(self, index: int) -> None:
+        """Share ``index``'s gradient, computed here (share 0 is the caller's own)."""
+        if self.batch is None:
+            raise RuntimeError("prepare a mini-batch first")
+        x, y, bounds, measure = self.batch
+        a, b = bounds[index]
+        if b > a:
+            self.answers[index] = self.replica.gradient(x[a:b], y[a:b], self.trainer.eta / len(x), measure)
+
     def finish(self, seconds: float = 0.0) -> Progress:
         """Compute the shares not given, sum all in order 0 … n−1, take the step and count it;
         ``seconds``: the wall time the step took, for the run's clock."""
         if self.batch is None:
             raise RuntimeError("prepare a mini-batch first")
-        x, y, bounds, measure = self.batch
+        x, _, bounds, measure = self.batch
         trainer, network = self.trainer, self.replica.network
-        scale = trainer.eta / len(x)
         total, cost = None, None
         for k, (a, b) in enumerate(bounds):
             if b == a:
                 continue
-            gradient, share_cost = self.answers[k] if k in self.answers else self.replica.gradient(
-                x[a:b], y[a:b], scale, measure)
+            if k not in self.answers:
+                self.compute(k)
+            gradient, share_cost = self.answers[k]
             if total is None:
                 total = gradient.copy()
             else:

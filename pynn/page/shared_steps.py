@@ -1,0 +1,104 @@
+"""A training run's steps shared with the pool's workers (pynn.training.data_parallel), as turns
+of the job loop (pynn.page.jobs).
+
+Each mini-batch takes three turns, so that the pool's shares leave before the main worker
+computes its own:
+
+1. cut the mini-batch: the pool's shares go out (``outgoing``, sent by the worker's script);
+2. compute share 0 here; the run then waits (``waiting``) until each other share is given,
+   or said lost (a worker that died or fell silent: its share is computed here, the same bits);
+3. sum the shares in order and take the step.
+
+Turns 3 and 1 of the next mini-batch are one turn, unless a checkpoint is due: a checkpoint is
+taken only with no mini-batch in flight.  A share goes out as {"step", "index", "x", "y",
+"scale", "measure_cost", "weights", "settings"}: what a pool worker needs and nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from pynn.nets.architectures import network_for
+from pynn.page.settings import check_settings
+from pynn.training.data_parallel import Replica, SplitSteps, share_gradient
+from pynn.training.trainer import Progress, Trainer
+
+
+class SharedSteps:
+    def __init__(self, trainer: Trainer, workers: int, settings: dict) -> None:
+        self.split = SplitSteps(trainer, workers)
+        self.trainer, self.settings = trainer, settings
+        self.step_id = 0  # which mini-batch is in flight: an answer for another is stale
+        self.out: list[dict] = []  # shares to send, until taken
+        self.owed: set[int] = set()  # shares sent and not yet answered
+        self.own_done = False
+        self.started = 0.0  # when the mini-batch in flight was cut
+
+    @property
+    def in_flight(self) -> bool:
+        return self.split.prepared
+
+    @property
+    def waiting(self) -> bool:
+        """The own share is done and the pool's are not all in: nothing to do until they are."""
+        return self.in_flight and self.own_done and bool(self.owed)
+
+    def outgoing(self) -> list[dict]:
+        """The shares cut this turn, for the pool (each once)."""
+        out, self.out = self.out, []
+        return out
+
+    def give(self, step: int, index: int, gradient: bytes | None, cost: float | None) -> bool:
+        """Share ``index`` of mini-batch ``step`` from the pool (None: lost, computed here).
+        False if it is not waited for (stale, or given already)."""
+        if step != self.step_id or index not in self.owed:
+            return False
+        self.owed.discard(index)
+        if gradient is not None:
+            self.split.give(index, np.frombuffer(gradient, dtype=np.float64), cost)
+        return True
+
+    def turn(self, checkpoint_due: bool) -> Progress | None:
+        """One turn's part of the work (see the module's docstring); the progress once a step is
+        taken, else None."""
+        progress = None
+        if self.in_flight:
+            if not self.own_done:
+                self.split.compute(0)
+                self.own_done = True
+                return None
+            progress = self.split.finish(time.perf_counter() - self.started)
+            if progress.epoch_done or (checkpoint_due and self.trainer.resumable):
+                return progress
+        if not self.trainer.done:
+            self.cut()
+        return progress
+
+    def cut(self) -> None:
+        self.started = time.perf_counter()
+        self.step_id += 1
+        shares = self.split.prepare()
+        self.own_done = False
+        self.owed = {share["index"] for share in shares}
+        self.out = [{**share, "step": self.step_id, "x": share["x"].tobytes(), "y": share["y"].tobytes(),
+                     "weights": share["weights"].tobytes(), "settings": self.settings} for share in shares]
+
+
+def share_of(replicas: dict, settings: dict, weights: bytes, x: bytes, y: bytes, scale: float,
+             measure_cost: bool) -> dict:
+    """What a pool worker answers to a share: its rows' gradient at the given weights, on a net
+    built from the run's settings (kept in ``replicas`` for the next share, one run's at a time)."""
+    key = json.dumps(settings, sort_keys=True)
+    if key not in replicas:
+        replicas.clear()
+        replicas[key] = Replica(network_for(check_settings(settings)))
+    replica = replicas[key]
+    n_in, n_out = replica.network.n_in, replica.network.n_out
+    rows = np.frombuffer(x, dtype=np.float64).reshape(-1, n_in)
+    targets = np.frombuffer(y, dtype=np.float64).reshape(len(rows), n_out)
+    gradient, cost = share_gradient(replica, np.frombuffer(weights, dtype=np.float64), rows, targets, scale,
+                                    measure_cost)
+    return {"gradient": gradient.tobytes(), "cost": cost}
