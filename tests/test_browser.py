@@ -84,7 +84,7 @@ def test_training_waits_for_data_and_says_so(session):
     started = session.start_job("train", settings=SETTINGS)
     assert started["needs_data"] is True and session.running
     turn = session.work(0.0)
-    assert turn == {"events": [], "pending": True, "needs_data": True}  # nothing runs without its data
+    assert turn == {"events": [], "pending": True, "needs_data": True, "waiting": False}  # nothing runs without its data
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
     assert session.work(0.0)["needs_data"] is False
 
