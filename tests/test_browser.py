@@ -84,7 +84,8 @@ def test_training_waits_for_data_and_says_so(session):
     started = session.start_job("train", settings=SETTINGS)
     assert started["needs_data"] is True and session.running
     turn = session.work(0.0)
-    assert turn == {"events": [], "pending": True, "needs_data": True, "waiting": False}  # nothing runs without its data
+    # nothing runs without its data
+    assert turn == {"events": [], "pending": True, "needs_data": True, "waiting": False}
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
     assert session.work(0.0)["needs_data"] is False
 
@@ -102,7 +103,7 @@ def test_chunked_training_equals_uninterrupted_training(session):
         np.testing.assert_array_equal(a, b)
     assert len(records) > SETTINGS["epochs"] * 30 // 2
     assert records[-1]["accuracy"] > 0.5  # chance is 0.1; the synthetic classes are learnable
-    assert result == {"progress": records[-1], "stopped": False}
+    assert result == {"progress": records[-1], "stopped": False, "pool_shares": 0}
     assert session.describe("yours")["meta"]["test_accuracy"] == records[-1]["accuracy"]
 
 

@@ -69,6 +69,7 @@ def test_a_run_on_two_workers_is_the_run_on_one_to_rounding():
     a, b = weights(one), weights(session)
     assert np.max(np.abs(a - b)) <= 1e-10 * np.max(np.abs(a))
     assert result["progress"]["done"] and result["progress"]["accuracy"] == single["progress"]["accuracy"]
+    assert result["pool_shares"] == 24 and single["pool_shares"] == 0
 
 
 def test_a_shared_run_repeats_exactly_whoever_computes_the_shares():
@@ -77,7 +78,9 @@ def test_a_shared_run_repeats_exactly_whoever_computes_the_shares():
     sum, or a sum whose order follows who answered first."""
     helped = weights(shared_run(pool=Session())[0])
     alone = weights(shared_run(pool=None)[0])
-    partly = weights(shared_run(pool=Session(), lose={2, 3, 9})[0])
+    partly_run = shared_run(pool=Session(), lose={2, 3, 9})
+    partly = weights(partly_run[0])
+    assert partly_run[1]["pool_shares"] == 24 - 3
     np.testing.assert_array_equal(helped, alone)
     np.testing.assert_array_equal(helped, partly)
 

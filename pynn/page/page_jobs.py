@@ -185,7 +185,8 @@ class TrainRun:
         return checkpoints.dumps(self.settings, self.network, trainer.state(), self.pending, self.epochs)
 
     def result(self) -> dict:
-        return {"progress": self.last, "stopped": self.stopping}
+        """How it ended; "pool_shares": how many shares of its steps the pool's workers computed."""
+        return {"progress": self.last, "stopped": self.stopping, "pool_shares": self.shared.given if self.shared else 0}
 
 
 class FineTuneJob:

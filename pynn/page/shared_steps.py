@@ -36,6 +36,7 @@ class SharedSteps:
         self.owed: set[int] = set()  # shares sent and not yet answered
         self.own_done = False
         self.started = 0.0  # when the mini-batch in flight was cut
+        self.given = 0  # shares the pool computed (the rest of its shares were lost, and computed here)
 
     @property
     def in_flight(self) -> bool:
@@ -59,6 +60,7 @@ class SharedSteps:
         self.owed.discard(index)
         if gradient is not None:
             self.split.give(index, np.frombuffer(gradient, dtype=np.float64), cost)
+            self.given += 1
         return True
 
     def turn(self, checkpoint_due: bool) -> Progress | None:

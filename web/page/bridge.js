@@ -68,8 +68,8 @@ export class Bridge extends EventTarget {
   }
 
   /** One of the worker's own requests (protocol.js WORKER), for tests and benchmarks. */
-  request(what, args = {}) {
-    return this.#send({ worker: what, args });
+  request(what, args = {}, { transfer = [] } = {}) {
+    return this.#send({ worker: what, args }, { transfer });
   }
 
   #send(message, { onProgress, onCheckpoint, transfer = [] } = {}) {

@@ -10,11 +10,14 @@
 // (pynn.page.pool_jobs: the same blocks, so the same bits). A share the main worker has by the time a
 // worker would begin it is skipped; one whose worker dies is left to the main worker.
 //
+// A conv net's training run shares each step with the pool's workers (shareSteps): each computes
+// part of every mini-batch's gradient, and the main worker sums the parts in a fixed order.
+//
 // Its size is the "workers" setting (pynn.page.settings.WORKERS): "auto" is one worker per core, as
 // many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
 import { CONFIG } from "./config.js";
 import { Helper, Idle, ModelVersions } from "./helpers.js";
-import { JOB, ROLE } from "../shared/protocol.js";
+import { JOB, ROLE, WORKER } from "../shared/protocol.js";
 
 const IDLE_MS = 60_000;
 const SHARES_PER_WORKER = 8;
@@ -220,9 +223,34 @@ export class Pool {
     return { stopped: false, report: merged, workers };
   }
 
+  /** A training run's steps shared with `workers` − 1 pool workers (the main worker is share 0):
+   * each gets a channel to the main worker as it comes up (web/worker/shares.js); until then, and
+   * after it dies, the main worker computes its share itself, with the same bits. Returns
+   * {end()}, for when the run ends. */
+  shareSteps(workers) {
+    this.#idle.hold();
+    const channels = [];
+    const drop = (index) => this.main.request(WORKER.dropPort, { index }).catch(() => {});
+    this.#joining(null, workers - 1).forEach((joining, i) => joining.then(async (helper) => {
+      const index = i + 1;
+      if (channels.ended) return;
+      const { port1, port2 } = new MessageChannel();
+      helper.bridge.addEventListener("crash", () => drop(index));
+      await helper.bridge.request(WORKER.sharePort, { index, port: port2 }, { transfer: [port2] });
+      await this.main.request(WORKER.sharePort, { index, port: port1 }, { transfer: [port1] });
+      channels.push(index);
+    }).catch(() => {}));
+    return { end: () => {
+      channels.ended = true;
+      channels.forEach(drop);
+      this.#idle.release();
+    } };
+  }
+
   /** `count` pool workers, started if need be: for each, a promise of it once it is up and holds
-   * model `name` as the main worker has it now (copied only if it changed since its last copy).
-   * One that fails is let go, and its promise rejects (its shares fall to the others). */
+   * model `name` as the main worker has it now (copied only if it changed since its last copy;
+   * no model for a null `name`). One that fails is let go, and its promise rejects (its shares
+   * fall to the others). */
   #joining(name, count) {
     while (this.#helpers.length > count) this.#helpers.pop().terminate();
     while (this.#helpers.length < count) {
@@ -233,7 +261,9 @@ export class Pool {
     return this.#helpers.map(async (helper) => {
       try {
         await helper.ready;
-        if (!(await helper.copy(this.main, name, this.#versions))) throw new Error(`the ${name} model changed`);
+        if (name !== null && !(await helper.copy(this.main, name, this.#versions))) {
+          throw new Error(`the ${name} model changed`);
+        }
         return helper;
       } catch (error) {
         this.#forget(helper);

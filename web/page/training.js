@@ -23,6 +23,7 @@ export class TrainingPanel extends EventTarget {
   #stopPressed = false;
   #job = null; // the run under way: {result, stop}
   #resumed = null; // the checkpoint record a resumed run started from
+  #workers = 1; // how many workers share the run's steps (its "started" report says)
 
   /** elements: start, stop, progress, progressFill, epoch, eta, cost, accuracy, elapsed, message.
    * beforeRun: async () → whether the run may go ahead (the page may reload instead). */
@@ -98,6 +99,7 @@ export class TrainingPanel extends EventTarget {
           epoch: this.lastProgress?.epoch ?? 0, epochs: this.runSettings.epochs }),
       });
       result = await this.#job.result;
+      this.elements.progress.dataset.poolShares = result.pool_shares ?? 0; // for tests and benchmarks
       this.charts.flush();
       if (result.progress) this.#showProgress(result.progress, result.stopped);
       const summary = this.#summary(result);
@@ -124,9 +126,9 @@ export class TrainingPanel extends EventTarget {
     const accuracy = progress.accuracy ?? this.lastAccuracy;
     const epochs = `${progress.number_of_epochs} epoch${progress.number_of_epochs > 1 ? "s" : ""}`;
     const score = accuracy == null ? "" : `: test accuracy ${(accuracy * 100).toFixed(2)}%`;
-    // Training does not split across the pool: measured, a data-parallel step was no faster here
-    // (bench/data_parallel.mjs; README), so the page says where it ran.
-    return `Trained ${epochs} in ${duration(progress.elapsed)} on one worker${score}.`;
+    // A conv net's steps split across the pool (README: how much faster), an MLP's do not: say which.
+    const where = this.#workers > 1 ? `on ${this.#workers} workers` : "on one worker";
+    return `Trained ${epochs} in ${duration(progress.elapsed)} ${where}${score}.`;
   }
 
   async stop() {
@@ -163,6 +165,7 @@ export class TrainingPanel extends EventTarget {
     if (started) {
       this.#began = true;
       this.runSettings = started.settings;
+      this.#workers = started.workers;
       this.lastAccuracy = started.epochs_done.at(-1)?.accuracy ?? null;
       if (this.#resumed?.charts) this.charts.restore(this.#resumed.charts);
       else this.charts.reset();

@@ -77,9 +77,14 @@ export class Workers extends EventTarget {
     }
     // An evaluation splits across the pool when it has more than the main worker.
     const splits = kind === JOB.evaluate && this.pool.size > 1;
-    const handle = splits ? this.pool.evaluate(args.name, { onProgress }) : this.main.job(kind, args, {
+    // A training run is offered the pool's size; Python takes it for a conv net (an MLP's steps
+    // are too short to share), and says so when the run starts.
+    const jobArgs = kind === JOB.train ? { ...args, workers: this.pool.size } : args;
+    let sharing = null;
+    const handle = splits ? this.pool.evaluate(args.name, { onProgress }) : this.main.job(kind, jobArgs, {
       onProgress: (report) => {
         if (report.started && changes) this.#changed(changes);
+        if (report.started?.workers > 1) sharing = this.pool.shareSteps(report.started.workers);
         onProgress?.(report);
       },
       onCheckpoint: (bytes) => {
@@ -88,6 +93,7 @@ export class Workers extends EventTarget {
       },
     });
     handle.result.catch(() => {}).finally(() => {
+      sharing?.end();
       if (kind === JOB.train) this.#training -= 1;
       if (changes) this.#changed(changes);
       this.#idle.release();

@@ -18,8 +18,12 @@
 // evaluating drops the messages sent to it (the page's first "boot" among them).
 
 // The worker's own requests: "boot" answers once Python is up ({timings, model}: the shipped model,
-// or null for a worker that starts without it); "shipped" loads the shipped model from the site.
-export const WORKER = Object.freeze({ boot: "boot", shipped: "shipped" });
+// or null for a worker that starts without it); "shipped" loads the shipped model from the site;
+// "share_port" ({index, port}) gives the main worker and a pool worker each an end of one channel
+// for training shares (web/worker/shares.js), and "drop_port" ({index}) tells the main worker
+// that pool worker is gone.
+export const WORKER = Object.freeze({ boot: "boot", shipped: "shipped", sharePort: "share_port",
+                                      dropPort: "drop_port" });
 
 // The worker's requests that only test builds answer (build.py --test-seams ships web/testing/):
 // the WebAssembly heap's size, for the memory benchmarks, and failing on purpose.

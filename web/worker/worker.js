@@ -5,6 +5,7 @@
 import { bootPython, describeBoot, shippedModel } from "./boot.js";
 import "../pyodide/pyodide.mjs"; // boot.js's: named here too, so it downloads alongside boot.js, not after it
 import { MODEL, REPLY, ROLE, STAGE, TEST_REQUEST, WORKER } from "../shared/protocol.js";
+import { SharePorts, answerShares } from "./shares.js";
 
 // Seconds of one job's work per turn of the loop: a prediction waits at most this long plus
 // one step. (Python's None reaches the page as undefined: test with == null.)
@@ -125,7 +126,15 @@ function post(id, kind, value) {
   postMessage({ id, kind, value }, transferables(value));
 }
 
+// A run's steps shared with the pool: its shares go out by the ports, and each answer (or loss)
+// comes back to Python, which steps once all are in.
+const shares = new SharePorts((job, step, index, value) => {
+  python("give_share", { job, step, index, gradient: value?.gradient ?? null, cost: value?.cost ?? null });
+  loop();
+});
+
 function deliver(event) {
+  if (event.shares) shares.send(event.job, event.shares); // for the pool only, never the page
   const request = jobs.get(event.job);
   if (!request) return; // a job of Python's own (computing ahead), or one already answered
   if (event.started) post(request.id, REPLY.progress, { started: event.started });
@@ -164,7 +173,7 @@ async function loop() {
         // nothing else could run: wait for the data (other jobs run while it loads)
         if (!turn.events.length) await loading.catch(dataFailed);
       }
-      if (!turn.pending) return;
+      if (!turn.pending || turn.waiting) return; // waiting for the pool's shares: an answer turns it again
     }
   } finally {
     looping = false;
@@ -221,7 +230,14 @@ async function loadShipped() {
   return python("load_model", { name: MODEL.pretrained, data });
 }
 
-const own = { [WORKER.boot]: () => booted, [WORKER.shipped]: loadShipped };
+// A share port: the main worker sends shares down it, a pool worker answers them.
+function sharePort({ index, port }) {
+  return role === ROLE.pool ? answerShares(port, (method, args) => python(method, args), booted)
+    : shares.attach(index, port);
+}
+
+const own = { [WORKER.boot]: () => booted, [WORKER.shipped]: loadShipped, [WORKER.sharePort]: sharePort,
+              [WORKER.dropPort]: ({ index }) => shares.drop(index) };
 
 // A test build's requests are answered by its seams, loaded on the first; in any other build
 // the module is not there, and the request fails like any unknown one.

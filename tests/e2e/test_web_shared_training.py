@@ -1,0 +1,80 @@
+"""A conv net's training shared with the pool (issue 16: data-parallel steps, web/worker/shares.js,
+pynn.page.shared_steps), seen from the page: on two workers it is pynn's native one-worker run to
+1e-9, the page says where it ran, a second run repeats the first bit for bit even when the pool's
+worker is killed mid-run (its shares fall to the main worker, with the same bits), and Stop ends
+a shared run with the page usable."""
+
+from __future__ import annotations
+
+import numpy as np
+from harness.app import by_id, model_json, poll
+from harness.digits import STROKES
+from harness.drawing import clear_pad, draw
+from harness.forms import fill_settings
+from harness.predictions import wait_prediction
+from harness.training import native_run, train
+from playwright.sync_api import expect
+
+from pynn.files import modelfile
+
+RUN_TIMEOUT = 300_000  # ms, on a busy 2-core machine
+SHARED = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
+          "minibatch_size": 10, "eta": 0.1, "lmbda": 0.5, "train_size": 3000, "seed": 5, "augment": "on"}
+STEPS = SHARED["train_size"] // SHARED["minibatch_size"]
+POOL_WORKERS = "() => window.pynnApp.workers.pool.workers.length"
+PROGRESS = "() => ({...document.querySelector('[data-testid=progress]').dataset})"
+
+
+def params(page) -> list[np.ndarray]:
+    return [p for layer in modelfile.loads(model_json(page, "yours")).layers for p in layer.params]
+
+
+def test_two_workers_train_pynns_run_to_rounding_and_repeat_it_exactly_with_a_worker_killed(app):
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    final = train(page, SHARED, timeout=RUN_TIMEOUT)
+    assert final["done"] == "true"
+    assert "on 2 workers" in page.locator("#train-message").inner_text()
+    assert 0 < int(final["poolShares"]) <= STEPS  # the pool's worker did compute shares (one a step at most)
+    first = params(page)
+    _, native = native_run(SHARED)  # one worker, natively: the oracle
+    for ours, theirs in zip(first, [p for layer in native.layers for p in layer.params]):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+
+    # Again, with the pool's worker killed once it has joined: the same bits.
+    fill_settings(page, SHARED)
+    by_id(page, "train").click()
+    poll(page, f"() => ({POOL_WORKERS})() === 1 && +({PROGRESS})().batch > 20", timeout=RUN_TIMEOUT / 1000,
+         interval=0.05)
+    at_kill = page.evaluate(PROGRESS)
+    page.evaluate("() => { window.pynnApp.workers.pool.workers[0].request('crash', { kind: 'error' })"
+                  ".catch(() => {}); }")
+    expect(by_id(page, "progress")).to_have_attribute("data-done", "true", timeout=RUN_TIMEOUT)
+    assert at_kill["done"] == "false" and int(at_kill["batch"]) < STEPS  # killed mid-run, not after
+    killed = page.evaluate(PROGRESS)
+    assert int(killed["poolShares"]) < STEPS  # the main worker computed the rest
+    assert page.evaluate(POOL_WORKERS) == 0
+    for a, b in zip(first, params(page)):
+        assert np.array_equal(a, b)  # bit for bit
+    assert page.locator("[data-testid=status]").get_attribute("data-state") != "error"
+    app.monitor.assert_clean()
+
+
+def test_stop_ends_a_shared_run_and_the_page_goes_on(app):
+    page = app.page
+    by_id(page, "workers").select_option("2")
+    fill_settings(page, SHARED, train_size=50_000, epochs=3)
+    by_id(page, "train").click()
+    poll(page, f"() => ({POOL_WORKERS})() === 1", timeout=RUN_TIMEOUT / 1000, interval=0.1)
+    page.evaluate("() => window.pynnApp.workers.pool.workers[0].ready.then(() => {})")  # its Python is up
+    then = int(page.evaluate(PROGRESS)["batch"])
+    poll(page, f"() => +({PROGRESS})().batch > {then + 100}", timeout=RUN_TIMEOUT / 1000, interval=0.1)
+    by_id(page, "stop").click()
+    expect(by_id(page, "progress")).to_have_attribute("data-stopped", "true", timeout=RUN_TIMEOUT)
+    assert "Stopped in epoch 1" in page.locator("#train-message").inner_text()
+    stopped = page.evaluate(PROGRESS)
+    assert 0 < int(stopped["poolShares"]) and stopped["done"] == "false"
+    clear_pad(page)
+    draw(page, STROKES[7])
+    assert len(wait_prediction(page).probabilities) == 10  # the page still reads a drawing
+    app.monitor.assert_clean()
