@@ -18,11 +18,11 @@ from typing import Protocol
 
 class Run(Protocol):
     """A job under way: ``started`` is what its start reports; ``step`` does about ``seconds``
-    of work and reports; ``stop`` asks it to end at its next turn."""
+    of work and reports (None: nothing new to report yet); ``stop`` asks it to end at its next turn."""
 
     started: dict
 
-    def step(self, seconds: float) -> dict: ...
+    def step(self, seconds: float) -> dict | None: ...
 
     @property
     def done(self) -> bool: ...
@@ -160,7 +160,8 @@ class Scheduler:
                 events.append({"job": job_id, "started": entry.run.started})
             run = entry.run
             if not run.done:
-                events.append({"job": job_id, "progress": run.step(seconds)})
+                if (progress := run.step(seconds)) is not None:
+                    events.append({"job": job_id, "progress": progress})
                 if shares := outgoing(run):
                     events.append({"job": job_id, "shares": shares})
             if run.done:

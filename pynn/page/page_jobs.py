@@ -104,6 +104,7 @@ class TrainRun:
         self.stopping = self.finished = False
         self.last: dict | None = None
         self.since_checkpoint = 0.0
+        self.reported = 0.0  # when the last progress went out (perf_counter)
         bench.models["yours"] = self.network = network
         self.shared = SharedSteps(self.trainer, workers, s) if workers > 1 else None
         self.started = {"batches_per_epoch": self.trainer.batches_per_epoch, "epochs": s["epochs"], "settings": s,
@@ -119,7 +120,7 @@ class TrainRun:
     def stop(self) -> None:
         self.stopping = True
 
-    def step(self, seconds: float) -> dict:
+    def step(self, seconds: float) -> dict | None:
         """About ``seconds`` of training, or of the finished epoch's test evaluation."""
         deadline = time.perf_counter() + seconds
         trainer = self.trainer
@@ -142,9 +143,18 @@ class TrainRun:
             self.since_checkpoint += time.perf_counter() - started
             self.last = {**progress.as_dict(), "evaluated": None, "stopped": False}
             if not progress.epoch_done:
-                return self.last
+                return self.report(seconds)
             record = self.pending = progress.as_dict()
         self.last = self.evaluate(deadline, record)
+        return self.last
+
+    def report(self, seconds: float) -> dict | None:
+        """The progress, or None if the last went out less than ``seconds`` ago: a shared run's
+        turns are a phase of one step each (hundreds a second), and the page draws every report."""
+        now = time.perf_counter()
+        if self.shared is not None and now - self.reported < seconds:
+            return None
+        self.reported = now
         return self.last
 
     def evaluate(self, deadline: float, record: dict) -> dict:

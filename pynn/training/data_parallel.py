@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from pynn.nets import network3
+from pynn.nets.model import Model
 from pynn.training.trainer import Progress, Trainer
 
 
@@ -58,7 +59,7 @@ def put(flat: np.ndarray, arrays: list[np.ndarray]) -> None:
         start += array.size
 
 
-def check_splittable(network) -> network3.Network:
+def check_splittable(network: Model) -> network3.Network:
     if not isinstance(network, network3.Network):
         raise TypeError("data-parallel steps are for layered (network3) nets; the MLP trains on one worker")
     if any(layer.p_dropout > 0 for layer in network.layers):
@@ -69,7 +70,7 @@ def check_splittable(network) -> network3.Network:
 class Replica:
     """A worker's copy of a net, for its shares: the weights come with each share."""
 
-    def __init__(self, network: network3.Network) -> None:
+    def __init__(self, network: Model) -> None:
         self.network = check_splittable(network)
         self.steppers: dict[int, network3.Stepper] = {}
 
@@ -159,6 +160,8 @@ class SplitSteps:
                 total += gradient
             if share_cost is not None:
                 cost = share_cost if cost is None else cost + share_cost
+        if total is None:  # share 0 has a row of every batch, so only a batch of none gets here
+            raise ValueError("an empty mini-batch")
         put(total, [g for layer in network.layers for g in layer.grads])
         self.replica.stepper(len(x)).update(trainer.eta, trainer.lmbda, len(trainer.data))
         self.batch, self.answers = None, {}
