@@ -11,6 +11,7 @@ from synthetic_digits import npz_bytes
 from pynn.files import modelfile
 from pynn.page.browser import Session, call
 from pynn.page.settings import DEFAULTS
+from pynn.page.shared_steps import Pace
 
 CONV = {**DEFAULTS, "architecture": "conv", "hidden": [12], "epochs": 2, "minibatch_size": 10, "train_size": 120,
         "eta": 0.05, "seed": 4, "augment": "on"}
@@ -65,11 +66,12 @@ def test_a_run_on_two_workers_is_the_run_on_one_to_rounding():
     _, single = run(one, "train", settings=CONV)
     session, result, events, _, _ = shared_run(pool=Session())
     assert events[0]["started"]["workers"] == 2
-    assert sum(len(e.get("shares", [])) for e in events) == 2 * 12  # one share a step for the pool, 2 epochs
+    sent = sum(len(e.get("shares", [])) for e in events)
+    assert sent >= Pace.SAMPLES  # the pool is measured first (24 steps in all, 2 epochs of 12)
     a, b = weights(one), weights(session)
     assert np.max(np.abs(a - b)) <= 1e-10 * np.max(np.abs(a))
     assert result["progress"]["done"] and result["progress"]["accuracy"] == single["progress"]["accuracy"]
-    assert result["pool_shares"] == 24 and single["pool_shares"] == 0
+    assert result["pool_shares"] == sent and single["pool_shares"] == 0
 
 
 def test_a_shared_run_repeats_exactly_whoever_computes_the_shares():
@@ -80,7 +82,8 @@ def test_a_shared_run_repeats_exactly_whoever_computes_the_shares():
     alone = weights(shared_run(pool=None)[0])
     partly_run = shared_run(pool=Session(), lose={2, 3, 9})
     partly = weights(partly_run[0])
-    assert partly_run[1]["pool_shares"] == 24 - 3
+    sent = sum(len(e.get("shares", [])) for e in partly_run[2])
+    assert partly_run[1]["pool_shares"] == sent - 3  # the lost ones were computed by the main worker
     np.testing.assert_array_equal(helped, alone)
     np.testing.assert_array_equal(helped, partly)
 
@@ -158,3 +161,26 @@ def test_a_malformed_share_is_refused_clearly(bad):
              "y": np.zeros((5, 10)).tobytes(), "scale": 0.01, "measure_cost": False, **bad}
     reply = call(Session(), "share_gradient", share)
     assert not reply["ok"] and reply["name"] == "ValueError"
+
+
+def paced(pace: Pace, steps: int, pooled: float, alone: float) -> list[bool]:
+    """The ways ``pace`` sends ``steps`` steps, each taking ``pooled`` or ``alone`` seconds."""
+    ways = []
+    for _ in range(steps):
+        ways.append(pace.send())
+        pace.record(ways[-1], pooled if ways[-1] else alone)
+    return ways
+
+
+@pytest.mark.parametrize(("pooled", "alone", "keeps"), [(0.004, 0.006, True), (0.009, 0.006, False)],
+                         ids=["the pool pays", "busy cores: alone is faster"])
+def test_pace_measures_both_ways_then_keeps_the_faster_and_measures_the_other_again_now_and_then(
+        pooled, alone, keeps):
+    """Would catch a pace that never measures one way, sticks to the slower, or never looks again
+    (a device whose load changes would keep the wrong way for the whole run)."""
+    pace, n = Pace(), Pace.SAMPLES
+    ways = paced(pace, Pace.RECHECK, pooled, alone)
+    assert ways[:2 * n] == [True] * n + [False] * n  # the pool first, then alone
+    assert set(ways[2 * n:]) == {keeps}
+    again = paced(pace, n + 5, pooled, alone)  # the slower way is measured again, then dropped again
+    assert again == [not keeps] * n + [keeps] * 5

@@ -12,12 +12,19 @@ computes its own:
 Turns 3 and 1 of the next mini-batch are one turn, unless a checkpoint is due: a checkpoint is
 taken only with no mini-batch in flight.  A share goes out as {"step", "index", "x", "y",
 "scale", "measure_cost", "weights", "settings"}: what a pool worker needs and nothing more.
+
+Whether the pool pays is measured as the run goes (:class:`Pace`): on a device whose cores are
+busy with other work, a step whose shares travel can take longer than the main worker computing
+them all, and then it does.  Either way the sums are the same, so the run is the same, bit for
+bit: only its speed depends on the choice.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import time
+from collections import deque
 
 import numpy as np
 
@@ -25,6 +32,37 @@ from pynn.nets.architectures import network_for
 from pynn.page.settings import check_settings
 from pynn.training.data_parallel import Replica, SplitSteps, share_gradient
 from pynn.training.trainer import Progress, Trainer
+
+
+class Pace:
+    """Which way the next step goes, by the step times measured so far: with its shares sent to
+    the pool, or computed here alone.  Each way is measured over SAMPLES steps first; then the
+    faster goes on, and every RECHECK steps the slower is measured again (the device's load
+    changes)."""
+
+    SAMPLES = 20
+    RECHECK = 500
+
+    def __init__(self) -> None:
+        self.times: dict[bool, deque[float]] = {True: deque(maxlen=self.SAMPLES), False: deque(maxlen=self.SAMPLES)}
+        self.steps = 0
+
+    def record(self, pooled: bool, seconds: float) -> None:
+        """A step's wall time, cut to step, and whether the pool computed its shares."""
+        self.times[pooled].append(seconds)
+        self.steps += 1
+        if self.steps % self.RECHECK == 0:
+            self.times[not self.faster()].clear()
+
+    def faster(self) -> bool:
+        return statistics.median(self.times[True]) <= statistics.median(self.times[False])
+
+    def send(self) -> bool:
+        """Whether the next step's shares go to the pool."""
+        for way in (True, False):
+            if len(self.times[way]) < self.SAMPLES:
+                return way
+        return self.faster()
 
 
 class SharedSteps:
@@ -37,6 +75,8 @@ class SharedSteps:
         self.own_done = False
         self.started = 0.0  # when the mini-batch in flight was cut
         self.given = 0  # shares the pool computed (the rest of its shares were lost, and computed here)
+        self.pace = Pace()
+        self.sent = self.answered = False  # whether the step in flight went to the pool, and the pool answered
 
     @property
     def in_flight(self) -> bool:
@@ -61,6 +101,7 @@ class SharedSteps:
         if gradient is not None:
             self.split.give(index, floats(gradient), cost)
             self.given += 1
+            self.answered = True
         return True
 
     def turn(self, checkpoint_due: bool) -> Progress | None:
@@ -72,7 +113,10 @@ class SharedSteps:
                 self.split.compute(0)
                 self.own_done = True
                 return None
-            progress = self.split.finish(time.perf_counter() - self.started)
+            seconds = time.perf_counter() - self.started
+            if self.answered or not self.sent:  # a step whose shares were all lost (the pool not up) says nothing
+                self.pace.record(self.sent, seconds)
+            progress = self.split.finish(seconds)
             if progress.epoch_done or (checkpoint_due and self.trainer.resumable):
                 return progress
         if not self.trainer.done:
@@ -83,6 +127,9 @@ class SharedSteps:
         self.started = time.perf_counter()
         self.step_id += 1
         shares = self.split.prepare()
+        if not self.pace.send():
+            shares = []  # the same cut, every share computed here
+        self.sent, self.answered = bool(shares), False
         self.own_done = False
         self.owed = {share["index"] for share in shares}
         self.out = [{**share, "step": self.step_id, "x": share["x"].tobytes(), "y": share["y"].tobytes(),
