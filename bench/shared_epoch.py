@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_bench.common import VIEWPORT, note, served_site  # noqa: E402
 from harness.app import by_id, open_app  # noqa: E402
 from harness.forms import fill_settings  # noqa: E402
+from harness.training import recording, start_recording  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 CONV = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
@@ -40,13 +41,20 @@ def one_epoch(browser, url: str, workers: int, train_size: int) -> dict:
         page = context.new_page()
         open_app(page, f"{url}#workers={workers}")
         fill_settings(page, CONV, train_size=train_size)
+        start_recording(page)
         started = time.perf_counter()
         by_id(page, "train").click()
         expect(by_id(page, "progress")).to_have_attribute("data-done", "true", timeout=1_800_000)
         wall = time.perf_counter() - started
         progress = page.evaluate(PROGRESS)
+        steps = int(progress["batchesPerEpoch"])
+        log = recording(page)
+        clicked = log[0]["t"]
+        first = next(e["t"] for e in log if e["batch"] not in (None, "0"))  # the first step reported
+        last = next(e["t"] for e in log if e["batch"] == str(steps))  # the last step: the test set's turn
         return {"wall": wall, "training": float(progress["elapsed"]), "pool_shares": int(progress["poolShares"]),
-                "steps": int(progress["batchesPerEpoch"]), "accuracy": by_id(page, "accuracy").inner_text()}
+                "steps": steps, "accuracy": by_id(page, "accuracy").inner_text(),
+                "before": (first - clicked) / 1000, "after": (log[-1]["t"] - last) / 1000}
     finally:
         context.close()
 
@@ -68,7 +76,8 @@ def main() -> None:
                 run = one_epoch(browser, url, n, args.train_size)
                 runs[n].append(run)
                 note(f"round {round_ + 1}, {n} worker(s): Start → done {run['wall']:.1f} s, training "
-                     f"{run['training']:.1f} s, pool shares {run['pool_shares']}/{run['steps']}, "
+                     f"{run['training']:.1f} s (first step after {run['before']:.1f} s, test set "
+                     f"{run['after']:.1f} s), pool shares {run['pool_shares']}/{run['steps']}, "
                      f"accuracy {run['accuracy']}")
     after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"\nload before: {load}\n      after:  {after}")

@@ -135,7 +135,7 @@ class TrainRun:
             started = time.perf_counter()
             due = self.since_checkpoint >= CHECKPOINT_SECONDS
             if self.shared is not None:
-                progress = self.shared.turn(due) or trainer.progress(False, None)
+                progress = self.shared.turn(due, seconds) or trainer.progress(False, None)
             else:
                 # a checkpoint is due: stop where it can be taken (the end of a block of augmented batches)
                 limit = (trainer.batches_to_resumable() or None) if due else None

@@ -104,24 +104,31 @@ class SharedSteps:
             self.answered = True
         return True
 
-    def turn(self, checkpoint_due: bool) -> Progress | None:
-        """One turn's part of the work (see the module's docstring); the progress once a step is
-        taken, else None."""
+    def turn(self, checkpoint_due: bool, seconds: float) -> Progress | None:
+        """About ``seconds`` of the work (see the module's docstring): steps whose shares stay
+        here go on one after another; a turn that cut shares for the pool ends, so that they
+        leave, and so does one whose own share is done while the pool's are not in.  The
+        progress once a step is taken, else None."""
+        deadline = time.perf_counter() + seconds
         progress = None
-        if self.in_flight:
-            if not self.own_done:
-                self.split.compute(0)
-                self.own_done = True
-                return None
-            seconds = time.perf_counter() - self.started
-            if self.answered or not self.sent:  # a step whose shares were all lost (the pool not up) says nothing
-                self.pace.record(self.sent, seconds)
-            progress = self.split.finish(seconds)
-            if progress.epoch_done or (checkpoint_due and self.trainer.resumable):
+        while True:
+            if self.in_flight:
+                if not self.own_done:
+                    self.split.compute(0)
+                    self.own_done = True
+                if self.owed:
+                    return progress
+                sent, answered, started = self.sent, self.answered, self.started
+                progress = self.split.finish(started)
+                if answered or not sent:  # a step whose shares were all lost (the pool not up) says nothing
+                    self.pace.record(sent, time.perf_counter() - started)
+                if progress.epoch_done or (checkpoint_due and self.trainer.resumable):
+                    return progress
+            if self.trainer.done:
                 return progress
-        if not self.trainer.done:
             self.cut()
-        return progress
+            if self.out or time.perf_counter() >= deadline:
+                return progress
 
     def cut(self) -> None:
         self.started = time.perf_counter()

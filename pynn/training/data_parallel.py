@@ -19,6 +19,8 @@ share, and the run would no longer be one worker's.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from pynn.nets import network3
@@ -140,9 +142,9 @@ class SplitSteps:
         if b > a:
             self.answers[index] = self.replica.gradient(x[a:b], y[a:b], self.trainer.eta / len(x), measure)
 
-    def finish(self, seconds: float = 0.0) -> Progress:
+    def finish(self, started: float | None = None) -> Progress:
         """Compute the shares not given, sum all in order 0 … n−1, take the step and count it;
-        ``seconds``: the wall time the step took, for the run's clock."""
+        ``started``: when the step began (time.perf_counter), for the run's clock."""
         if self.batch is None:
             raise RuntimeError("prepare a mini-batch first")
         x, _, bounds, measure = self.batch
@@ -166,4 +168,4 @@ class SplitSteps:
         self.replica.stepper(len(x)).update(trainer.eta, trainer.lmbda, len(trainer.data))
         self.batch, self.answers = None, {}
         trainer.count_batch(cost if measure else None, len(x))
-        return trainer.after_batches(seconds)
+        return trainer.after_batches(0.0 if started is None else time.perf_counter() - started)
