@@ -18,8 +18,9 @@ from playwright.sync_api import expect
 from pynn.files import modelfile
 
 RUN_TIMEOUT = 300_000  # ms, on a busy 2-core machine
+# 800 steps: long enough for the pool's worker to start and join on a busy machine
 SHARED = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "standard", "epochs": 1,
-          "minibatch_size": 10, "eta": 0.1, "lmbda": 0.5, "train_size": 3000, "seed": 5, "augment": "on"}
+          "minibatch_size": 10, "eta": 0.1, "lmbda": 0.5, "train_size": 8000, "seed": 5, "augment": "on"}
 STEPS = SHARED["train_size"] // SHARED["minibatch_size"]
 POOL_WORKERS = "() => window.pynnApp.workers.pool.workers.length"
 PROGRESS = "() => ({...document.querySelector('[data-testid=progress]').dataset})"
