@@ -179,8 +179,12 @@ def test_pace_measures_both_ways_then_keeps_the_faster_and_measures_the_other_ag
     """Would catch a pace that never measures one way, sticks to the slower, or never looks again
     (a device whose load changes would keep the wrong way for the whole run)."""
     pace, n = Pace(), Pace.SAMPLES
-    ways = paced(pace, Pace.RECHECK, pooled, alone)
+    ways = paced(pace, 4 * Pace.MAX_RECHECK, pooled, alone)
     assert ways[:2 * n] == [True] * n + [False] * n  # the pool first, then alone
-    assert set(ways[2 * n:]) == {keeps}
-    again = paced(pace, n + 5, pooled, alone)  # the slower way is measured again, then dropped again
-    assert again == [not keeps] * n + [keeps] * 5
+    assert ways[2 * n] == keeps
+    # Where the slower way is measured again: after RECHECK steps, then, as it keeps losing,
+    # twice as long each time, up to MAX_RECHECK; each time for SAMPLES steps only.
+    looks = [i for i in range(2 * n, len(ways)) if ways[i] != keeps and ways[i - 1] == keeps]
+    assert all(ways[i:i + n] == [not keeps] * n and ways[i + n] == keeps for i in looks[:-1])
+    assert [b - a for a, b in zip(looks, looks[1:])] == [500, 1000, 2000, 4000, 8000, 8000][:len(looks) - 1]
+    assert looks[0] == Pace.RECHECK and sum(way != keeps for way in ways[2 * n:]) == n * len(looks)

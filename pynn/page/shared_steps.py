@@ -37,22 +37,32 @@ from pynn.training.trainer import Progress, Trainer
 class Pace:
     """Which way the next step goes, by the step times measured so far: with its shares sent to
     the pool, or computed here alone.  Each way is measured over SAMPLES steps first; then the
-    faster goes on, and every RECHECK steps the slower is measured again (the device's load
-    changes)."""
+    faster goes on, and after RECHECK steps the slower is measured again (the device's load
+    changes).  Each time the same way loses again, the wait before the next look doubles, up to
+    MAX_RECHECK: on a device where the pool never pays, looking costs next to nothing."""
 
     SAMPLES = 20
     RECHECK = 500
+    MAX_RECHECK = 8000
 
     def __init__(self) -> None:
         self.times: dict[bool, deque[float]] = {True: deque(maxlen=self.SAMPLES), False: deque(maxlen=self.SAMPLES)}
         self.steps = 0
+        self.interval = self.RECHECK
+        self.next_check = self.RECHECK
+        self.loser: bool | None = None
 
     def record(self, pooled: bool, seconds: float) -> None:
         """A step's wall time, cut to step, and whether the pool computed its shares."""
         self.times[pooled].append(seconds)
         self.steps += 1
-        if self.steps % self.RECHECK == 0:
-            self.times[not self.faster()].clear()
+        if self.steps >= self.next_check:
+            loser = not self.faster()
+            if loser == self.loser:
+                self.interval = min(2 * self.interval, self.MAX_RECHECK)
+            self.loser = loser
+            self.times[loser].clear()
+            self.next_check = self.steps + self.interval
 
     def faster(self) -> bool:
         return statistics.median(self.times[True]) <= statistics.median(self.times[False])
@@ -133,9 +143,7 @@ class SharedSteps:
     def cut(self) -> None:
         self.started = time.perf_counter()
         self.step_id += 1
-        shares = self.split.prepare()
-        if not self.pace.send():
-            shares = []  # the same cut, every share computed here
+        shares = self.split.prepare(for_pool=self.pace.send())  # else the same cut, every share computed here
         self.sent, self.answered = bool(shares), False
         self.own_done = False
         self.owed = {share["index"] for share in shares}

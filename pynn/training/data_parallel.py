@@ -115,13 +115,16 @@ class SplitSteps:
     def prepared(self) -> bool:
         return self.batch is not None
 
-    def prepare(self) -> list[dict]:
+    def prepare(self, for_pool: bool = True) -> list[dict]:
         """Cut the next mini-batch; the shares for the pool (1 … n−1, non-empty ones), each
-        {"index", "x", "y", "scale", "measure_cost"} with the current weights under "weights"."""
+        {"index", "x", "y", "scale", "measure_cost"} with the current weights under "weights"
+        (none if not ``for_pool``: all are to be computed here)."""
         x, _, y = self.trainer.current_batch()
         bounds = share_bounds(len(x), self.shares)
         measure = self.trainer.measures_cost()
         self.batch, self.answers = (x, y, bounds, measure), {}
+        if not for_pool:
+            return []
         scale = self.trainer.eta / len(x)
         weights = flat_params(self.replica.network)
         return [{"index": k, "x": x[a:b], "y": y[a:b], "scale": scale, "measure_cost": measure, "weights": weights}
