@@ -188,3 +188,12 @@ def test_pace_measures_both_ways_then_keeps_the_faster_and_measures_the_other_ag
     assert all(ways[i:i + n] == [not keeps] * n and ways[i + n] == keeps for i in looks[:-1])
     assert [b - a for a, b in zip(looks, looks[1:])] == [500, 1000, 2000, 4000, 8000, 8000][:len(looks) - 1]
     assert looks[0] == Pace.RECHECK and sum(way != keeps for way in ways[2 * n:]) == n * len(looks)
+
+
+def test_pace_never_compares_a_way_it_has_no_times_for():
+    """A pool whose every share is lost is never timed (its steps say nothing): the look due
+    after RECHECK steps waits, instead of failing the run (it did: "no median for empty data")."""
+    pace = Pace()
+    for _ in range(2 * Pace.RECHECK):
+        pace.record(False, 0.006)
+    assert pace.send() is True  # the pool is still to be measured

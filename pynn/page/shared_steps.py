@@ -56,7 +56,7 @@ class Pace:
         """A step's wall time, cut to step, and whether the pool computed its shares."""
         self.times[pooled].append(seconds)
         self.steps += 1
-        if self.steps >= self.next_check:
+        if self.steps >= self.next_check and all(self.times.values()):  # both measured (a lost pool is not)
             loser = not self.faster()
             if loser == self.loser:
                 self.interval = min(2 * self.interval, self.MAX_RECHECK)
