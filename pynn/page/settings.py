@@ -78,8 +78,9 @@ FIELDS = (
 # worker's heap with the test set and its share, and the runtime around it (bench/pool.py
 # measures it). Like the training settings, it lives in the URL hash, so a link or a bench pins it.
 WORKERS = Field("workers", "Workers", "choice", "auto", choices=("auto", "1", "2", "3", "4", "6", "8"),
-                help="auto: one per core, as memory allows; an evaluation, a conv net's computing ahead and each "
-                     "step of a conv net's training split across them (an MLP trains on one)")
+                help="auto: one per core, as memory allows; an evaluation and a conv net's computing ahead split "
+                     "across them; a number also splits each step of a conv net's training (measured slower on 2 "
+                     "cores, so auto trains on one)")
 WORKER_MIB = 160
 
 

@@ -1,8 +1,9 @@
-"""A conv net's training shared with the pool (issue 16: data-parallel steps, web/worker/shares.js,
-pynn.page.shared_steps), seen from the page: on two workers it is pynn's native one-worker run to
-1e-9, the page says where it ran, a second run repeats the first bit for bit even when the pool's
-worker is killed mid-run (its shares fall to the main worker, with the same bits), and Stop ends
-a shared run with the page usable."""
+"""A conv net's training shared with the pool when "workers" is pinned (issue 16: data-parallel
+steps, web/worker/shares.js, pynn.page.shared_steps), seen from the page: on two workers it is
+pynn's native one-worker run to 1e-9, the page says where it ran, a second run repeats the first
+bit for bit even when the pool's worker is killed mid-run (its shares fall to the main worker,
+with the same bits), Stop ends a shared run with the page usable, and on "auto" a run trains on
+one worker."""
 
 from __future__ import annotations
 
@@ -78,4 +79,15 @@ def test_stop_ends_a_shared_run_and_the_page_goes_on(app):
     clear_pad(page)
     draw(page, STROKES[7])
     assert len(wait_prediction(page).probabilities) == 10  # the page still reads a drawing
+    app.monitor.assert_clean()
+
+
+def test_on_auto_a_conv_net_trains_on_one_worker(app):
+    """Sharing measured slower on this 2-core machine (bench/shared_epoch.py), so "auto" keeps
+    training on the main worker: would catch the pool's size offered to every run."""
+    page = app.page
+    assert by_id(page, "workers").input_value() == "auto"
+    final = train(page, SHARED, train_size=1000, timeout=RUN_TIMEOUT)
+    assert final["poolShares"] == "0" and "on one worker" in page.locator("#train-message").inner_text()
+    assert page.evaluate(POOL_WORKERS) == 0
     app.monitor.assert_clean()

@@ -77,9 +77,11 @@ export class Workers extends EventTarget {
     }
     // An evaluation splits across the pool when it has more than the main worker.
     const splits = kind === JOB.evaluate && this.pool.size > 1;
-    // A training run is offered the pool's size; Python takes it for a conv net (an MLP's steps
-    // are too short to share), and says so when the run starts.
-    const jobArgs = kind === JOB.train ? { ...args, workers: this.pool.size } : args;
+    // A training run shares its steps only with a pool the person pinned ("workers" a number):
+    // on "auto" it trains on one worker, since here (2 cores) sharing measured slower
+    // (bench/shared_epoch.py, README). Python takes the count for a conv net only (an MLP's steps
+    // are too short to share), and says when the run starts.
+    const jobArgs = kind === JOB.train ? { ...args, workers: this.pool.choice === "auto" ? 1 : this.pool.size } : args;
     let sharing = null;
     const handle = splits ? this.pool.evaluate(args.name, { onProgress }) : this.main.job(kind, jobArgs, {
       onProgress: (report) => {
