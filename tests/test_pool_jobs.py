@@ -17,7 +17,7 @@ from pynn import Network
 from pynn.files import modelfile
 from pynn.nets.architectures import network_for
 from pynn.page.browser import Session
-from pynn.page.report import share_rows
+from pynn.page.report import share_rows, spanned_rows
 
 CONV = {"architecture": "conv", "hidden": [20], "cost": "quadratic", "init": "standard", "epochs": 1,
         "minibatch_size": 10, "eta": 0.1, "lmbda": 0.0, "train_size": 300, "seed": 1, "augment": "off"}
@@ -55,6 +55,46 @@ def test_a_pool_reports_exactly_what_one_worker_does(make, parts):
     alone.pop("seconds"), merged.pop("seconds")
     assert merged == alone
     assert alone["mistakes_total"] > 0  # an untrained net errs: the mistakes' order is compared too
+
+
+def test_uneven_shares_of_whole_parts_report_exactly_what_one_worker_does():
+    """The pool's shares shrink as the work runs out (web/page/pool.js Shares): runs of parts of
+    uneven spans, in any order of hand-out, merged by their spans.  Catches a share's rows taken
+    from its first part only, a merge that places uneven shares as if they were even, and
+    conv outputs kept at the wrong rows."""
+    model_bytes = modelfile.to_npz(network_for(CONV))
+    one = worker(model_bytes, test_size=750)
+    alone = run(one, "evaluate", name="pretrained")[1]["report"]
+    plan = [(0, 3), (3, 2), (5, 1), (6, 2)]  # parts (first, span) of 8: 8 blocks of 100, the last short
+    assert spanned_rows(750, [span for _, span in plan]) == [(0, 300), (300, 500), (500, 600), (600, 750)]
+    pool = [worker(model_bytes, test_size=750) for _ in plan]
+    shares = [run(each, "evaluate_share", name="pretrained", part=part, span=span, parts=8)[1]
+              for each, (part, span) in zip(pool, plan)]
+    assert [s["span"] for s in shares] == [3, 2, 1, 2] and len(shares[0]["share"]) == 300 * 10 * 8
+    main = pool[0]
+    merged = main.evaluation_report("pretrained", [s["share"] for s in shares], 1.0, [s["features"] for s in shares],
+                                    spans=[s["span"] for s in shares])
+    alone.pop("seconds"), merged.pop("seconds")
+    assert merged == alone
+    kept = main.features.of(main.models["pretrained"])
+    assert kept.missing(main.test_data, 750) == []
+    own = one.features.of(one.models["pretrained"]).kept_rows(one.test_data, 0, 750)
+    np.testing.assert_array_equal(kept.kept_rows(main.test_data, 0, 750), own)
+
+
+def test_spans_that_do_not_fit_are_refused():
+    session = worker(modelfile.to_npz(Network([784, 12, 10], seed=0)))
+    with pytest.raises(ValueError, match="spans at most 2 of 4 parts, not 3"):
+        session.start_job("evaluate_share", name="pretrained", part=2, span=3, parts=4)
+    with pytest.raises(ValueError, match="span must be ≥ 1"):
+        session.start_job("evaluate_share", name="pretrained", part=0, span=0, parts=4)
+    good = [run(session, "evaluate_share", name="pretrained", part=k, span=1, parts=2)[1]["share"] for k in range(2)]
+    with pytest.raises(ValueError, match="at least 1"):
+        session.evaluation_report("pretrained", good, 1.0, spans=[2, 0])
+    with pytest.raises(ValueError, match="2 shares came for 1 spans"):
+        session.evaluation_report("pretrained", good, 1.0, spans=[2])
+    with pytest.raises(ValueError, match="rows 0..250 is not 250 finite rows"):  # a span that says too much
+        session.evaluation_report("pretrained", good[:1], 1.0, spans=[1])
 
 
 def test_a_share_reports_progress_over_its_own_rows_and_stops():

@@ -226,12 +226,13 @@ class Session(TeachingSession):
                 # its weights change under the evaluation (and the kept conv outputs would not be its own)
                 raise RuntimeError("this model is being trained: evaluate it when the run ends, or press Stop")
 
-    def evaluation_report(self, name: str, shares: list[bytes], seconds: float, features: list | None = None) -> dict:
+    def evaluation_report(self, name: str, shares: list[bytes], seconds: float, features: list | None = None,
+                          spans: list[int] | None = None) -> dict:
         """The report of an evaluation the pool's workers did in shares (pynn.page.pool_jobs): the
         same, count for count, as the "evaluate" job's; their conv outputs are kept here."""
         from pynn.page.pool_jobs import merged_report
 
-        return merged_report(self, name, shares, seconds, features)
+        return merged_report(self, name, shares, seconds, features, spans=spans)
 
     def missing_features(self, name: str, parts: int) -> list[int]:
         """The shares of the test set whose conv outputs are still to compute (pynn.page.pool_jobs)."""

@@ -41,29 +41,37 @@ class EvaluateJob:
 
 
 class EvaluateShareJob(EvaluateJob):
-    """Share ``part`` of ``parts`` of model ``name``'s evaluation on the MNIST test set: the
-    evaluate job's turns and Stop, over its rows only."""
+    """Parts ``part`` to ``part + span - 1`` of ``parts`` of model ``name``'s evaluation on the
+    MNIST test set (pynn.page.report.share_rows): the evaluate job's turns and Stop, over their
+    rows only."""
 
     kind = "evaluate_share"
 
-    def __init__(self, bench: Bench, name: str, part: int, parts: int, with_features: bool = True) -> None:
+    def __init__(self, bench: Bench, name: str, part: int, parts: int, with_features: bool = True,
+                 span: int = 1) -> None:
         super().__init__(bench, name)
         self.parts = check_count("parts", parts, 1)
         # The main worker's own share keeps its conv outputs where they are: nothing to hand over.
         self.part, self.with_features = check_part(part, self.parts), bool(with_features)
+        self.span = check_count("span", span, 1)
+        if self.part + self.span > self.parts:
+            raise ValueError(f"a share from part {part} spans at most {self.parts - self.part} of {parts} parts, "
+                             f"not {span}")
 
     def begin(self) -> EvaluateRun:
         data = self.bench.test_set()
-        start, stop = rows = share_rows(len(data), self.parts)[self.part]
+        fine = share_rows(len(data), self.parts)
+        start, stop = rows = fine[self.part][0], fine[self.part + self.span - 1][1]
         evaluation = Evaluation(self.bench.models[self.name], data, cache=self.bench.features, rows=rows)
 
         def share() -> dict:
             features = evaluation.features.kept_rows(data, start, stop) if self.with_features else None
-            return {"stopped": False, "part": self.part, "share": evaluation.share(),
+            return {"stopped": False, "part": self.part, "span": self.span, "share": evaluation.share(),
                     "features": None if features is None else features.tobytes(), "seconds": evaluation.elapsed}
 
-        return EvaluateRun(evaluation, {"name": self.name, "part": self.part, **evaluation.progress()}, share,
-                           self.stopped_early)
+        # test_size: the whole evaluation's rows, for the pool's progress over all its shares
+        return EvaluateRun(evaluation, {"name": self.name, "part": self.part, "test_size": len(data),
+                                        **evaluation.progress()}, share, self.stopped_early)
 
     def stopped_early(self) -> dict:
         return {"stopped": True, "share": None}

@@ -17,7 +17,7 @@ import numpy as np
 
 from pynn.checks import check_count
 from pynn.page.features import conv_depth, layers_key
-from pynn.page.report import Evaluation, share_rows
+from pynn.page.report import Evaluation, share_rows, spanned_rows
 
 
 def missing_parts(bench, name: str, parts: int) -> list[int]:
@@ -64,8 +64,9 @@ def keep_features(bench, name: str, start: int, features: bytes, key: str) -> di
 
 
 def merged_report(bench, name: str, shares: list[bytes], seconds: float, features: list | None = None,
-                  max_mistakes: int = 100) -> dict:
-    """The evaluation report of model ``name`` from every share of it, in order of part.  A
+                  max_mistakes: int = 100, spans: list[int] | None = None) -> dict:
+    """The evaluation report of model ``name`` from every share of it, in order of part (share k
+    spanning ``spans[k]`` parts, pynn.page.report.spanned_rows; one each by default).  A
     conv net's conv outputs that the shares' workers computed (``features``, bytes or None for
     each share) are kept as the main worker's own, so what reads them next (a fine-tune, an
     evaluation) need not compute them again."""
@@ -75,10 +76,11 @@ def merged_report(bench, name: str, shares: list[bytes], seconds: float, feature
         raise RuntimeError("the MNIST test set is not loaded yet")
     check_count("shares", len(shares), 1)
     model, data = bench.models[name], bench.test_data
-    evaluation = Evaluation.merged(model, data, shares, seconds)
+    evaluation = Evaluation.merged(model, data, shares, seconds, spans)
     report = evaluation.result(max_mistakes)
     kept = bench.features.of(model)
-    for (start, stop), share in zip(share_rows(len(data), len(shares)), features or []):
+    rows = share_rows(len(data), len(shares)) if spans is None else spanned_rows(len(data), spans)
+    for (start, stop), share in zip(rows, features or []):
         if share is not None and stop > start:
             rows = np.frombuffer(bytes(share), dtype=np.float64)
             kept.keep_rows(data, start, rows.reshape(stop - start, -1))

@@ -49,6 +49,17 @@ def share_rows(total: int, parts: int, block: int = BLOCK) -> list[tuple[int, in
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+def spanned_rows(total: int, spans: list[int], block: int = BLOCK) -> list[tuple[int, int]]:
+    """Consecutive shares of ``total`` rows of uneven sizes: share k is the next ``spans[k]`` of
+    ``share_rows(total, sum(spans))``, so its bounds fall on whole blocks too (the pool hands out
+    shares that shrink as the work runs out: web/page/pool.js)."""
+    if not spans or any(isinstance(span, bool) or not isinstance(span, int) or span < 1 for span in spans):
+        raise ValueError(f"each share spans a whole number of parts, at least 1; got {spans!r}")
+    fine = share_rows(total, sum(spans), block)
+    ends = np.cumsum(spans)
+    return [(fine[end - span][0], fine[end - 1][1]) for span, end in zip(spans, ends.tolist())]
+
+
 class Evaluation:
     """The model's predictions on ``data`` (or on its ``rows``, one share of the work), gathered
     a block at a time."""
@@ -115,12 +126,15 @@ class Evaluation:
         return self.probabilities[start:stop].tobytes()
 
     @classmethod
-    def merged(cls, model: Model, data: Dataset, shares: list[bytes], seconds: float) -> Evaluation:
+    def merged(cls, model: Model, data: Dataset, shares: list[bytes], seconds: float,
+               spans: list[int] | None = None) -> Evaluation:
         """A finished evaluation of all of ``data`` from the shares of it that workers computed
-        (``share_rows(len(data), len(shares))``, in that order); ``result()`` then reports
-        exactly what one evaluation would."""
+        (``spanned_rows(len(data), spans)``, in that order; by default ``share_rows(len(data),
+        len(shares))``); ``result()`` then reports exactly what one evaluation would."""
         whole = cls(model, data)
-        rows = share_rows(len(data), len(shares))
+        rows = share_rows(len(data), len(shares)) if spans is None else spanned_rows(len(data), spans)
+        if len(rows) != len(shares):
+            raise ValueError(f"{len(shares)} shares came for {len(rows)} spans")
         for (start, stop), share in zip(rows, shares):
             values = np.frombuffer(bytes(share), dtype=np.float64)
             if values.size != (stop - start) * model.n_out or not np.all(np.isfinite(values)):

@@ -166,6 +166,30 @@ def test_auto_uses_every_core_within_the_memory_share(app):
     assert sizes == [2, 8, 1, 4, 4]
 
 
+def test_an_evaluations_shares_cover_every_part_once_and_shrink_to_one(app):
+    """pool.js's Shares, the hand-out of a split evaluation: taken from both ends, one put back
+    on the way (its worker died). Catches a hand-out that skips or repeats a part, loses a share
+    put back, or whose shares do not shrink (a worker then waits long for the last one)."""
+    taken = app.page.evaluate("""async () => {
+      const { Shares } = await import('./page/pool.js');
+      const plan = new Shares(100, 2);
+      const taken = [];
+      while (plan.left) {
+        const share = plan.take(taken.length % 3 !== 0);
+        if (taken.length === 3 && !taken.some((each) => each.back)) plan.putBack({ ...share, back: true });
+        else taken.push(share);
+      }
+      return taken;
+    }""")
+    parts = sorted(part for share in taken for part in range(share["part"], share["part"] + share["span"]))
+    assert parts == list(range(100))
+    assert any(share.get("back") for share in taken)  # the share put back went out again, whole
+    spans = [share["span"] for share in taken if not share.get("back")]
+    assert spans[0] == 25 and spans[-3:] == [1, 1, 1]  # a quarter of 100 first, one part at the end
+    assert all(later <= earlier for earlier, later in zip(spans, spans[1:]))
+    assert len(taken) <= 20  # fewer messages than one share a part
+
+
 # Clicks Stop at the evaluation's first progress (the panel's bar changing), in the same task:
 # the job is under way then, and many turns from its end.
 STOP_AT_FIRST_PROGRESS = """() => new Promise((resolve) => {

@@ -20,7 +20,7 @@ import { Helper, Idle, ModelVersions } from "./helpers.js";
 import { JOB, ROLE, WORKER } from "../shared/protocol.js";
 
 const IDLE_MS = 60_000;
-const SHARES_PER_WORKER = 8;
+const SHARES_PER_WORKER = 8; // computing ahead: the test set in this many equal shares a worker
 const FIELD = CONFIG.workers;
 const MAX = Math.max(...FIELD.choices.filter((choice) => choice !== "auto").map(Number));
 
@@ -33,6 +33,47 @@ export function poolSize(choice, { cores = navigator.hardwareConcurrency || 1, d
 }
 
 const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+// An evaluation's shares are runs of these parts of the test set (pynn.page.report.share_rows):
+// its blocks, 100 images each, for MNIST's 10,000.
+const EVALUATION_PARTS = 100;
+// A share is what is left over SHRINK times the workers (guided self-scheduling): large ones
+// first (few messages), one part (a block, ~0.13 s) at the end, so that no worker waits long
+// for the last one. Measured side by side against 8 equal shares a worker: bench/pool_scaling.py.
+const SHRINK = 2;
+
+/** The hand-out of `parts` parts among `workers` workers, as runs of parts {part, span}: from the
+ * front or from the back, each what is left over SHRINK × workers (one at least); a share put
+ * back (its worker failed) goes out again whole, before the rest. */
+export class Shares {
+  #first = 0; // the parts not handed out yet: #first to #end - 1
+  #end;
+  #back = [];
+
+  constructor(parts, workers) {
+    Object.assign(this, { workers });
+    this.#end = parts;
+  }
+
+  get left() {
+    return this.#back.length > 0 || this.#first < this.#end;
+  }
+
+  take(front) {
+    if (this.#back.length) return this.#back.shift();
+    const span = Math.max(1, Math.ceil((this.#end - this.#first) / (SHRINK * this.workers)));
+    if (front) {
+      this.#first += span;
+      return { part: this.#first - span, span };
+    }
+    this.#end -= span;
+    return { part: this.#end, span };
+  }
+
+  putBack(share) {
+    this.#back.push(share);
+  }
+}
 
 export class Pool {
   #url;
@@ -131,11 +172,12 @@ export class Pool {
     } };
   }
 
-  // The test set goes in SHARES_PER_WORKER shares a worker, handed out as workers come free: the
-  // main worker begins at once and the pool's join as they start, so the start-up of the pool
-  // is not waited for, and a slower worker takes fewer shares. The main worker takes them from
-  // the front and the pool's from the back: a second evaluation of the same model then hands
-  // each worker mostly the shares whose conv outputs it keeps from the first.
+  // The test set goes in shares handed out as workers come free (Shares: they shrink as the work
+  // runs out, so that the workers end together): the main worker begins at once and the pool's
+  // join as they start, so the start-up of the pool is not waited for, and a slower worker takes
+  // less. The main worker takes them from the front and the pool's from the back: a second
+  // evaluation of the same model then hands each worker mostly the shares whose conv outputs it
+  // keeps from the first.
   async #evaluate(name, workers, state, onProgress) {
     // A conv net whose conv outputs the main worker keeps, every one (after an evaluation, or
     // computing ahead), leaves only its small top layers to compute: under a second, less than
@@ -149,29 +191,26 @@ export class Pool {
     const started = performance.now();
     const since = () => performance.now() - started;
     const times = { workers, joinedMs: [], shares: [], mergeMs: null, totalMs: null };
-    const parts = workers * SHARES_PER_WORKER;
-    const waiting = [...Array(parts).keys()];
-    const shares = new Array(parts);
-    const evaluated = new Array(parts).fill(0);
-    const known = new Map(); // part → its rows, once begun
-    const report = () => {
-      const total = Math.round((sum([...known.values()]) / known.size) * parts);
-      onProgress?.({ progress: { evaluated: sum(evaluated), total } });
-    };
-    const share = async (bridge, part) => {
-      const handle = bridge.job(JOB.evaluateShare, { name, part, parts, with_features: bridge !== this.main }, {
+    const plan = new Shares(EVALUATION_PARTS, workers);
+    const done = new Map(); // first part → the share's result
+    const evaluated = new Map(); // first part → its rows evaluated so far
+    let total = null; // the test set's rows, once a share has begun
+    const share = async (bridge, { part, span }) => {
+      const handle = bridge.job(JOB.evaluateShare, { name, part, span, parts: EVALUATION_PARTS,
+                                                     with_features: bridge !== this.main }, {
         onProgress: ({ started: begun, progress }) => {
-          const record = progress ?? begun;
-          evaluated[part] = record.evaluated;
-          known.set(part, record.total);
-          report();
+          total = begun?.test_size ?? total;
+          evaluated.set(part, (progress ?? begun).evaluated);
+          if (total !== null) onProgress?.({ progress: { evaluated: sum([...evaluated.values()]), total } });
         },
       });
       state.handles.add(handle);
       const sent = since();
       try {
-        shares[part] = await handle.result;
-        times.shares.push({ part, main: bridge === this.main, ms: since() - sent, pythonMs: shares[part].seconds * 1000 });
+        const result = await handle.result;
+        done.set(part, result);
+        times.shares.push({ part, span, main: bridge === this.main, at: sent, ms: since() - sent,
+                            pythonMs: result.seconds * 1000 });
       } finally {
         state.handles.delete(handle);
       }
@@ -180,13 +219,14 @@ export class Pool {
     // puts its share back and leaves, and the others (the main worker at least) take it.
     const take = async (helper = null) => {
       const front = helper === null;
-      while (waiting.length && !state.stopped) {
-        const part = front ? waiting.shift() : waiting.pop();
+      while (plan.left && !state.stopped) {
+        const next = plan.take(front);
         try {
-          await share(front ? this.main : helper.bridge, part);
+          await share(front ? this.main : helper.bridge, next);
         } catch (error) {
           if (front || state.stopped) throw error;
-          waiting.push(part);
+          evaluated.delete(next.part);
+          plan.putBack(next);
           this.#forget(helper);
           return;
         }
@@ -210,15 +250,17 @@ export class Pool {
       state.handles.forEach((handle) => handle.stop());
       throw error;
     }
-    if (state.stopped || shares.some((each) => !each || each.stopped)) return { stopped: true, report: null };
+    const results = [...done.keys()].sort((a, b) => a - b).map((part) => done.get(part));
+    if (state.stopped || results.some((each) => each.stopped)) return { stopped: true, report: null };
     const seconds = (performance.now() - started) / 1000;
-    const bytes = shares.map((each) => each.share);
+    const bytes = results.map((each) => each.share);
     // A conv net's conv outputs come along from the pool's workers, so the main worker keeps
     // them as its own (a fine-tune next reads them); its own shares send none: it has them.
-    const features = shares.map((each) => each.features ?? null);
+    const features = results.map((each) => each.features ?? null);
     const transfer = [...bytes, ...features.filter(Boolean)].map((each) => each.buffer);
     const merging = since();
-    const merged = await this.main.call("evaluation_report", { name, shares: bytes, seconds, features }, { transfer });
+    const merged = await this.main.call("evaluation_report", { name, shares: bytes, seconds, features,
+                                                               spans: results.map((each) => each.span) }, { transfer });
     this.lastSplit = { ...times, mergeMs: since() - merging, totalMs: since() };
     return { stopped: false, report: merged, workers };
   }
