@@ -58,7 +58,7 @@ def test_a_pool_reports_exactly_what_one_worker_does(make, parts):
 
 
 def test_uneven_shares_of_whole_parts_report_exactly_what_one_worker_does():
-    """The pool's shares shrink as the work runs out (web/page/pool.js Shares): runs of parts of
+    """The pool's shares shrink as the work runs out (web/page/handout.js Shares): runs of parts of
     uneven spans, in any order of hand-out, merged by their spans.  Catches a share's rows taken
     from its first part only, a merge that places uneven shares as if they were even, and
     conv outputs kept at the wrong rows."""

@@ -82,6 +82,6 @@ def merged_report(bench, name: str, shares: list[bytes], seconds: float, feature
     rows = share_rows(len(data), len(shares)) if spans is None else spanned_rows(len(data), spans)
     for (start, stop), share in zip(rows, features or []):
         if share is not None and stop > start:
-            rows = np.frombuffer(bytes(share), dtype=np.float64)
-            kept.keep_rows(data, start, rows.reshape(stop - start, -1))
+            outputs = np.frombuffer(bytes(share), dtype=np.float64)
+            kept.keep_rows(data, start, outputs.reshape(stop - start, -1))
     return report

@@ -14,7 +14,7 @@ import { FineTunePanel } from "./finetune.js";
 import { LatestModel } from "./latest.js";
 import { ModelPanel } from "./models.js";
 import { enableOffline, keepsOwnVersion, pageVersion } from "./offline.js";
-import { bindWorkersSetting } from "./pool.js";
+import { bindWorkersSetting } from "./pool_size.js";
 import { Predictor } from "./predict.js";
 import { CONFIG } from "./config.js";
 import { MODEL, STAGE, checkModelNames } from "../shared/protocol.js";

@@ -13,67 +13,18 @@
 // A conv net's training run shares each step with the pool's workers (shareSteps): each computes
 // part of every mini-batch's gradient, and the main worker sums the parts in a fixed order.
 //
-// Its size is the "workers" setting (pynn.page.settings.WORKERS): "auto" is one worker per core, as
-// many as a share of the device's memory holds; a number pins it. It lives in the URL hash.
+// Its size is the "workers" setting (pool_size.js).
 import { CONFIG } from "./config.js";
 import { Helper, Idle, ModelVersions } from "./helpers.js";
+import { EVALUATION_PARTS, Shares } from "./handout.js";
+import { poolSize } from "./pool_size.js";
 import { JOB, ROLE, WORKER } from "../shared/protocol.js";
 
 const IDLE_MS = 60_000;
 const SHARES_PER_WORKER = 8; // computing ahead: the test set in this many equal shares a worker
 const FIELD = CONFIG.workers;
-const MAX = Math.max(...FIELD.choices.filter((choice) => choice !== "auto").map(Number));
-
-/** How many workers, the main one included, `choice` ("auto" or a count) means here. */
-export function poolSize(choice, { cores = navigator.hardwareConcurrency || 1, deviceGB = navigator.deviceMemory } = {}) {
-  if (choice !== "auto") return Number(choice);
-  const byMemory = deviceGB === undefined ? cores
-    : Math.floor((deviceGB * 1024 * CONFIG.pool_memory_share) / CONFIG.worker_mib);
-  return Math.max(1, Math.min(cores, byMemory, MAX));
-}
 
 const sum = (values) => values.reduce((a, b) => a + b, 0);
-
-// An evaluation's shares are runs of these parts of the test set (pynn.page.report.share_rows):
-// its blocks, 100 images each, for MNIST's 10,000.
-const EVALUATION_PARTS = 100;
-// A share is what is left over SHRINK times the workers (guided self-scheduling): large ones
-// first (few messages), one part (a block, ~0.13 s) at the end, so that no worker waits long
-// for the last one. Measured side by side against 8 equal shares a worker: bench/pool_scaling.py.
-const SHRINK = 2;
-
-/** The hand-out of `parts` parts among `workers` workers, as runs of parts {part, span}: from the
- * front or from the back, each what is left over SHRINK × workers (one at least); a share put
- * back (its worker failed) goes out again whole, before the rest. */
-export class Shares {
-  #first = 0; // the parts not handed out yet: #first to #end - 1
-  #end;
-  #back = [];
-
-  constructor(parts, workers) {
-    Object.assign(this, { workers });
-    this.#end = parts;
-  }
-
-  get left() {
-    return this.#back.length > 0 || this.#first < this.#end;
-  }
-
-  take(front) {
-    if (this.#back.length) return this.#back.shift();
-    const span = Math.max(1, Math.ceil((this.#end - this.#first) / (SHRINK * this.workers)));
-    if (front) {
-      this.#first += span;
-      return { part: this.#first - span, span };
-    }
-    this.#end -= span;
-    return { part: this.#end, span };
-  }
-
-  putBack(share) {
-    this.#back.push(share);
-  }
-}
 
 export class Pool {
   #url;
@@ -324,32 +275,4 @@ export class Pool {
     for (const helper of this.#helpers) helper.terminate();
     this.#helpers = [];
   }
-}
-
-/** The "workers" select: filled from the setting, read from and written to the URL hash. A
- * value the hash gives that is not a choice is said at the field, and "auto" is used. */
-export function bindWorkersSetting(select, message, pool) {
-  select.replaceChildren(...FIELD.choices.map((choice) => new Option(choice, choice)));
-  const read = () => {
-    const wanted = new URLSearchParams(location.hash.slice(1)).get(FIELD.name);
-    const known = wanted === null || FIELD.choices.includes(wanted);
-    pool.choice = known && wanted !== null ? wanted : FIELD.default;
-    select.value = pool.choice;
-    message.textContent = known ? "" : `${FIELD.label}: “${wanted}” is not one of ${FIELD.choices.join(", ")}; `
-      + `using ${FIELD.default}.`;
-    describe();
-  };
-  const describe = () => {
-    select.title = `${FIELD.help} (here: ${pool.size} worker${pool.size > 1 ? "s" : ""})`;
-  };
-  select.addEventListener("change", () => {
-    pool.choice = select.value;
-    message.textContent = "";
-    const params = new URLSearchParams(location.hash.slice(1));
-    params.set(FIELD.name, select.value);
-    history.replaceState(history.state, "", `#${params.toString().replaceAll("%2C", ",")}`);
-    describe();
-  });
-  addEventListener("hashchange", read);
-  read();
 }
