@@ -157,7 +157,7 @@ def test_a_bad_workers_value_in_the_hash_is_said_and_auto_used(app, value):
 
 def test_auto_uses_every_core_within_the_memory_share(app):
     sizes = app.page.evaluate("""async () => {
-      const { poolSize } = await import('./page/pool.js');
+      const { poolSize } = await import('./page/pool_size.js');
       return [poolSize('auto', { cores: 2, deviceGB: 8 }), poolSize('auto', { cores: 16, deviceGB: 8 }),
               poolSize('auto', { cores: 8, deviceGB: 1 }), poolSize('auto', { cores: 4, deviceGB: undefined }),
               poolSize('4', { cores: 2, deviceGB: 1 })];
@@ -167,11 +167,11 @@ def test_auto_uses_every_core_within_the_memory_share(app):
 
 
 def test_an_evaluations_shares_cover_every_part_once_and_shrink_to_one(app):
-    """pool.js's Shares, the hand-out of a split evaluation: taken from both ends, one put back
+    """handout.js's Shares, the hand-out of a split evaluation: taken from both ends, one put back
     on the way (its worker died). Catches a hand-out that skips or repeats a part, loses a share
     put back, or whose shares do not shrink (a worker then waits long for the last one)."""
     taken = app.page.evaluate("""async () => {
-      const { Shares } = await import('./page/pool.js');
+      const { Shares } = await import('./page/handout.js');
       const plan = new Shares(100, 2);
       const taken = [];
       while (plan.left) {
