@@ -176,7 +176,7 @@ def test_an_evaluations_shares_cover_every_part_once_and_shrink_to_one(app):
       const taken = [];
       while (plan.left) {
         const share = plan.take(taken.length % 3 !== 0);
-        if (taken.length === 3 && !taken.some((each) => each.back)) plan.putBack({ ...share, back: true });
+        if (taken.length === 3 && !share.back) plan.putBack({ ...share, back: true }); // taken next, whole
         else taken.push(share);
       }
       return taken;
