@@ -13,6 +13,7 @@ build, and a second build downloads nothing.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -254,13 +255,20 @@ def write_page_config(test_seams: bool) -> None:
 
 
 def write_precache_list(site: Path) -> None:
-    """The files the service worker caches for offline use, with a version that changes
-    whenever any of them does."""
+    """The files the service worker caches for offline use, each with its sha256 (as a fetch
+    `integrity`, so a file corrupted on its way is never cached: it would be served offline until
+    the next version), and a version that changes whenever any of them does."""
     files = sorted(p for p in site.rglob("*") if p.is_file() and p.name not in ("precache.json",))
-    digest = hashlib.sha256()
+    version = hashlib.sha256()
+    integrity = {}
     for path in files:
-        digest.update(path.relative_to(site).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
-    listing = {"version": digest.hexdigest()[:16], "files": ["./"] + [p.relative_to(site).as_posix() for p in files]}
+        name = path.relative_to(site).as_posix()
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        version.update(name.encode() + digest)
+        integrity[name] = "sha256-" + base64.b64encode(digest).decode()
+    integrity["./"] = integrity["index.html"]
+    listing = {"version": version.hexdigest()[:16], "files": ["./", *(p.relative_to(site).as_posix() for p in files)],
+               "integrity": integrity}
     (site / "precache.json").write_text(json.dumps(listing, indent=1))
 
 

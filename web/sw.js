@@ -1,8 +1,8 @@
-// Offline support: on install, cache every file precache.json lists; then answer from that
-// cache first (pyodide.asm.wasm aside: see WASM). The cache is named by the site version (the
-// ?v= this script is registered with). A new version does not skip waiting: it activates (and
-// drops the old cache) only once no page of the old version is open, so an open page never gets
-// another build's files.
+// Offline support: on install, cache every file precache.json lists, each checked against its
+// sha256; then answer from that cache first (pyodide.asm.wasm aside: see WASM). The cache is
+// named by the site version (the ?v= this script is registered with). A new version does not skip
+// waiting: it activates (and drops the old cache) only once no page of the old version is open,
+// so an open page never gets another build's files.
 const VERSION = new URL(self.location.href).searchParams.get("v") ?? "unversioned";
 const CACHE = `pynn-${VERSION}`;
 const LISTING = new URL("precache.json", self.location.href).href;
@@ -19,11 +19,20 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const response = await fetch(LISTING, { cache: "no-cache" });
     if (!response.ok) throw new Error(`precache.json: HTTP ${response.status}`);
-    const { version, files } = await response.clone().json();
+    const { version, files, integrity } = await response.clone().json();
     // The server was rebuilt between the page's look and this one: install nothing.
     if (version !== VERSION) throw new Error(`precache.json is version ${version}, not ${VERSION}`);
+    // Every file is checked against its sha256 before anything is cached: a file corrupted on its
+    // way fails the install (the page then loads from the network, and the next visit tries again)
+    // instead of being served from this cache until the next version.
+    const fetched = await Promise.all(files.map(async (file) => {
+      const request = new Request(new URL(file, self.location.href), { cache: "no-cache", integrity: integrity[file] });
+      const answer = await fetch(request);
+      if (!answer.ok) throw new Error(`${file}: HTTP ${answer.status}`);
+      return [request, answer];
+    }));
     const cache = await caches.open(CACHE);
-    await cache.addAll(files.map((file) => new Request(new URL(file, self.location.href), { cache: "no-cache" })));
+    await Promise.all(fetched.map(([request, answer]) => cache.put(request, answer)));
     await cache.put(LISTING, response);
   })());
 });

@@ -95,6 +95,41 @@ def test_python_that_cannot_start_says_why_and_restart_starts_it(new_context, si
     predicts(page, 4)
 
 
+CORRUPT_LISTED = "**/vendor/uPlot.LICENSE"  # in the listing, never loaded by the page itself
+
+
+def test_a_file_corrupted_on_its_way_is_never_cached_for_offline_use(new_context, fresh_server):
+    """The service worker checks each file it caches against precache.json's sha256: one served
+    corrupt fails its install (the page still works, from the network) and leaves no cache behind;
+    served whole again, the next visit installs it, with the file's true bytes.  Without the
+    check, the corrupt file would be served offline until the next version (and, for the model,
+    a Restart after a bad download would load the corrupt copy again)."""
+    server = fresh_server()
+    context = new_context()
+    Monitor(context, server.origin)
+
+    def corrupt(route) -> None:
+        route.fulfill(status=200, body="not uPlot's licence", headers={"cache-control": "no-store"})
+
+    context.route(CORRUPT_LISTED, corrupt)
+    page = context.new_page()
+    open_app(page, server.url)
+    failure = page.evaluate("() => window.pynnApp.offlineReady.then(() => null, (error) => error.message)")
+    assert failure == "the service worker could not install", failure
+    assert not page.evaluate("async () => (await caches.keys()).filter((name) => name.startsWith('pynn-'))")
+    predicts(page, 7)
+
+    context.unroute(CORRUPT_LISTED, corrupt)
+    page.reload()
+    wait_ready(page)
+    wait_service_worker(page)
+    cached = page.evaluate("""async () => {
+      const hit = await caches.match(new URL('vendor/uPlot.LICENSE', location.href).href);
+      return hit && hit.text();
+    }""")
+    assert cached == (server.directory / "vendor" / "uPlot.LICENSE").read_text()
+
+
 @pytest.mark.provokes_errors("boot.js broken by the test")
 def test_a_worker_that_fails_before_the_page_listens_is_reported(new_context, site_server):
     """start.js creates the main worker before app.js (and its Bridge) has loaded, keeps what the

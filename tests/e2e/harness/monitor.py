@@ -3,9 +3,12 @@ one or more browser contexts, and any attempt to reach another origin."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import BrowserContext, Page
 
@@ -78,13 +81,25 @@ class Monitor:
             response = route.fetch()
             headers = {k: v for k, v in response.headers.items() if k.lower() != "content-security-policy"}
             if "text/html" in headers.get("content-type", ""):
-                body = CSP_META.sub(b"", response.body())
                 headers.pop("content-length", None)
-                route.fulfill(response=response, headers=headers, body=body)
+                route.fulfill(response=response, headers=headers, body=CSP_META.sub(b"", response.body()))
+            elif urlsplit(url).path.endswith("/precache.json"):
+                headers.pop("content-length", None)
+                route.fulfill(response=response, headers=headers, body=self._listing_of_stripped(route, response))
             else:
                 route.fulfill(response=response, headers=headers)
         else:
             route.continue_()
+
+    @staticmethod
+    def _listing_of_stripped(route, listing) -> bytes:
+        """The service worker checks each file against the listing's sha256; the page served
+        without its CSP meta is not the built one, so its hash is that of the page as served."""
+        files = json.loads(listing.body())
+        page = route.fetch(url=urljoin(route.request.url, "index.html"))
+        digest = base64.b64encode(hashlib.sha256(CSP_META.sub(b"", page.body())).digest()).decode()
+        files["integrity"] |= {"./": f"sha256-{digest}", "index.html": f"sha256-{digest}"}
+        return json.dumps(files).encode()
 
     @staticmethod
     def _source(request) -> str:
