@@ -107,7 +107,7 @@ class SplitSteps:
         if shares < 1:
             raise ValueError(f"shares must be at least 1, got {shares}")
         self.trainer, self.shares = trainer, shares
-        self.replica = Replica(check_splittable(trainer.network))
+        self.replica = Replica(trainer.network)
         self.batch: tuple | None = None  # (x, y, bounds, measure) of the prepared mini-batch
         self.answers: dict[int, tuple[np.ndarray, float | None]] = {}
 

@@ -223,18 +223,21 @@ export class Pool {
   shareSteps(workers) {
     this.#idle.hold();
     const channels = [];
+    let ended = false;
     const drop = (index) => this.main.request(WORKER.dropPort, { index }).catch(() => {});
     this.#joining(null, workers - 1).forEach((joining, i) => joining.then(async (helper) => {
       const index = i + 1;
-      if (channels.ended) return;
+      if (ended) return;
       const { port1, port2 } = new MessageChannel();
       helper.bridge.addEventListener("crash", () => drop(index));
       await helper.bridge.request(WORKER.sharePort, { index, port: port2 }, { transfer: [port2] });
       await this.main.request(WORKER.sharePort, { index, port: port1 }, { transfer: [port1] });
-      channels.push(index);
+      // A run that ended while this channel was being set up must not keep it.
+      if (ended) drop(index);
+      else channels.push(index);
     }).catch(() => {}));
     return { end: () => {
-      channels.ended = true;
+      ended = true;
       channels.forEach(drop);
       this.#idle.release();
     } };

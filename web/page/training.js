@@ -126,7 +126,7 @@ export class TrainingPanel extends EventTarget {
     const accuracy = progress.accuracy ?? this.lastAccuracy;
     const epochs = `${progress.number_of_epochs} epoch${progress.number_of_epochs > 1 ? "s" : ""}`;
     const score = accuracy == null ? "" : `: test accuracy ${(accuracy * 100).toFixed(2)}%`;
-    // A conv net's steps split across the pool (README: how much faster), an MLP's do not: say which.
+    // Only a pinned Workers count shares a conv net's steps (on auto one worker measured faster): say which.
     const where = this.#workers > 1 ? `on ${this.#workers} workers` : "on one worker";
     return `Trained ${epochs} in ${duration(progress.elapsed)} ${where}${score}.`;
   }
