@@ -80,14 +80,35 @@ def test_non_finite_settings_are_field_errors_not_crashes():
     assert set(error.value.fields) == {"epochs", "minibatch_size", "eta"}
 
 
-def test_training_waits_for_data_and_says_so(session):
+def test_training_waits_for_both_sets_and_says_so(session):
     started = session.start_job("train", settings=SETTINGS)
-    assert started["needs_data"] is True and session.running
+    assert started["needs_data"] == ["test", "train"] and session.running
     turn = session.work(0.0)
     # nothing runs without its data
-    assert turn == {"events": [], "pending": True, "needs_data": True, "waiting": False}
+    assert turn == {"events": [], "pending": True, "needs_data": ["test", "train"], "waiting": False}
+    session.set_data(test=npz_bytes(100, 1))
+    turn = session.work(0.0)
+    assert turn["needs_data"] == ["train"] and not turn["events"], "training began without its training set"
+    session.set_data(train=npz_bytes(400, 0))
+    assert session.work(0.0)["needs_data"] == []
+
+
+def test_an_evaluation_needs_only_the_test_set(session):
+    """It would otherwise wait for the training set (six times the test set) before its first
+    block: the main worker's share of a split evaluation came last by that much."""
+    job = session.start_job("evaluate", name="pretrained")["job"]
+    assert session.work(0.0)["needs_data"] == ["test"]
+    assert session.set_data(test=npz_bytes(100, 1)) == {"train": 0, "test": 100}
+    events = []
+    while session.jobs.pending():
+        events += session.work(1.0)["events"]
+    assert [e["result"]["report"]["total"] for e in events if e["job"] == job and "result" in e] == [100]
+
+
+def test_a_set_given_later_keeps_the_one_given_before(session):
     session.set_data(npz_bytes(400, 0), npz_bytes(100, 1))
-    assert session.work(0.0)["needs_data"] is False
+    assert session.set_data(test=npz_bytes(50, 2)) == {"train": 400, "test": 50}
+    assert session.loaded() == ("train", "test")
 
 
 def test_chunked_training_equals_uninterrupted_training(session):

@@ -111,7 +111,7 @@ def test_a_job_waiting_for_data_that_cannot_come_is_stopped():
     session = Session()
     session.load_model("pretrained", modelfile.to_npz(network_for({**MLP})))
     job = start(session, "evaluate", name="pretrained")
-    assert session.work(0.0)["needs_data"] is True
+    assert session.work(0.0)["needs_data"] == ["test"]
     assert session.stop_waiting() == [job]
     assert events_of(session, job)[-1]["result"]["stopped"] is True
 
@@ -226,7 +226,7 @@ def test_checkpoint_round_trip_keeps_everything_it_was_given():
 
 def test_the_scheduler_serves_foreground_jobs_in_turn():
     class Count:
-        needs_data, background, started = False, False, {}
+        needs_data, background, started = (), False, {}
 
         def __init__(self, kind, steps):
             self.kind, self.left = kind, steps
@@ -248,7 +248,7 @@ def test_the_scheduler_serves_foreground_jobs_in_turn():
 
     scheduler = Scheduler()
     a, b = scheduler.start(Count("a", 3)), scheduler.start(Count("b", 3))
-    served = [scheduler.work(0, True)["events"][0]["job"] for _ in range(6)]
+    served = [scheduler.work(0, ("train", "test"))["events"][0]["job"] for _ in range(6)]
     assert served == [a, b, a, b, a, b]  # neither starves the other
     assert not scheduler.pending()
 

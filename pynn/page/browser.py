@@ -195,12 +195,21 @@ class Session(TeachingSession):
 
     # --- jobs (pynn.page.jobs, pynn.page.page_jobs, pynn.page.evaluate_jobs)
 
-    def set_data(self, train: bytes | None, test: bytes) -> dict:
-        """Keep the MNIST training and test sets (uint8) that jobs read.  A worker of the pool
-        evaluates only, and is given no training set (its 39 MB stay out of that worker)."""
-        train_data, test_data = None if train is None else read_npz(train), read_npz(test)
-        self.train_data, self.test_data = train_data, test_data
-        return {"train": 0 if train_data is None else len(train_data), "test": len(test_data)}
+    def set_data(self, train: bytes | None = None, test: bytes | None = None) -> dict:
+        """Keep the MNIST training and/or test set (uint8) that jobs read; a set not given stays
+        as it was.  Each is loaded when a job first needs it (pynn.page.jobs): a worker that only
+        evaluates, as the pool's do, never holds the training set."""
+        train_data, test_data = (None if data is None else read_npz(data) for data in (train, test))
+        if train_data is not None:
+            self.train_data = train_data
+        if test_data is not None:
+            self.test_data = test_data
+        return {name: 0 if data is None else len(data) for name, data in (("train", self.train_data),
+                                                                          ("test", self.test_data))}
+
+    def loaded(self) -> tuple[str, ...]:
+        """The MNIST sets this worker holds, by the names jobs need them by."""
+        return tuple(name for name, data in (("train", self.train_data), ("test", self.test_data)) if data is not None)
 
     def start_job(self, kind: str, **args) -> dict:
         """Start a job of ``kind`` (see JOBS) with its arguments, checked now: bad settings, or a
@@ -211,7 +220,7 @@ class Session(TeachingSession):
             args = {"base": self.active, **args}  # a resumed one names its own base
         job = job_class(kind)(self, **args)
         self.refuse_clash(job)
-        return {"job": self.jobs.start(job), "kind": kind, "needs_data": job.needs_data and self.test_data is None}
+        return {"job": self.jobs.start(job), "kind": kind, "needs_data": self.jobs.needs_data(self.loaded())}
 
     def refuse_clash(self, job) -> None:
         """RuntimeError if ``job`` cannot run beside the jobs under way (one run at a time)."""
@@ -271,11 +280,11 @@ class Session(TeachingSession):
 
     def stop_waiting(self) -> list[int]:
         """Stop every job still waiting for its data (it could not be loaded); their ids."""
-        return self.jobs.stop_waiting(data_loaded=self.test_data is not None)
+        return self.jobs.stop_waiting(self.loaded())
 
     def work(self, seconds: float = 0.03) -> dict:
         """One turn of the job loop (pynn.page.jobs.Scheduler.work): about ``seconds`` of one job."""
-        return self.jobs.work(seconds, data_loaded=self.test_data is not None)
+        return self.jobs.work(seconds, self.loaded())
 
 
 JOBS = ("train", "finetune", "evaluate", "evaluate_share", "features_share")

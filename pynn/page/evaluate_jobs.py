@@ -23,7 +23,7 @@ from pynn.page.report import Evaluation, share_rows
 class EvaluateJob:
     """Model ``name`` on the MNIST test set (pynn.page.report): confusion, per digit, mistakes."""
 
-    kind, needs_data, background = "evaluate", True, False
+    kind, needs_data, background = "evaluate", ("test",), False
 
     def __init__(self, bench: Bench, name: str, max_mistakes: int = 100) -> None:
         if name not in bench.models:
@@ -112,7 +112,7 @@ class WarmJob:
     the feature cache: its conv layers' outputs on MNIST's test set, then on the replay pool.
     In the background: it runs only while no other job can."""
 
-    kind, needs_data, background = "warm", True, True
+    kind, needs_data, background = "warm", ("train", "test"), True
 
     def __init__(self, bench: Bench, name: str) -> None:
         self.bench, self.name = bench, name
@@ -143,7 +143,7 @@ class FeaturesShareJob:
     a step (pynn.page.features: the same blocks, so the same bits, as feedforward's on one worker):
     what a worker of the pool computes ahead for the main worker (``keep_features``)."""
 
-    kind, needs_data, background = "features_share", True, False
+    kind, needs_data, background = "features_share", ("test",), False
 
     def __init__(self, bench: Bench, name: str, part: int, parts: int) -> None:
         if name not in bench.models:

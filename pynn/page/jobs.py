@@ -12,6 +12,7 @@ comes back as plain events for the page.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,7 +39,7 @@ class Job(Protocol):
     if it is stopped before that."""
 
     kind: str
-    needs_data: bool  # it reads MNIST, which the worker loads on first need
+    needs_data: tuple[str, ...]  # the MNIST sets it reads ("train", "test"): the worker loads each on first need
     background: bool  # it runs only when no other job can (computing ahead)
 
     def begin(self) -> Run: ...
@@ -104,9 +105,9 @@ class Scheduler:
             entry.run.stop()
         return True
 
-    def stop_waiting(self, data_loaded: bool) -> list[int]:
-        """Stop the jobs that cannot begin for want of data; their ids."""
-        waiting = [i for i, e in self.entries.items() if e.run is None and e.job.needs_data and not data_loaded]
+    def stop_waiting(self, loaded: Collection[str]) -> list[int]:
+        """Stop the jobs that cannot begin for want of data (``loaded``: the sets there are); their ids."""
+        waiting = [i for i, e in self.entries.items() if e.run is None and not set(e.job.needs_data) <= set(loaded)]
         for job_id in waiting:
             self.stop(job_id)
         return waiting
@@ -117,29 +118,32 @@ class Scheduler:
     def pending(self) -> bool:
         return bool(self.entries)
 
-    def runnable(self, data_loaded: bool) -> list[int]:
+    def runnable(self, loaded: Collection[str]) -> list[int]:
         """Ids that can take a turn now, foreground first (stopping jobs can always end)."""
         ready = [i for i, e in self.entries.items()
-                 if (data_loaded or e.stopping or not e.job.needs_data) and not waiting(e.run)]
+                 if (e.stopping or set(e.job.needs_data) <= set(loaded)) and not waiting(e.run)]
         foreground = [i for i in ready if not self.entries[i].job.background or self.entries[i].stopping]
         return foreground or ready
 
-    def needs_data(self) -> bool:
-        return any(e.job.needs_data and not e.stopping for e in self.entries.values())
+    def needs_data(self, loaded: Collection[str]) -> list[str]:
+        """The MNIST sets that jobs wait for and are not ``loaded`` (an evaluation needs only the
+        test set, so it does not wait for the training set, six times its size)."""
+        wanted = {name for e in self.entries.values() if not e.stopping for name in e.job.needs_data}
+        return sorted(wanted - set(loaded))
 
-    def work(self, seconds: float, data_loaded: bool) -> dict:
+    def work(self, seconds: float, loaded: Collection[str]) -> dict:
         """One turn: about ``seconds`` of one job's work.  Returns {"events": [...], "pending",
         "needs_data", "waiting"}; an event is {"job": id, "started" | "progress" | "shares" |
         "checkpoint" | "result" | "error": ...}, and a job's last event is its "result" or its
         "error".  "waiting": no job can take a turn until the pool's shares come (``give``)."""
-        ids = self.runnable(data_loaded)
+        ids = self.runnable(loaded)
         events: list[dict] = []
         if ids:
             job_id = ids[self.turn % len(ids)]
             self.turn += 1
             events = self.serve(job_id, seconds)
-        return {"events": events, "pending": self.pending(), "needs_data": self.needs_data() and not data_loaded,
-                "waiting": not self.runnable(data_loaded) and any(waiting(e.run) for e in self.entries.values())}
+        return {"events": events, "pending": self.pending(), "needs_data": self.needs_data(loaded),
+                "waiting": not self.runnable(loaded) and any(waiting(e.run) for e in self.entries.values())}
 
     def give(self, job_id: int, step: int, index: int, gradient: bytes | None, cost: float | None) -> bool:
         """A pool worker's share of job ``job_id``'s step ``step`` (None: the worker is gone, the

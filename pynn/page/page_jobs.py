@@ -61,7 +61,7 @@ class TrainJob:
     """A training run of the model "yours", asked for: its settings checked (or a checkpoint
     read, to resume from) before any data is loaded."""
 
-    kind, needs_data, background = "train", True, False
+    kind, needs_data, background = "train", ("train", "test"), False
 
     def __init__(self, bench: Bench, settings: dict | None = None, resume: bytes | None = None,
                  workers: int = 1) -> None:
@@ -203,7 +203,7 @@ class FineTuneJob:
     """A fine-tune of a copy of the model in use (pynn.page.finetune), asked for: its settings
     and its memory estimate checked (or a checkpoint read) before any data is loaded."""
 
-    kind, needs_data, background = "finetune", True, False
+    kind, needs_data, background = "finetune", ("train", "test"), False
 
     def __init__(self, bench: Bench, base: str | None, settings: dict | None = None,
                  resume: bytes | None = None) -> None:

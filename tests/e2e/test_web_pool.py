@@ -56,6 +56,11 @@ def test_two_workers_report_exactly_what_pynn_does_natively(app, native_report):
     matrix, mistakes = shown_report(page)
     assert matrix == native_report["confusion"]
     assert mistakes == [m["index"] for m in native_report["mistakes"]]
+    # An evaluation loads the test set only, in every worker: the training set would hold up the
+    # main worker's first share (the service worker's precaching aside).
+    loaded = {url.rsplit("/", 1)[1] for source, _, url in app.monitor.requests
+              if "/data/mnist-" in url and source != "service worker"}
+    assert loaded == {"mnist-test.npz"}, loaded
     # The main worker now keeps every conv output (its own and the pool's): the next evaluation
     # is its top layers only, done by the main worker alone, with the same report.
     page.evaluate("() => { document.querySelector('[data-testid=test-accuracy]').textContent = ''; }")

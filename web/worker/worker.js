@@ -82,28 +82,29 @@ const booted = boot();
 booted.catch((error) => postMessage({ kind: REPLY.fatal, message: `Python did not start: ${briefly(error)}` }));
 // A worker of the pool is started for work on the test set: it loads it once up, before its
 // first share asks (a failure is retried by that share's job, and reported there).
-if (role === ROLE.pool) booted.then(() => ensureData(false)).catch(() => {});
+if (role === ROLE.pool) booted.then(() => ensureData(["test"], false)).catch(() => {});
 
-// --- MNIST, loaded once (again after a failure) when a job first needs it
+// --- MNIST's sets, each loaded once (again after a failure) when a job first needs it (Python's
+// work() names them: an evaluation needs only the test set)
 
-let dataLoaded = null;
+const dataLoading = new Map(); // "train" | "test" → the promise of it loaded into Python
+const DATA_SIZES = { train: "50,000", test: "10,000" };
 
-function ensureData(announce) {
-  dataLoaded ??= (async () => {
-    if (announce) status(STAGE.data, "Loading MNIST (60,000 digits, 10 MB)…");
-    try {
-      // A worker of the pool only evaluates: it needs no training set.
-      const [train, test] = await Promise.all([role === ROLE.pool ? null : fetchOk("data/mnist-train.npz"),
-                                               fetchOk("data/mnist-test.npz")]);
-      python("set_data", { train, test });
-    } finally {
-      if (announce) status(STAGE.dataLoaded, "");
+function ensureData(names, announce) {
+  const loading = names.map((name) => {
+    if (!dataLoading.has(name)) {
+      dataLoading.set(name, (async () => python("set_data", { [name]: await fetchOk(`data/mnist-${name}.npz`) }))()
+        .catch((error) => {
+          dataLoading.delete(name);
+          throw error;
+        }));
     }
-  })().catch((error) => {
-    dataLoaded = null;
-    throw error;
+    return dataLoading.get(name);
   });
-  return dataLoaded;
+  if (!announce) return Promise.all(loading);
+  const what = names.map((name) => `${DATA_SIZES[name]} ${name === "train" ? "training" : "test"} digits`);
+  status(STAGE.data, `Loading MNIST (${what.join(" and ")})…`);
+  return Promise.all(loading).finally(() => status(STAGE.dataLoaded, ""));
 }
 
 // --- the job loop
@@ -168,8 +169,8 @@ async function loop() {
       await nextTask(); // predictions and Stop go first
       const turn = python("work", { seconds: TURN_SECONDS });
       turn.events.forEach(deliver);
-      if (turn.needs_data) {
-        const loading = ensureData(jobs.size > 0);
+      if (turn.needs_data.length) {
+        const loading = ensureData(turn.needs_data, jobs.size > 0);
         // nothing else could run: wait for the data (other jobs run while it loads)
         if (!turn.events.length) await loading.catch(dataFailed);
       }
