@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import STROKES, VIEWPORT, note, served_site  # noqa: E402
-from harness.app import by_id, open_app, poll  # noqa: E402
+from browser_bench.common import STROKES, app_page, note, served_site  # noqa: E402
+from harness.app import by_id, poll  # noqa: E402
 from harness.drawing import draw  # noqa: E402
 
 RESULT = "() => document.querySelector('[data-testid=test-accuracy]').textContent"
@@ -53,18 +53,15 @@ def evaluation_seconds(page) -> float:
 
 
 def one_page(browser, url: str, workers: int) -> dict:
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    open_app(page, f"{url}#workers={workers}")
-    # A visitor draws before evaluating: the prediction worker that this starts is up by then
-    # (else its start-up would compete with the pool's for the cores).
-    draw(page, [STROKES[0]])
-    poll(page, "() => window.pynnApp.workers.predictsAside", timeout=120)
-    cold = evaluation_seconds(page)
-    heaps = page.evaluate(HEAPS)
-    warm = evaluation_seconds(page)
-    text = page.evaluate(RESULT)
-    context.close()
+    with app_page(browser, f"{url}#workers={workers}") as page:
+        # A visitor draws before evaluating: the prediction worker that this starts is up by then
+        # (else its start-up would compete with the pool's for the cores).
+        draw(page, [STROKES[0]])
+        poll(page, "() => window.pynnApp.workers.predictsAside", timeout=120)
+        cold = evaluation_seconds(page)
+        heaps = page.evaluate(HEAPS)
+        warm = evaluation_seconds(page)
+        text = page.evaluate(RESULT)
     return {"cold": cold, "warm": warm, "heaps_mib": [h / 2**20 for h in heaps if h], "text": text}
 
 

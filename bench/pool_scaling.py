@@ -44,8 +44,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import STROKES, VIEWPORT, note, served_site  # noqa: E402
-from harness.app import open_app, poll  # noqa: E402
+from browser_bench.common import STROKES, app_page, note, served_site  # noqa: E402
+from harness.app import poll  # noqa: E402
 from harness.drawing import draw  # noqa: E402
 from harness.server import SiteServer  # noqa: E402
 from pool import RESULT, evaluation_seconds  # noqa: E402
@@ -56,10 +56,7 @@ SPLIT = "() => window.pynnApp.workers.pool.lastSplit"
 
 
 def one_page(browser, url: str, workers: int, with_start: bool) -> dict:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        open_app(page, f"{url}#workers={workers}")
+    with app_page(browser, f"{url}#workers={workers}") as page:
         draw(page, [STROKES[0]])
         poll(page, "() => window.pynnApp.workers.predictsAside", timeout=120)
         cold = evaluation_seconds(page)
@@ -71,8 +68,6 @@ def one_page(browser, url: str, workers: int, with_start: bool) -> dict:
         if with_start:  # the pool is idle now: one more pool worker's start, on a page at rest
             run["start"] = page.evaluate(START)
         return run
-    finally:
-        context.close()
 
 
 def split_figures(runs: list[dict]) -> dict:

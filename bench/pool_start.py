@@ -24,8 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import VIEWPORT, note, served_site  # noqa: E402
-from harness.app import open_app  # noqa: E402
+from browser_bench.common import app_page, note, served_site  # noqa: E402
 from harness.server import SiteServer  # noqa: E402
 
 # One pool worker started by the page's own Helper, timed stage by stage (ms from its creation).
@@ -56,13 +55,8 @@ KEYS = ("up", "bootModel", "model", "first", "heapUp", "heapAfter")
 
 def starts(browser, url: str, count: int = 2) -> list[dict]:
     """``count`` pool workers started one after another in a fresh page of ``url``."""
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        open_app(page, url)
+    with app_page(browser, url) as page:
         return [page.evaluate(START) for _ in range(count)]
-    finally:
-        context.close()
 
 
 def medians(runs: list[dict]) -> dict:

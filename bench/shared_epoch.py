@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import VIEWPORT, note, served_site  # noqa: E402
-from harness.app import by_id, open_app  # noqa: E402
+from browser_bench.common import app_page, note, served_site  # noqa: E402
+from harness.app import by_id  # noqa: E402
 from harness.forms import fill_settings  # noqa: E402
 from harness.training import recording, start_recording  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
@@ -36,10 +36,7 @@ PROGRESS = "() => ({...document.querySelector('[data-testid=progress]').dataset}
 
 
 def one_epoch(browser, url: str, workers: int, train_size: int) -> dict:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        open_app(page, f"{url}#workers={workers}")
+    with app_page(browser, f"{url}#workers={workers}") as page:
         fill_settings(page, CONV, train_size=train_size)
         start_recording(page)
         started = time.perf_counter()
@@ -55,8 +52,6 @@ def one_epoch(browser, url: str, workers: int, train_size: int) -> dict:
         return {"wall": wall, "training": float(progress["elapsed"]), "pool_shares": int(progress["poolShares"]),
                 "steps": steps, "accuracy": by_id(page, "accuracy").inner_text(),
                 "before": (first - clicked) / 1000, "after": (log[-1]["t"] - last) / 1000}
-    finally:
-        context.close()
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from harness.app import launch, poll  # noqa: F401  (re-exported for the parts and the entry points)
+from harness.app import launch, open_app, poll  # noqa: F401  (re-exported for the parts and the entry points)
 from harness.drawing import draw
 from harness.server import SiteServer
 from playwright.sync_api import sync_playwright
@@ -78,6 +78,19 @@ STROKES = [
     [(0.3, 0.2), (0.7, 0.25), (0.45, 0.5), (0.72, 0.68), (0.3, 0.85)],  # 3
 ]
 
+
+
+@contextlib.contextmanager
+def app_page(browser, url: str):
+    """The app opened at ``url`` and ready, in a fresh context (its own storage, service worker
+    and workers, as a first visit has), closed afterwards."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        open_app(page, url)
+        yield page
+    finally:
+        context.close()
 
 
 def median(values):
