@@ -1,12 +1,10 @@
 """The Python half of the web page's worker: models, predictions and training.
 
-The worker (web/worker/worker.js) holds one :class:`Session` and reaches it only
-through :func:`call`, with plain values (bytes, numbers, dicts of JSON types)
-in and a plain ``{"ok": ...}`` dict out, so nothing here imports Pyodide and
-all of it is tested natively.  Anything the user supplies (a model file,
-training settings) is validated here, and a rejected one leaves the session as
-it was.  Whether a training run is going is known here and nowhere else in the
-worker.
+The worker (web/worker/worker.js) holds one :class:`Session` and reaches it only through
+:func:`call`, with plain values (bytes, numbers, dicts of JSON types) in and a plain ``{"ok": ...}``
+dict out, so nothing here imports Pyodide and all of it is tested natively.  Anything the user
+supplies (a model file, training settings) is validated here, and a rejected one leaves the session
+as it was.  Whether a training run is going is known here and nowhere else in the worker.
 """
 
 from __future__ import annotations
@@ -200,12 +198,9 @@ class Session(TeachingSession):
         as it was.  Each is loaded when a job first needs it (pynn.page.jobs): a worker that only
         evaluates, as the pool's do, never holds the training set."""
         train_data, test_data = (None if data is None else read_npz(data) for data in (train, test))
-        if train_data is not None:
-            self.train_data = train_data
-        if test_data is not None:
-            self.test_data = test_data
-        return {name: 0 if data is None else len(data) for name, data in (("train", self.train_data),
-                                                                          ("test", self.test_data))}
+        self.train_data = self.train_data if train_data is None else train_data
+        self.test_data = self.test_data if test_data is None else test_data
+        return {"train": len(self.train_data or ()), "test": len(self.test_data or ())}
 
     def loaded(self) -> tuple[str, ...]:
         """The MNIST sets this worker holds, by the names jobs need them by."""
