@@ -91,20 +91,19 @@ const dataLoading = new Map(); // "train" | "test" → the promise of it loaded 
 const DATA_SIZES = { train: "50,000", test: "10,000" };
 
 function ensureData(names, announce) {
-  const loading = names.map((name) => {
-    if (!dataLoading.has(name)) {
-      dataLoading.set(name, (async () => python("set_data", { [name]: await fetchOk(`data/mnist-${name}.npz`) }))()
-        .catch((error) => {
-          dataLoading.delete(name);
-          throw error;
-        }));
-    }
-    return dataLoading.get(name);
-  });
-  if (!announce) return Promise.all(loading);
-  const what = names.map((name) => `${DATA_SIZES[name]} ${name === "train" ? "training" : "test"} digits`);
+  const fresh = names.filter((name) => !dataLoading.has(name));
+  for (const name of fresh) {
+    dataLoading.set(name, (async () => python("set_data", { [name]: await fetchOk(`data/mnist-${name}.npz`) }))()
+      .catch((error) => {
+        dataLoading.delete(name);
+        throw error;
+      }));
+  }
+  const loading = Promise.all(names.map((name) => dataLoading.get(name)));
+  if (!announce || !fresh.length) return loading; // said once, when its loading begins
+  const what = fresh.map((name) => `${DATA_SIZES[name]} ${name === "train" ? "training" : "test"} digits`);
   status(STAGE.data, `Loading MNIST (${what.join(" and ")})…`);
-  return Promise.all(loading).finally(() => status(STAGE.dataLoaded, ""));
+  return loading.finally(() => status(STAGE.dataLoaded, ""));
 }
 
 // --- the job loop
