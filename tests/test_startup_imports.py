@@ -14,8 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pynn.files import modelfile
 
+pytestmark = pytest.mark.native  # a subprocess and the repository's model file: not for the in-Pyodide run
 ROOT = Path(__file__).resolve().parents[1]
 # What the worker's startup leaves for later: ONNX's reader, the augmenter, decimal, hashlib.
 NOT_AT_STARTUP = ("pynn.files.onnx_import", "pynn.training.augment", "decimal", "hashlib")
