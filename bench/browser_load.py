@@ -165,6 +165,26 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+# The page's own parts of a visit, beside the worker's stages (which start once its modules are in):
+# navigation → worker created (start.js), → the worker's modules in, its booted → the page hearing
+# it (Python up), → ready (the models and your digits restored), → the first prediction.
+PAGE_PARTS = ("to_worker", "worker_modules", "booted_to_up", "up_to_ready", "ready_to_prediction")
+
+
+def page_parts(visit: dict) -> dict | None:
+    """The page's own parts of one visit in ms, or None for a build whose worker reports no clock."""
+    timings = visit.get("timings") or {}
+    worker = timings.get("worker") or {}
+    if "origin" not in worker or "origin" not in timings:
+        return None
+    offset = worker["origin"] - timings["origin"]  # the worker's clock against the page's
+    created = timings["workerCreated"]
+    return {"to_worker": created, "worker_modules": offset + worker["modules"] - created,
+            "booted_to_up": timings["pythonUp"] - (offset + worker["bootedAt"]),
+            "up_to_ready": timings["navigationToReady"] - timings["pythonUp"],
+            "ready_to_prediction": 1000 * (visit["first_prediction_s"] - visit["ready_s"])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
@@ -200,6 +220,7 @@ def main() -> None:
                         first_s, return_s = first["ready_s"], again["ready_s"]
                     runs[name].append({"first": first, "return": again})
                     stages = (again.get("timings") or {}).get("worker") or again.get("stages_ms")
+                    stages = {k: v for k, v in stages.items() if k not in ("origin", "bootedAt", "summary")}
                     print(f"round {n + 1} {name:9s} first {first_s:5.2f} s  return {return_s:5.2f} s  "
                           f"return stages {stages}  wasm cache hits (first/return) "
                           f"{first['wasm_cache']['moduleCacheHit']}/{again['wasm_cache']['moduleCacheHit']}",
@@ -214,13 +235,17 @@ def main() -> None:
         return median(r[visit_name][key] for r in runs[name])
 
     summary = {name: {"first_s": seconds(name, "first"), "return_s": seconds(name, "return")} for name in runs}
-    stages = ("lookup", "listing", "python", "packages", "imports", "model")  # lookup: builds with a snapshot
+    # lookup: builds with a snapshot; modules and session: builds from December 2026's startup round on
+    stages = ("lookup", "modules", "listing", "python", "packages", "imports", "session", "model")
     for name in sorted(pages):
         for visit_name in ("first", "return"):
             records = [r[visit_name]["timings"]["worker"] for r in runs[name]]
             summary[name][f"{visit_name}_stages_ms"] = {s: median(r.get(s) for r in records) for s in stages
                                                         if any(s in r for r in records)}
             summary[name][f"{visit_name}_paths"] = [r.get("path") for r in records]
+            parts = [page_parts(r[visit_name]) for r in runs[name]]
+            summary[name][f"{visit_name}_page_parts_ms"] = {part: median(p[part] for p in parts if p)
+                                                           for part in PAGE_PARTS if any(parts)}
     for name in runs:
         summary[name]["wasm_cache_hits_return"] = [r["return"]["wasm_cache"]["moduleCacheHit"] for r in runs[name]]
     page, floor = summary["page"], summary["floor"]
@@ -246,6 +271,9 @@ def main() -> None:
         figures = summary[name]
         print(f"  {name} stages, first visit (ms): {figures['first_stages_ms']}  paths {figures['first_paths']}")
         print(f"  {name} stages, return visit (ms): {figures['return_stages_ms']}  paths {figures['return_paths']}")
+        for visit_name in ("first", "return"):
+            if figures[f"{visit_name}_page_parts_ms"]:
+                print(f"  {name} page's own parts, {visit_name} visit (ms): {figures[f'{visit_name}_page_parts_ms']}")
     for name in runs:
         print(f"  wasm module cache hits on return visits, {name}: {summary[name]['wasm_cache_hits_return']}")
     RESULTS.mkdir(parents=True, exist_ok=True)

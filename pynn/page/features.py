@@ -22,7 +22,6 @@ computed each time rather than kept.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -50,6 +49,8 @@ def conv_depth(model: Model) -> int:
 
 def layers_key(model: Network, depth: int) -> str:
     """A hash of layers[:depth]: their descriptions and the bytes of their parameters."""
+    import hashlib  # here: the worker imports this module at startup, where it hashes nothing
+
     digest = hashlib.sha256()
     for layer in model.layers[:depth]:
         digest.update(json.dumps(layer.describe(), sort_keys=True).encode())

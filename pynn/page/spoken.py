@@ -4,13 +4,14 @@ digits".  The page's own messages format numbers the same way (web/page/format.j
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 
 def spoken_number(value: float) -> str:
     """``value`` with thousands separators and every digit it has, without an exponent."""
     if float(value).is_integer():
         return f"{int(value):,}"
+    # Imported here: the worker imports this module at startup, where it says no numbers yet.
+    from decimal import Decimal
+
     sign = "-" if value < 0 else ""
     text = format(Decimal(repr(abs(float(value)))), "f")  # the shortest digits that round-trip
     whole, _, fraction = text.partition(".")

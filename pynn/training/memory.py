@@ -16,10 +16,18 @@ import math
 
 from pynn.nets.layers import ConvPoolLayer, Layer
 from pynn.nets.network3 import CHUNK
-from pynn.training import augment
 from pynn.training.batches import EpochBatches
 
 MiB = 2**20
+
+
+def augment_block() -> int:
+    """pynn.training.augment's block of images distorted at once.  Imported on first use: the
+    worker imports this module at startup, where it estimates nothing (README's Startup)."""
+    from pynn.training.augment import BLOCK
+
+    return BLOCK
+
 # Python, numpy and pynn started in the worker, before any data: measured in the page (issue 14).
 RUNTIME_BYTES = 35 * MiB
 TARGET_BYTES = 10 * 8 + 8  # beside its inputs, a Dataset row holds a one-hot float64 target and an int64 label
@@ -91,7 +99,7 @@ def gathered_bytes(samples: int, width: int, itemsize: int, augmented: bool) -> 
     rows = min(GATHER, samples)
     total = rows * (width * (itemsize + 8 + 1) + TARGET_BYTES)
     if augmented:
-        total += min(augment.BLOCK, rows) * AUGMENT_IMAGE_BYTES + rows * width * itemsize
+        total += min(augment_block(), rows) * AUGMENT_IMAGE_BYTES + rows * width * itemsize
     return total
 
 
@@ -130,7 +138,7 @@ def finetune_bytes(settings: dict, model, depth: int, cache_bytes: int) -> int:
     inference = inference_bytes(layers) if layers is not None else 0
     round_data = size * (width * itemsize + TARGET_BYTES)
     # your digits picked, checked and augmented (uint8), and the augmenter's block (or a conv block)
-    making = yours * 784 * 3 + max(min(augment.BLOCK, yours) * AUGMENT_IMAGE_BYTES, inference)
+    making = yours * 784 * 3 + max(min(augment_block(), yours) * AUGMENT_IMAGE_BYTES, inference)
     training = model_bytes(model, depth, m, size % m) - inference + gathered_bytes(size, width, itemsize, False)
     return base + round_data + max(making, training, inference)
 

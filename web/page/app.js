@@ -31,7 +31,7 @@ import { DigitsStore } from "./yourdigits.js";
 checkModelNames(CONFIG);
 
 const $ = (id) => document.getElementById(id);
-const timings = { workerCreated: workerCreatedAt };
+const timings = { workerCreated: workerCreatedAt, origin: performance.timeOrigin };
 
 let settled = { state: "loading", text: "" }; // what the page is doing, under passing stages
 
