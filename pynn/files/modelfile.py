@@ -222,10 +222,7 @@ def loads(data: str | bytes | bytearray | memoryview) -> Model:
     """A network from a model file's JSON text, .npz or ONNX bytes, or ModelFileError saying what is wrong."""
     if is_npz(data):
         return loads_npz(data)
-    # Imported here: the page's startup reads only .npz files, and ONNX's reader (its schema
-    # included) is the largest import it would not use (bench/browser_load.py, README's Startup).
-    from pynn.files import onnx_import
-
+    from pynn.files import onnx_import  # here: the page's start reads .npz only (README's Startup)
     if onnx_import.is_onnx(data):
         spec, params, meta = onnx_import.parse(data, cap=MAX_BYTES, max_parameters=MAX_PARAMETERS, error=ModelFileError)
         return build(spec, params, parsed_meta(meta or "{}"))
