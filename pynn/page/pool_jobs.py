@@ -76,10 +76,9 @@ def merged_report(bench, name: str, shares: list[bytes], seconds: float, feature
         raise RuntimeError("the MNIST test set is not loaded yet")
     check_count("shares", len(shares), 1)
     model, data = bench.models[name], bench.test_data
-    evaluation = Evaluation.merged(model, data, shares, seconds, spans)
-    report = evaluation.result(max_mistakes)
+    rows = spanned_rows(len(data), spans or [1] * len(shares))
+    report = Evaluation.merged(model, data, shares, seconds, rows).result(max_mistakes)
     kept = bench.features.of(model)
-    rows = share_rows(len(data), len(shares)) if spans is None else spanned_rows(len(data), spans)
     for (start, stop), share in zip(rows, features or []):
         if share is not None and stop > start:
             outputs = np.frombuffer(bytes(share), dtype=np.float64)

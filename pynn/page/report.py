@@ -127,12 +127,11 @@ class Evaluation:
 
     @classmethod
     def merged(cls, model: Model, data: Dataset, shares: list[bytes], seconds: float,
-               spans: list[int] | None = None) -> Evaluation:
-        """A finished evaluation of all of ``data`` from the shares of it that workers computed
-        (``spanned_rows(len(data), spans)``, in that order; by default ``share_rows(len(data),
-        len(shares))``); ``result()`` then reports exactly what one evaluation would."""
+               rows: list[tuple[int, int]]) -> Evaluation:
+        """A finished evaluation of all of ``data`` from the shares of it that workers computed,
+        share k of ``rows[k]`` (spanned_rows); ``result()`` then reports exactly what one
+        evaluation would."""
         whole = cls(model, data)
-        rows = share_rows(len(data), len(shares)) if spans is None else spanned_rows(len(data), spans)
         if len(rows) != len(shares):
             raise ValueError(f"{len(shares)} shares came for {len(rows)} spans")
         for (start, stop), share in zip(rows, shares):
