@@ -259,16 +259,15 @@ def write_precache_list(site: Path) -> None:
     `integrity`, so a file corrupted on its way is never cached: it would be served offline until
     the next version), and a version that changes whenever any of them does."""
     files = sorted(p for p in site.rglob("*") if p.is_file() and p.name not in ("precache.json",))
+    names = [path.relative_to(site).as_posix() for path in files]
     version = hashlib.sha256()
     integrity = {}
-    for path in files:
-        name = path.relative_to(site).as_posix()
+    for name, path in zip(names, files):
         digest = hashlib.sha256(path.read_bytes()).digest()
         version.update(name.encode() + digest)
         integrity[name] = "sha256-" + base64.b64encode(digest).decode()
     integrity["./"] = integrity["index.html"]
-    listing = {"version": version.hexdigest()[:16], "files": ["./", *(p.relative_to(site).as_posix() for p in files)],
-               "integrity": integrity}
+    listing = {"version": version.hexdigest()[:16], "files": ["./", *names], "integrity": integrity}
     (site / "precache.json").write_text(json.dumps(listing, indent=1))
 
 

@@ -107,7 +107,7 @@ class Scheduler:
 
     def stop_waiting(self, loaded: Collection[str]) -> list[int]:
         """Stop the jobs that cannot begin for want of data (``loaded``: the sets there are); their ids."""
-        waiting = [i for i, e in self.entries.items() if e.run is None and not set(e.job.needs_data) <= set(loaded)]
+        waiting = [i for i, e in self.entries.items() if e.run is None and not has_data(e.job, loaded)]
         for job_id in waiting:
             self.stop(job_id)
         return waiting
@@ -121,7 +121,7 @@ class Scheduler:
     def runnable(self, loaded: Collection[str]) -> list[int]:
         """Ids that can take a turn now, foreground first (stopping jobs can always end)."""
         ready = [i for i, e in self.entries.items()
-                 if (e.stopping or set(e.job.needs_data) <= set(loaded)) and not waiting(e.run)]
+                 if (e.stopping or has_data(e.job, loaded)) and not waiting(e.run)]
         foreground = [i for i in ready if not self.entries[i].job.background or self.entries[i].stopping]
         return foreground or ready
 
@@ -178,6 +178,11 @@ class Scheduler:
             events.append({"job": job_id, "error": {"name": type(error).__name__,
                                                     "message": str(error) or type(error).__name__}})
         return events
+
+
+def has_data(job: Job, loaded: Collection[str]) -> bool:
+    """Whether every MNIST set ``job`` reads is among the ``loaded`` ones."""
+    return set(job.needs_data) <= set(loaded)
 
 
 def waiting(run: Run | None) -> bool:

@@ -95,7 +95,7 @@ if (role === ROLE.pool) booted.then(() => ensureData(["test"], false)).catch(() 
 // work() names them: an evaluation needs only the test set)
 
 const dataLoading = new Map(); // "train" | "test" → the promise of it loaded into Python
-const DATA_SIZES = { train: "50,000", test: "10,000" };
+const DATA_SAID = { train: "50,000 training digits", test: "10,000 test digits" };
 
 function ensureData(names, announce) {
   const fresh = names.filter((name) => !dataLoading.has(name));
@@ -108,8 +108,7 @@ function ensureData(names, announce) {
   }
   const loading = Promise.all(names.map((name) => dataLoading.get(name)));
   if (!announce || !fresh.length) return loading; // said once, when its loading begins
-  const what = fresh.map((name) => `${DATA_SIZES[name]} ${name === "train" ? "training" : "test"} digits`);
-  status(STAGE.data, `Loading MNIST (${what.join(" and ")})…`);
+  status(STAGE.data, `Loading MNIST (${fresh.map((name) => DATA_SAID[name]).join(" and ")})…`);
   return loading.finally(() => status(STAGE.dataLoaded, ""));
 }
 
