@@ -1,5 +1,6 @@
 """The site's static server (``build.py serve``, the end-to-end tests and the browser benches):
-files with the right types, and the Content-Security-Policy that allows no other origin."""
+files with the right types, the Content-Security-Policy that allows no other origin, and the
+headers that make the page cross-origin isolated (its workers may share memory)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,14 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                       ".json": "application/json", ".css": "text/css", ".npz": "application/octet-stream",
                       ".whl": "application/octet-stream", ".zip": "application/zip"}
 
+    isolated = True  # False: a host that cannot set COOP/COEP (the tests and benches of that case)
+
     def end_headers(self) -> None:
-        from pynn.page.settings import CSP
+        from pynn.page.settings import CSP, ISOLATION_HEADERS
 
         self.send_header("Content-Security-Policy", CSP)
+        for name, value in ISOLATION_HEADERS.items() if self.isolated else ():
+            self.send_header(name, value)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
@@ -30,7 +35,12 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(host: str, port: int, directory: Path) -> http.server.ThreadingHTTPServer:
-    """A server for ``directory`` (port 0 picks a free one); the caller runs serve_forever."""
-    handler = functools.partial(SiteHandler, directory=str(directory))
+class UnisolatedHandler(SiteHandler):
+    isolated = False
+
+
+def make_server(host: str, port: int, directory: Path, *, isolated: bool = True) -> http.server.ThreadingHTTPServer:
+    """A server for ``directory`` (port 0 picks a free one); the caller runs serve_forever.
+    ``isolated=False`` leaves out the cross-origin isolation headers, as a host that cannot set them."""
+    handler = functools.partial(SiteHandler if isolated else UnisolatedHandler, directory=str(directory))
     return http.server.ThreadingHTTPServer((host, port), handler)

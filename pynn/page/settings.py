@@ -38,6 +38,10 @@ CSP = "; ".join([
     "img-src 'self' data: blob:", "style-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'",
     "form-action 'none'", "frame-ancestors 'none'",
 ])
+# What makes the page cross-origin isolated, so that its workers can share memory
+# (SharedArrayBuffer: a training step's shares then travel without messages, web/worker/shares.js).
+# Every file is the site's own, so requiring CORP costs nothing. Headers only: a <meta> cannot set them.
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 # <meta> cannot carry frame-ancestors (browsers ignore it there and warn); the header has it all.
 CSP_META = "; ".join(part for part in CSP.split("; ") if not part.startswith("frame-ancestors"))
 

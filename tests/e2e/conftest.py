@@ -80,8 +80,8 @@ def fresh_server():
     built()
     servers = []
 
-    def start() -> SiteServer:
-        servers.append(SiteServer())
+    def start(isolated: bool = True) -> SiteServer:
+        servers.append(SiteServer(isolated=isolated))
         return servers[-1]
 
     yield start

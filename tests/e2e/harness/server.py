@@ -31,9 +31,9 @@ def check_site_built(site: Path = SITE) -> None:
 class SiteServer:
     """A directory served by buildtools.server.make_server on 127.0.0.1 (a free port) in a daemon thread."""
 
-    def __init__(self, directory: Path = SITE) -> None:
+    def __init__(self, directory: Path = SITE, *, isolated: bool = True) -> None:
         self.directory = directory
-        self.httpd = make_server("127.0.0.1", 0, directory)
+        self.httpd = make_server("127.0.0.1", 0, directory, isolated=isolated)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
         self.origin = self.url.rstrip("/")
         self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"site-{self.httpd.server_port}",
