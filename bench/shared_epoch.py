@@ -2,8 +2,11 @@
 """A conv epoch in the page, its steps shared with the pool (pynn.page.shared_steps) against one
 worker: issue 16's "a conv epoch in the page: <= 0.65x one worker", side by side in one run.
 
-    .venv/bin/python bench/shared_epoch.py [--workers 1,2] [--rounds 2] [--train-size 50000] [--no-build]
+    .venv/bin/python bench/shared_epoch.py [--workers 1,2,2m] [--rounds 2] [--train-size 50000] [--no-build]
     (needs site/ built with the tests' seams: python3 build.py --test-seams)
+
+A size with an "m" (2m) is served without the cross-origin isolation headers, as by a host that
+cannot set them: its shares travel as messages, where the others' travel in shared memory.
 
 Each round, for each size (interleaved, so the machine's load falls on all alike): a fresh page
 with "workers" pinned in the URL hash, the page's conv net (20 5x5 filters, FC 30, mini-batch 10,
@@ -24,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_bench.common import app_page, note, served_site  # noqa: E402
+from browser_bench.common import app_page, note, served_sites  # noqa: E402
 from harness.app import by_id  # noqa: E402
 from harness.forms import fill_settings  # noqa: E402
 from harness.training import recording, start_recording  # noqa: E402
@@ -35,7 +38,7 @@ CONV = {"architecture": "conv", "hidden": [30], "cost": "quadratic", "init": "st
 PROGRESS = "() => ({...document.querySelector('[data-testid=progress]').dataset})"
 
 
-def one_epoch(browser, url: str, workers: int, train_size: int) -> dict:
+def one_epoch(browser, url: str, workers: str, train_size: int) -> dict:
     with app_page(browser, f"{url}#workers={workers}") as page:
         fill_settings(page, CONV, train_size=train_size)
         start_recording(page)
@@ -56,19 +59,19 @@ def one_epoch(browser, url: str, workers: int, train_size: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--workers", default="1,2,2m")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--train-size", type=int, default=50_000)
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
-    sizes = [int(n) for n in args.workers.split(",")]
-    assert sizes[0] == 1, "the ratios are to one worker: list 1 first"
+    sizes = args.workers.split(",")
+    assert sizes[0] == "1", "the ratios are to one worker: list 1 first"
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    runs: dict[int, list[dict]] = {n: [] for n in sizes}
-    with served_site(not args.no_build) as (browser, url):
+    runs: dict[str, list[dict]] = {n: [] for n in sizes}
+    with served_sites(not args.no_build) as (browser, urls):
         for round_ in range(args.rounds):
             for n in sizes:
-                run = one_epoch(browser, url, n, args.train_size)
+                run = one_epoch(browser, urls[not n.endswith("m")], n.rstrip("m"), args.train_size)
                 runs[n].append(run)
                 note(f"round {round_ + 1}, {n} worker(s): Start → done {run['wall']:.1f} s, training "
                      f"{run['training']:.1f} s (first step after {run['before']:.1f} s, test set "
@@ -80,7 +83,7 @@ def main() -> None:
           f"{args.rounds} interleaved rounds")
     print(f"{'workers':>7} {'Start→done s':>13} {'÷ 1':>5} {'training s':>11} {'÷ 1':>5} {'ms a step':>10} "
           f"{'pool shares':>12}")
-    base = {key: statistics.median(run[key] for run in runs[1]) for key in ("wall", "training")}
+    base = {key: statistics.median(run[key] for run in runs["1"]) for key in ("wall", "training")}
     for n in sizes:
         wall = statistics.median(run["wall"] for run in runs[n])
         training = statistics.median(run["training"] for run in runs[n])

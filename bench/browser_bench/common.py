@@ -121,14 +121,23 @@ def build_site(rebuild: bool, snapshot: Path) -> Path:
 def served_site(rebuild: bool):
     """Chromium and a server of a snapshot of site/ (built first when ``rebuild``), for the
     ``with`` block: yields (browser, the site's URL)."""
+    with served_sites(rebuild) as (browser, urls):
+        yield browser, urls[True]
+
+
+@contextlib.contextmanager
+def served_sites(rebuild: bool):
+    """As served_site, with the snapshot served twice: cross-origin isolated, as build.py serve
+    does, and not, as a host that cannot set the headers. Yields (browser, {isolated: URL})."""
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         site = build_site(rebuild, Path(tmp) / "site")
         browser = launch(playwright)
-        server = SiteServer(site)
+        servers = {isolated: SiteServer(site, isolated=isolated) for isolated in (True, False)}
         try:
-            yield browser, server.url
+            yield browser, {isolated: server.url for isolated, server in servers.items()}
         finally:
-            server.stop()
+            for server in servers.values():
+                server.stop()
             browser.close()
 
 

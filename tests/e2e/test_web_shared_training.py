@@ -2,18 +2,19 @@
 steps, web/worker/shares.js, pynn.page.shared_steps), seen from the page: on two workers it is
 pynn's native one-worker run to 1e-9, the page says where it ran, a second run repeats the first
 bit for bit even when the pool's worker is killed mid-run (its shares fall to the main worker,
-with the same bits), Stop ends a shared run with the page usable, and on "auto" a run trains on
+with the same bits), its shares travel in shared memory where the page is cross-origin isolated
+and as messages where it is not, Stop ends a shared run with the page usable, and on "auto" a run trains on
 one worker."""
 
 from __future__ import annotations
 
 import numpy as np
-from harness.app import by_id, model_json, poll
+from harness.app import by_id, model_json, poll, start_app
 from harness.digits import STROKES
 from harness.drawing import clear_pad, draw
 from harness.forms import fill_settings
 from harness.predictions import wait_prediction
-from harness.training import native_run, train
+from harness.training import count_share_traffic, native_run, train
 from playwright.sync_api import expect
 
 from pynn.files import modelfile
@@ -31,17 +32,29 @@ def params(page) -> list[np.ndarray]:
     return [p for layer in modelfile.loads(model_json(page, "yours")).layers for p in layer.params]
 
 
-def test_two_workers_train_pynns_run_to_rounding_and_repeat_it_exactly_with_a_worker_killed(app):
-    page = app.page
+def two_workers_run(page) -> tuple[list[np.ndarray], dict]:
+    """A shared run on two workers, checked against pynn's one-worker run natively (the oracle):
+    its parameters, and how its shares travelled."""
     by_id(page, "workers").select_option("2")
+    traffic = count_share_traffic(page)
     final = train(page, SHARED, timeout=RUN_TIMEOUT)
     assert final["done"] == "true"
     assert "on 2 workers" in page.locator("#train-message").inner_text()
     assert 0 < int(final["poolShares"]) <= STEPS  # the pool's worker did compute shares (one a step at most)
-    first = params(page)
-    _, native = native_run(SHARED)  # one worker, natively: the oracle
-    for ours, theirs in zip(first, [p for layer in native.layers for p in layer.params]):
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+    ours = params(page)
+    _, native = native_run(SHARED)
+    for mine, theirs in zip(ours, [p for layer in native.layers for p in layer.params]):
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-9)
+    return ours, traffic()
+
+
+def test_two_workers_train_pynns_run_to_rounding_and_repeat_it_exactly_with_a_worker_killed(app):
+    """Served cross-origin isolated (as build.py serve does), the shares travel in shared memory:
+    would catch shares.js sending them as messages there, or reading a slot wrong."""
+    page = app.page
+    assert page.evaluate("crossOriginIsolated")
+    first, traffic = two_workers_run(page)
+    assert traffic["messages"] == 0 and traffic["slots"] >= 1
 
     # Again, with the pool's worker killed once it has joined: the same bits.
     fill_settings(page, SHARED)
@@ -59,6 +72,17 @@ def test_two_workers_train_pynns_run_to_rounding_and_repeat_it_exactly_with_a_wo
     for a, b in zip(first, params(page)):
         assert np.array_equal(a, b)  # bit for bit
     assert page.locator("[data-testid=status]").get_attribute("data-state") != "error"
+    app.monitor.assert_clean()
+
+
+def test_where_memory_cannot_be_shared_the_shares_travel_as_messages_to_the_same_run(context, fresh_server):
+    """A host that cannot set COOP/COEP: the page is not isolated, and the shares go as messages,
+    with the same result: would catch a page that needs shared memory to train on the pool."""
+    server = fresh_server(isolated=False)
+    app = start_app(context, server.url, server.origin)
+    assert not app.page.evaluate("crossOriginIsolated")
+    _, traffic = two_workers_run(app.page)
+    assert traffic["messages"] >= 1 and traffic["slots"] == 0
     app.monitor.assert_clean()
 
 

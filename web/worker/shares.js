@@ -7,13 +7,21 @@
 // worker died: WORKER.dropPort) or that stays unanswered for SHARE_SILENCE_MS is given back as
 // lost: the main worker computes it, with the same bits, so nothing hangs and nothing changes.
 // Pool worker: answers each share with share_gradient.
+//
+// Where the page is cross-origin isolated, a share travels in a slot of shared memory instead
+// (share_slots.js: the port then carries only each new slot), and the main worker, once its own
+// share is done, waits for the pool's answers without leaving its turn (answerNow).
+
+import { STATE, Slot, canShareMemory } from "./share_slots.js";
 
 const SHARE_SILENCE_MS = 20_000;
 const SHARE_ARGS = ["settings", "weights", "x", "y", "scale", "measure_cost"];
 
 export class SharePorts {
   #ports = new Map(); // share index → the port to that pool worker
-  #owed = new Map(); // "job/step/index" → {job, step, index, timer}
+  #owed = new Map(); // "job/step/index" → {job, step, index, timer, slot?}
+  #slots = new Map(); // share index → its Slot, where memory is shared
+  #shareMemory = canShareMemory();
 
   /** give(job, step, index, answer|null): hands an answer (or a loss) to Python and turns the loop. */
   constructor(give) {
@@ -33,6 +41,7 @@ export class SharePorts {
     const port = this.#ports.get(index);
     if (port) port.close();
     this.#ports.delete(index);
+    this.#slots.delete(index);
     for (const owed of [...this.#owed.values()]) if (owed.index === index) this.#settle(owed, null);
     return { dropped: index };
   }
@@ -49,9 +58,39 @@ export class SharePorts {
       owed.timer = setTimeout(() => this.drop(share.index), SHARE_SILENCE_MS);
       this.#owed.set(key(owed), owed);
       const args = Object.fromEntries(SHARE_ARGS.map((name) => [name, share[name]]));
-      port.postMessage({ job, step: share.step, index: share.index, args },
-                       [args.weights.buffer, args.x.buffer, args.y.buffer]);
+      if (this.#shareMemory) this.#ask(owed, port, args);
+      else port.postMessage({ job, step: share.step, index: share.index, args },
+                            [args.weights.buffer, args.x.buffer, args.y.buffer]);
     }
+  }
+
+  /** Blocks up to `ms` for the answers owed in shared memory, giving each as it comes; whether
+   * nothing is owed now. (A few ms at most while the pool computes, and never longer than one
+   * turn of the job loop: a prediction waits no longer than it does for a turn.) */
+  answerNow(ms) {
+    const deadline = performance.now() + ms;
+    for (const owed of [...this.#owed.values()]) {
+      const left = deadline - performance.now();
+      if (!owed.slot || left <= 0) continue;
+      if (owed.slot.waitWhile(STATE.asked, left) !== STATE.asked) this.#fromSlot(owed);
+    }
+    return this.#owed.size === 0;
+  }
+
+  #ask(owed, port, args) {
+    let slot = this.#slots.get(owed.index);
+    if (!slot?.takes(args)) {
+      slot = Slot.fitting(args);
+      this.#slots.set(owed.index, slot);
+      port.postMessage({ slot: slot.buffer });
+    }
+    owed.slot = slot;
+    slot.ask(args);
+    slot.changeFrom(STATE.asked).then(() => this.#fromSlot(owed));
+  }
+
+  #fromSlot(owed) {
+    if (this.#owed.get(key(owed)) === owed) this.#settle(owed, owed.slot.answered());
   }
 
   #answered({ job, step, index, value, error }) {
@@ -71,7 +110,30 @@ const key = ({ job, step, index }) => `${job}/${step}/${index}`;
 /** A pool worker's end of a channel: each share answered by `python` (worker.js's caller) once
  * Python is up (`booted`); a failure is answered as an error, and the main worker computes it. */
 export function answerShares(port, python, booted) {
-  port.onmessage = async ({ data: { job, step, index, args } }) => {
+  let current = null; // the slot of shared memory the main worker asks in, if it does
+  const serve = async (slot) => {
+    await booted;
+    while (slot === current) {
+      const state = slot.state;
+      if (state !== STATE.asked) {
+        await slot.changeFrom(state);
+        continue;
+      }
+      let value = null;
+      try {
+        value = python("share_gradient", slot.asked());
+      } catch {
+        value = null; // failed: the main worker computes it
+      }
+      slot.answer(value);
+    }
+  };
+  port.onmessage = async ({ data: { job, step, index, args, slot } }) => {
+    if (slot) {
+      current = new Slot(slot);
+      serve(current);
+      return;
+    }
     try {
       await booted;
       const value = python("share_gradient", args);

@@ -179,7 +179,10 @@ async function loop() {
         // nothing else could run: wait for the data (other jobs run while it loads)
         if (!turn.events.length) await loading.catch(dataFailed);
       }
-      if (!turn.pending || turn.waiting) return; // waiting for the pool's shares: an answer turns it again
+      if (!turn.pending) return;
+      // Waiting for the pool's shares: those in shared memory are waited for here, briefly; an
+      // answer that comes by message turns the loop again.
+      if (turn.waiting && !shares.answerNow(TURN_SECONDS * 1000)) return;
     }
   } finally {
     looping = false;

@@ -63,3 +63,24 @@ def native_run(settings: dict):
         pass
     assert "result" in ended[0], ended[0]
     return ended[0]["result"]["progress"], session.models["yours"]
+
+
+# Counts, in the main worker, what it posts on its share ports: a share as a message ({args}) or a
+# new slot of shared memory ({slot}), after which shares travel in that memory (web/worker/shares.js).
+COUNT_SHARE_TRAFFIC = """() => {
+  const counts = self.shareTraffic = { messages: 0, slots: 0 };
+  const post = MessagePort.prototype.postMessage;
+  MessagePort.prototype.postMessage = function (data, ...rest) {
+    if (data?.args) counts.messages += 1;
+    if (data?.slot) counts.slots += 1;
+    return post.call(this, data, ...rest);
+  };
+}"""
+
+
+def count_share_traffic(page: Page):
+    """Starts counting how the main worker sends training shares; returns a reader of the counts
+    ({messages, slots})."""
+    main = next(worker for worker in page.workers if worker.evaluate("self.name || 'main'") == "main")
+    main.evaluate(COUNT_SHARE_TRAFFIC)
+    return lambda: main.evaluate("self.shareTraffic")
