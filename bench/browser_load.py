@@ -1,6 +1,6 @@
 """Start-up, measured as a returning user has it: the page next to the bare Pyodide floor.
 
-    .venv/bin/python bench/browser_load.py [--rounds 3] [--no-build] [--also NAME=SITE_DIR ...]
+    .venv/bin/python bench/browser_load.py [--rounds 3] [--no-build] [--also NAME=SITE_DIR ...] [--unisolated]
 
 For each round, in a fresh persistent Chromium profile each:
   * the page: first visit, navigation → first prediction (a stroke drawn as soon as the pad
@@ -12,7 +12,8 @@ For each round, in a fresh persistent Chromium profile each:
     3 s first, so that V8 can cache the compiled wasm);
   * the same floor from the site's own, .pyc-compiled, files ("floor-pyc"), for reference;
   * with --also, other builds of the page (a copy of site/ from another checkout), measured like
-    the page in the same rounds: before and after a change, side by side.
+    the page in the same rounds: before and after a change, side by side; with --unisolated,
+    this page served without the cross-origin isolation headers, likewise.
 Medians are printed with their ratios to both floors (issue 15's target: ≤ 1.2 × the floor from
 the site's own compiled files, first and return visits), the page's own stage timings, and the
 compiled-wasm cache hits seen by tracing (the v8.wasm.moduleCacheHit trace event).  Results go to
@@ -43,6 +44,7 @@ import build  # noqa: E402
 from buildtools.server import make_server  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+UNISOLATED = "page, not isolated"
 TRACE_CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,v8.wasm,disabled-by-default-v8.wasm"
 
 FLOOR_HTML = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
@@ -80,8 +82,8 @@ def floor_site(directory: Path, pyodide_from: Path | None) -> Path:
     return directory
 
 
-def serve(directory: Path) -> tuple:
-    server = make_server("127.0.0.1", 0, directory)
+def serve(directory: Path, isolated: bool = True) -> tuple:
+    server = make_server("127.0.0.1", 0, directory, isolated=isolated)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}/"
 
@@ -192,16 +194,21 @@ def main() -> None:
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--also", action="append", default=[], metavar="NAME=SITE_DIR",
                         help="another build of the page to measure like it")
+    parser.add_argument("--unisolated", action="store_true",
+                        help="also this page served without COOP/COEP, as by a host that cannot set them")
     args = parser.parse_args()
     others = dict(item.split("=", 1) for item in args.also)
+    unisolated = {UNISOLATED: str(build.SITE)} if args.unisolated else {}
     if not args.no_build:
         subprocess.run([sys.executable, str(ROOT / "build.py"), "--test-seams"], check=True, stdout=subprocess.DEVNULL)
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="pynn-load-"))
     servers = {"page": serve(build.SITE), **{name: serve(Path(site)) for name, site in others.items()},
+               **{name: serve(Path(site), isolated=False) for name, site in unisolated.items()},
                "floor": serve(floor_site(work / "floor", None)),
                "floor-pyc": serve(floor_site(work / "floor-pyc", build.SITE / "pyodide"))}
+    others.update(unisolated)
     pages = {"page", *others}
     runs: dict[str, list] = {name: [] for name in servers}
     try:
