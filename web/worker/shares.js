@@ -65,16 +65,18 @@ export class SharePorts {
   }
 
   /** Blocks up to `ms` for the answers owed in shared memory, giving each as it comes; whether
-   * nothing is owed now. (A few ms at most while the pool computes, and never longer than one
-   * turn of the job loop: a prediction waits no longer than it does for a turn.) */
+   * it gave the last one owed (then the loop goes on at once). A few ms at most while the pool
+   * computes, and never longer than one turn of the job loop: a prediction waits no longer than
+   * it does for a turn. */
   answerNow(ms) {
     const deadline = performance.now() + ms;
+    let gave = false;
     for (const owed of [...this.#owed.values()]) {
       const left = deadline - performance.now();
       if (!owed.slot || left <= 0) continue;
-      if (owed.slot.waitWhile(STATE.asked, left) !== STATE.asked) this.#fromSlot(owed);
+      if (owed.slot.waitWhile(STATE.asked, left) !== STATE.asked) gave = this.#fromSlot(owed) || gave;
     }
-    return this.#owed.size === 0;
+    return gave && this.#owed.size === 0;
   }
 
   #ask(owed, port, args) {
@@ -89,8 +91,11 @@ export class SharePorts {
     slot.changeFrom(STATE.asked).then(() => this.#fromSlot(owed));
   }
 
+  /** Gives the answer in owed's slot, unless it was given already; whether it did. */
   #fromSlot(owed) {
-    if (this.#owed.get(key(owed)) === owed) this.#settle(owed, owed.slot.answered());
+    if (this.#owed.get(key(owed)) !== owed) return false;
+    this.#settle(owed, owed.slot.answered());
+    return true;
   }
 
   #answered({ job, step, index, value, error }) {
