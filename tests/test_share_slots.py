@@ -60,7 +60,7 @@ console.log(JSON.stringify(out));
 def round_trip(tmp_path_factory) -> dict:
     node = shutil.which("node")
     if node is None:
-        pytest.fail("node is not installed (the README's setup installs it)")
+        pytest.fail("node is not installed (the README's first commands need Node and npm)")
     script = tmp_path_factory.mktemp("slots") / "round_trip.mjs"
     script.write_text(SCRIPT % {"slots": json.dumps(SLOTS.as_uri())})
     done = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
