@@ -197,19 +197,19 @@ def main() -> None:
     parser.add_argument("--unisolated", action="store_true",
                         help="also this page served without COOP/COEP, as by a host that cannot set them")
     args = parser.parse_args()
-    others = dict(item.split("=", 1) for item in args.also)
-    unisolated = {UNISOLATED: str(build.SITE)} if args.unisolated else {}
+    # Each page measured: its site, and whether it is served cross-origin isolated.
+    pages = {"page": (build.SITE, True), **{name: (Path(site), True) for name, site in
+                                              (item.split("=", 1) for item in args.also)}}
+    if args.unisolated:
+        pages[UNISOLATED] = (build.SITE, False)
     if not args.no_build:
         subprocess.run([sys.executable, str(ROOT / "build.py"), "--test-seams"], check=True, stdout=subprocess.DEVNULL)
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="pynn-load-"))
-    servers = {"page": serve(build.SITE), **{name: serve(Path(site)) for name, site in others.items()},
-               **{name: serve(Path(site), isolated=False) for name, site in unisolated.items()},
+    servers = {**{name: serve(site, isolated) for name, (site, isolated) in pages.items()},
                "floor": serve(floor_site(work / "floor", None)),
                "floor-pyc": serve(floor_site(work / "floor-pyc", build.SITE / "pyodide"))}
-    others.update(unisolated)
-    pages = {"page", *others}
     runs: dict[str, list] = {name: [] for name in servers}
     try:
         with sync_playwright() as playwright:
@@ -218,7 +218,7 @@ def main() -> None:
                     profile = work / f"profile-{name}-{n}"
                     if name in pages:
                         stroke = STROKES[n % len(STROKES)]
-                        site = build.SITE if name == "page" else Path(others[name])
+                        site, _ = pages[name]
                         first = page_visit(playwright, profile, url, stroke, settle=True,
                                            snapshot=makes_snapshot(site))
                         again = page_visit(playwright, profile, url, stroke, settle=False)
@@ -267,7 +267,7 @@ def main() -> None:
     ratios = summary["ratios"]
     print(f"  page/floor: first visit {ratios['first_vs_floor_first']:.2f}, "
           f"return visit {ratios['return_vs_floor_return']:.2f}")
-    for name in others:
+    for name in [name for name in pages if name != "page"]:
         print(f"  {name}/floor: first visit {summary[name]['first_s'] / floor['first_s']:.2f}, "
               f"return visit {summary[name]['return_s'] / floor['return_s']:.2f}")
     pyc = summary["floor-pyc"]  # the floor from the site's own compiled files (issue 15's: ≤ 1.2×)
