@@ -3,11 +3,10 @@
 // over the input, and the weight tiles of "What the net learned" lit by how strongly each
 // of those hidden units fires for it.
 import { paintSigned } from "./images.js";
+import { OneInFlight } from "./one_in_flight.js";
 
 export class Explainer {
-  #inFlight = false;
-  #again = false;
-  #generation = 0;
+  #asking = new OneInFlight(() => this.request());
 
   /** elements: saliency (28×28 canvas), caption, units (the weight tiles' container),
    * unitsNote (a line under them). */
@@ -24,13 +23,13 @@ export class Explainer {
 
   disable() {
     this.enabled = false;
-    this.#generation++;
+    this.#asking.forget();
   }
 
   /** The pad's "change" detail: explain when a stroke ends; forget on clear. */
   padChanged(kind) {
     if (kind === "clear") {
-      this.#generation++;
+      this.#asking.forget();
       this.#blank();
     } else if (kind === "end") {
       this.request();
@@ -39,30 +38,18 @@ export class Explainer {
 
   request() {
     if (!this.enabled || this.pad.blank) return;
-    if (this.#inFlight) {
-      this.#again = true;
-      return;
-    }
-    this.#send();
+    this.#asking.run((isCurrent) => this.#send(isCurrent));
   }
 
-  async #send() {
-    this.#inFlight = true;
-    const generation = this.#generation;
+  async #send(isCurrent) {
     const ink = this.pad.ink();
     try {
       const why = await this.bridge.call("explain", ink, { transfer: [ink.pixels.buffer] });
-      if (generation === this.#generation && this.enabled) this.#show(why);
+      if (isCurrent() && this.enabled) this.#show(why);
     } catch (error) {
-      if (error.name !== "WorkerCrash" && generation === this.#generation) {
+      if (error.name !== "WorkerCrash" && isCurrent()) {
         this.elements.caption.textContent = `No explanation for this model: ${error.message}`;
       }
-    } finally {
-      this.#inFlight = false;
-    }
-    if (this.#again) {
-      this.#again = false;
-      this.request();
     }
   }
 

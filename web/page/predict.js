@@ -2,14 +2,13 @@
 // request in flight, and shows the digit, the 28×28 input and the ten probabilities. The
 // answer is announced once per stroke (the one for its pointer-up), not at every frame.
 import { announce } from "./announce.js";
+import { OneInFlight } from "./one_in_flight.js";
 
 const SIDE = 28;
 
 export class Predictor {
-  #inFlight = false;
-  #again = false;
+  #asking = new OneInFlight(() => this.request());
   #frame = 0;
-  #generation = 0;
   #pointerUpAt = null;
 
   /** `elements`: prediction, hint, preview (canvas), bars (container). */
@@ -32,13 +31,13 @@ export class Predictor {
 
   disable() {
     this.enabled = false;
-    this.#generation++;
+    this.#asking.forget();
   }
 
   /** Called by the pad: "draw" while a stroke grows, "end" on pointer-up, "clear". */
   padChanged(kind) {
     if (kind === "clear") {
-      this.#generation++;
+      this.#asking.forget();
       this.#showBlank();
       return;
     }
@@ -58,34 +57,22 @@ export class Predictor {
   /** Predicts the current ink now (or right after the request in flight). */
   request() {
     if (!this.enabled) return;
-    if (this.#inFlight) {
-      this.#again = true;
-      return;
-    }
+    this.#asking.run((isCurrent) => this.#send(isCurrent));
+  }
+
+  async #send(isCurrent) {
     if (this.pad.blank) {
       this.#showBlank();
       return;
     }
-    this.#send();
-  }
-
-  async #send() {
-    this.#inFlight = true;
-    const generation = this.#generation;
     const measuredFrom = this.#pointerUpAt;
     this.#pointerUpAt = null;
     const ink = this.pad.ink();
     try {
       const result = await this.bridge.call("predict", ink, { transfer: [ink.pixels.buffer] });
-      if (generation === this.#generation && this.enabled) this.#show(result, measuredFrom);
+      if (isCurrent() && this.enabled) this.#show(result, measuredFrom);
     } catch {
       // A crash is reported by the bridge's "crash" event; the next stroke asks again.
-    } finally {
-      this.#inFlight = false;
-    }
-    if (this.#again) {
-      this.#again = false;
-      this.request();
     }
   }
 
