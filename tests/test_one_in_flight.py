@@ -8,15 +8,10 @@ after the pad was cleared."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
+from node_script import module_specifier, run_module_script
 
 pytestmark = pytest.mark.native  # runs node: not for the in-Pyodide run
-MODULE = Path(__file__).resolve().parents[1] / "web" / "page" / "one_in_flight.js"
 
 SCRIPT = """
 import { OneInFlight } from %(module)s;
@@ -49,13 +44,7 @@ console.log(JSON.stringify(out));
 
 @pytest.fixture(scope="module")
 def run() -> dict:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed (the README's first commands need Node and npm)")
-    done = subprocess.run([node, "--input-type=module", "-e", SCRIPT % {"module": json.dumps(MODULE.as_uri())}],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_module_script(SCRIPT % {"module": module_specifier("page/one_in_flight.js")})
 
 
 def test_a_question_asked_while_one_is_in_flight_is_not_sent(run):

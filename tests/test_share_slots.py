@@ -6,15 +6,10 @@ back as a number, or a gradient of the wrong length taken as an answer."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
+from node_script import module_specifier, run_module_script
 
 pytestmark = pytest.mark.native  # runs node: not for the in-Pyodide run
-SLOTS = Path(__file__).resolve().parents[1] / "web" / "worker" / "share_slots.js"
 
 SCRIPT = """
 import { STATE, Slot } from %(slots)s;
@@ -57,15 +52,8 @@ console.log(JSON.stringify(out));
 
 
 @pytest.fixture(scope="module")
-def round_trip(tmp_path_factory) -> dict:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed (the README's first commands need Node and npm)")
-    script = tmp_path_factory.mktemp("slots") / "round_trip.mjs"
-    script.write_text(SCRIPT % {"slots": json.dumps(SLOTS.as_uri())})
-    done = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+def round_trip() -> dict:
+    return run_module_script(SCRIPT % {"slots": module_specifier("worker/share_slots.js")})
 
 
 def test_what_the_main_worker_writes_the_pool_worker_reads(round_trip):
